@@ -1,0 +1,217 @@
+import Foundation
+import Synchronization
+
+/// A pool of PostgreSQL connections with an async API.
+///
+/// libpq blocks, so the pool owns one thread per connection (at most ``Configuration/maxConnections``) and
+/// runs every request's body there: Swift's cooperative threads and NIO's event loops only await. Requests
+/// queue in arrival order while every connection is busy. A connection is opened on first use and replaced
+/// on the next use after it breaks. Cancelling the awaiting task cancels the statement it is running
+/// (libpq's cancel request) or takes the request out of the queue if it has not started.
+///
+/// The bodies given to ``withConnection(_:)`` are synchronous code that runs on the pool's thread: keep them
+/// to database work and return plain values.
+public final class PostgresClient: Sendable {
+    /// How the pool connects and how large it may grow.
+    public struct Configuration: Sendable {
+        /// A libpq connection string or `postgresql://` URI.
+        public var connectionString: String
+        /// The most connections (and threads) the pool opens.
+        public var maxConnections: Int
+        /// Shown in `pg_stat_activity.application_name`.
+        public var applicationName: String
+
+        public init(connectionString: String, maxConnections: Int = 8, applicationName: String = "hookline") {
+            self.connectionString = connectionString
+            self.maxConnections = max(1, maxConnections)
+            self.applicationName = applicationName
+        }
+    }
+
+    public let configuration: Configuration
+    private let queue: RequestQueue
+
+    /// Starts the pool's threads. Connections open when first needed.
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        queue = RequestQueue()
+        for index in 0..<configuration.maxConnections {
+            let slot = Slot(configuration: configuration, queue: queue)
+            let thread = Thread { slot.run() }
+            thread.name = "postgres-\(index)"
+            thread.start()
+        }
+    }
+
+    /// A pool on `connectionString` with up to `maxConnections` connections.
+    public convenience init(connectionString: String, maxConnections: Int = 8) {
+        self.init(configuration: Configuration(connectionString: connectionString, maxConnections: maxConnections))
+    }
+
+    deinit { queue.close() }
+
+    /// Stops the pool: queued requests fail with `poolClosed`, running ones finish, then the threads close
+    /// their connections and exit.
+    public func close() { queue.close() }
+
+    /// Runs `body` with a connection on one of the pool's threads and returns its value.
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        let cancellation = PostgresCancellation()
+        let id = queue.makeID()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let request = Request(
+                    id: id, cancellation: cancellation,
+                    work: { connection in continuation.resume(with: Result { try body(connection) }) },
+                    fail: { continuation.resume(throwing: $0) })
+                queue.enqueue(request)
+            }
+        } onCancel: {
+            cancellation.cancel()
+            queue.remove(id: id)?.fail(PostgresError(kind: .cancelled, message: "cancelled while queued"))
+        }
+    }
+
+    /// Runs `body` in a transaction on one of the pool's connections: committed when it returns, rolled
+    /// back when it throws.
+    public func withTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in try connection.transaction(body) }
+    }
+
+    /// Runs one statement and returns its rows.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws -> PostgresResult {
+        try await withConnection { connection in try connection.query(query) }
+    }
+}
+
+/// A caller's request, waiting for a thread.
+private struct Request: Sendable {
+    let id: UInt64
+    let cancellation: PostgresCancellation
+    let work: @Sendable (PostgresConnection) -> Void
+    let fail: @Sendable (any Error) -> Void
+}
+
+/// The requests waiting for a thread, in arrival order.
+///
+/// `@unchecked Sendable`: every stored property is read and written only while `condition` is locked.
+private final class RequestQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var waiting: [Request] = []
+    private var head = 0
+    private var nextID: UInt64 = 0
+    private var closed = false
+
+    func makeID() -> UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        nextID += 1
+        return nextID
+    }
+
+    func enqueue(_ request: Request) {
+        condition.lock()
+        if closed {
+            condition.unlock()
+            request.fail(PostgresError(kind: .poolClosed, message: "the pool is closed"))
+            return
+        }
+        waiting.append(request)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The next request, waiting for one; `nil` once the queue is closed.
+    func next() -> Request? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == waiting.count && !closed { condition.wait() }
+        guard head < waiting.count else { return nil }
+        let request = waiting[head]
+        head += 1
+        if head > 64 && head * 2 > waiting.count {
+            waiting.removeFirst(head)
+            head = 0
+        }
+        return request
+    }
+
+    /// Takes a request that has not started out of the queue.
+    func remove(id: UInt64) -> Request? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let index = waiting[head...].firstIndex(where: { $0.id == id }) else { return nil }
+        return waiting.remove(at: index)
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        let abandoned = waiting[head...]
+        waiting.removeAll()
+        head = 0
+        condition.broadcast()
+        condition.unlock()
+        for request in abandoned { request.fail(PostgresError(kind: .poolClosed, message: "the pool is closed")) }
+    }
+}
+
+/// One pool thread and the connection it owns.
+///
+/// `@unchecked Sendable`: handed to its thread once at start; from then on only that thread touches it.
+private final class Slot: @unchecked Sendable {
+    let configuration: PostgresClient.Configuration
+    let queue: RequestQueue
+    var connection: PostgresConnection?
+
+    init(configuration: PostgresClient.Configuration, queue: RequestQueue) {
+        self.configuration = configuration
+        self.queue = queue
+    }
+
+    func run() {
+        while let request = queue.next() {
+            if request.cancellation.isCancelled {
+                request.fail(PostgresError(kind: .cancelled, message: "cancelled before it started"))
+                continue
+            }
+            let connection: PostgresConnection
+            do {
+                connection = try connect()
+            } catch {
+                request.fail(error)
+                continue
+            }
+            connection.withCancellation(request.cancellation) { request.work(connection) }
+            reset(connection)
+        }
+        connection = nil
+    }
+
+    /// The open connection, or a new one if there is none or it broke.
+    private func connect() throws -> PostgresConnection {
+        if let connection, !connection.isBroken { return connection }
+        connection = nil
+        let fresh = try PostgresConnection(
+            configuration.connectionString, applicationName: configuration.applicationName)
+        connection = fresh
+        return fresh
+    }
+
+    /// Leaves the connection as the next request expects it: no open transaction, no subscriptions.
+    private func reset(_ connection: PostgresConnection) {
+        if connection.isBroken {
+            self.connection = nil
+            return
+        }
+        connection.rollbackQuietly()
+        if connection.isListening {
+            do { try connection.unlistenAll() } catch { self.connection = nil }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Postgres
+import Synchronization
+import Testing
+
+@Suite("The pool: concurrency, recovery, cancellation, LISTEN/NOTIFY")
+struct PoolTests {
+    @Test func twoHundredConcurrentQueriesThroughAPoolOfFourAllSucceed() async throws {
+        let client = try TestDatabase.client(maxConnections: 4)
+        defer { client.close() }
+        let results = try await withThrowingTaskGroup(of: (Int, Int, Int32).self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let row = try await client.query("SELECT \(index)::int8 * 2, pg_backend_pid(), pg_sleep(0.001)")[0]
+                    return (index, try row.decode(Int.self, at: 0), try row.decode(Int32.self, at: 1))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { $0.1 == $0.0 * 2 })
+        let backends = Set(results.map(\.2))
+        #expect(backends.count <= 4)
+        #expect(backends.count >= 2)
+    }
+
+    @Test func aTerminatedBackendSurfacesAsConnectionLostAndThePoolRecovers() async throws {
+        let client = try TestDatabase.client(maxConnections: 1)
+        let admin = try TestDatabase.client(maxConnections: 1)
+        defer {
+            client.close()
+            admin.close()
+        }
+        let pid = try await client.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0)
+        let terminated = try await admin.query("SELECT pg_terminate_backend(\(pid))")[0].decode(Bool.self, at: 0)
+        #expect(terminated)
+        await #expect {
+            try await client.query("SELECT 1")
+        } throws: { error in
+            (error as? PostgresError)?.kind == .connectionLost
+        }
+        let row = try await client.query("SELECT 41 + 1, pg_backend_pid()")[0]
+        #expect(try row.decode(Int.self, at: 0) == 42)
+        #expect(try row.decode(Int32.self, at: 1) != pid)
+    }
+
+    @Test func cancellingTheTaskCancelsARunningStatementWithinASecond() async throws {
+        let client = try TestDatabase.client(maxConnections: 1)
+        defer { client.close() }
+        let clock = ContinuousClock()
+        let task = Task { try await client.query("SELECT pg_sleep(30)") }
+        // Wait until the statement is really running on the server.
+        let admin = try TestDatabase.client(maxConnections: 1)
+        defer { admin.close() }
+        for _ in 0..<100 {
+            let running = try await admin.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")
+            if try running[0].decode(Int.self, at: 0) > 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let cancelledAt = clock.now
+        task.cancel()
+        let result = await task.result
+        let elapsed = cancelledAt.duration(to: clock.now)
+        #expect(elapsed < .seconds(1), "took \(elapsed)")
+        #expect(throws: PostgresError.self) { try result.get() }
+        if case .failure(let error as PostgresError) = result { #expect(error.kind == .cancelled) }
+        // The connection is still good for the next caller.
+        #expect(try await client.query("SELECT 5")[0].decode(Int.self, at: 0) == 5)
+    }
+
+    @Test func cancellingAQueuedRequestTakesItOutOfTheQueue() async throws {
+        let client = try TestDatabase.client(maxConnections: 1)
+        defer { client.close() }
+        let table = TestDatabase.uniqueName("queued")
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (v int)"))
+        let busy = Task { try await client.query("SELECT pg_sleep(0.5)") }
+        try await Task.sleep(for: .milliseconds(100))
+        let queued = Task { try await client.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) VALUES (1)")) }
+        try await Task.sleep(for: .milliseconds(50))
+        queued.cancel()
+        await #expect(throws: PostgresError.self) { try await queued.value }
+        _ = try await busy.value
+        let count = try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"))
+        #expect(try count[0].decode(Int.self, at: 0) == 0)
+    }
+
+    @Test func aNotifyFromAnotherConnectionWakesAWaitingListenerPromptly() async throws {
+        let client = try TestDatabase.client(maxConnections: 2)
+        defer { client.close() }
+        let channel = TestDatabase.uniqueName("wake")
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let clock = ContinuousClock()
+        let listener = Task {
+            try await client.withConnection { connection -> (PostgresNotification?, Duration) in
+                try connection.listen(channel)
+                readyContinuation.yield()
+                let start = clock.now
+                let notification = try connection.waitForNotification(timeout: .seconds(30))
+                return (notification, start.duration(to: clock.now))
+            }
+        }
+        for await _ in ready { break }
+        try await client.query("SELECT pg_notify(\(channel), 'payload ✓')")
+        let (notification, waited) = try await listener.value
+        #expect(notification?.channel == channel)
+        #expect(notification?.payload == "payload ✓")
+        #expect(waited < .seconds(5), "waited \(waited)")
+    }
+
+    @Test func aWaitWithNoNotifyReturnsNilAtItsTimeout() throws {
+        let connection = try PostgresConnection(try TestDatabase.url)
+        try connection.listen(TestDatabase.uniqueName("quiet"))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let notification = try connection.waitForNotification(timeout: .milliseconds(300))
+        let waited = start.duration(to: clock.now)
+        #expect(notification == nil)
+        #expect(waited >= .milliseconds(300))
+        #expect(waited < .seconds(3))
+    }
+
+    @Test func aPooledConnectionForgetsItsSubscriptionsWhenReturned() async throws {
+        let client = try TestDatabase.client(maxConnections: 1)
+        defer { client.close() }
+        let channel = TestDatabase.uniqueName("forget")
+        try await client.withConnection { connection in try connection.listen(channel) }
+        let channels = try await client.query("SELECT count(*) FROM pg_listening_channels()")
+        #expect(try channels[0].decode(Int.self, at: 0) == 0)
+    }
+
+    @Test func aClosedPoolFailsNewRequests() async throws {
+        let client = try TestDatabase.client(maxConnections: 1)
+        client.close()
+        await #expect {
+            try await client.query("SELECT 1")
+        } throws: { error in
+            (error as? PostgresError)?.kind == .poolClosed
+        }
+    }
+}
