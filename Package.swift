@@ -36,9 +36,12 @@ let package = Package(
             ],
             path: "Sources/hookline"
         ),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
-        .testTarget(name: "HooklineTests", dependencies: ["Hookline", "Postgres"]),
-        .testTarget(name: "HooklineCLITests", dependencies: ["HooklineCommand", "Postgres"]),
+        // Helpers shared by the test targets: the test database and throwaway databases.
+        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "HooklineTests", dependencies: ["Hookline", "Postgres", "TestSupport"]),
+        // Runs the built `hookline` binary as a user would.
+        .testTarget(name: "HooklineCLITests", dependencies: ["HooklineCommand", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("The pool: concurrency, recovery, cancellation, LISTEN/NOTIFY")
@@ -48,16 +49,12 @@ struct PoolTests {
         let client = try TestDatabase.client(maxConnections: 1)
         defer { client.close() }
         let clock = ContinuousClock()
-        let task = Task { try await client.query("SELECT pg_sleep(30)") }
+        let marker = TestDatabase.uniqueName("sleep")
+        let task = Task { try await client.query(PostgresQuery(unsafeSQL: "SELECT pg_sleep(30) -- \(marker)")) }
         // Wait until the statement is really running on the server.
         let admin = try TestDatabase.client(maxConnections: 1)
         defer { admin.close() }
-        for _ in 0..<100 {
-            let running = try await admin.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")
-            if try running[0].decode(Int.self, at: 0) > 0 { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitUntilRunning(marker, admin: admin)
         let cancelledAt = clock.now
         task.cancel()
         let result = await task.result
@@ -71,18 +68,43 @@ struct PoolTests {
 
     @Test func cancellingAQueuedRequestTakesItOutOfTheQueue() async throws {
         let client = try TestDatabase.client(maxConnections: 1)
-        defer { client.close() }
+        let admin = try TestDatabase.client(maxConnections: 1)
+        defer {
+            client.close()
+            admin.close()
+        }
         let table = TestDatabase.uniqueName("queued")
         try await client.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (v int)"))
-        let busy = Task { try await client.query("SELECT pg_sleep(0.5)") }
-        try await Task.sleep(for: .milliseconds(100))
+        let marker = TestDatabase.uniqueName("busy")
+        let busy = Task { try await client.query(PostgresQuery(unsafeSQL: "SELECT pg_sleep(30) -- \(marker)")) }
+        try await waitUntilRunning(marker, admin: admin)
+        // The pool's only connection is busy, so this request waits in the queue.
         let queued = Task { try await client.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) VALUES (1)")) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(100))
         queued.cancel()
-        await #expect(throws: PostgresError.self) { try await queued.value }
-        _ = try await busy.value
+        await #expect {
+            try await queued.value
+        } throws: { error in
+            (error as? PostgresError)?.kind == .cancelled
+        }
+        busy.cancel()
+        _ = await busy.result
         let count = try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"))
         #expect(try count[0].decode(Int.self, at: 0) == 0)
+    }
+
+    /// Waits until a statement whose text contains `marker` is running on the server.
+    func waitUntilRunning(_ marker: String, admin: PostgresClient) async throws {
+        for _ in 0..<250 {
+            let running = try await admin.query(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep(30) -- ' || \(marker)
+                """)
+            if try running[0].decode(Int.self, at: 0) > 0 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the statement never started")
     }
 
     @Test func aNotifyFromAnotherConnectionWakesAWaitingListenerPromptly() async throws {

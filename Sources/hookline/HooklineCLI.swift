@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `hookline`: the root command. Each subcommand lives in its own file as an extension.
+@main
+struct HooklineCLI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hookline",
+        abstract: "Webhook ingestion on PostgreSQL: authenticate, enqueue durably, run each account's cycle.",
+        subcommands: [Migrate.self]
+    )
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Postgres
+
+/// `--database-url`, shared by every command that talks to PostgreSQL.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "PostgreSQL connection URL or libpq connection string (env: DATABASE_URL).", valueName: "url"))
+    var explicitURL: String?
+
+    /// The URL from the flag, else from `$DATABASE_URL`.
+    var url: String {
+        get throws {
+            if let explicitURL { return explicitURL }
+            if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return url }
+            throw ValidationError("no database: pass --database-url or set DATABASE_URL (scripts/pg url prints one)")
+        }
+    }
+
+    func validate() throws { _ = try url }
+
+    /// A small pool for a command-line run.
+    func client(maxConnections: Int = 2) throws -> PostgresClient {
+        PostgresClient(
+            configuration: .init(
+                connectionString: try url, maxConnections: maxConnections, applicationName: "hookline-cli"))
+    }
+}
+
+/// `--json`, shared by every command that prints a result.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    /// Prints `value` as one line of JSON with sorted keys.
+    func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// A failure reported as one line on stderr with a non-zero exit status.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+
+    /// Turns library errors into a one-line message a person can act on. Server messages are shown, since
+    /// the operator running the command is the one who needs them.
+    static func wrapping(_ error: any Error) -> any Error {
+        switch error {
+        case let error as PostgresError:
+            var text: String
+            switch error.kind {
+            case .invalidConnectionString: text = "invalid database URL"
+            case .connectionRefused: text = "cannot reach the database"
+            case .authenticationFailed: text = "the database refused the credentials"
+            case .connectionFailed: text = "cannot connect to the database"
+            case .connectionLost: text = "lost the connection to the database"
+            case .query: text = "the database rejected a statement"
+            case .decoding: text = "unexpected data from the database"
+            case .cancelled: text = "cancelled"
+            case .poolClosed: text = "the connection pool was closed"
+            }
+            let message = error.message.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            if !message.isEmpty { text += ": \(message)" }
+            if let code = error.code { text += " (SQLSTATE \(code))" }
+            return CommandFailure(description: text)
+        default:
+            return error
+        }
+    }
+}
+
+extension AsyncParsableCommand {
+    /// Runs `body`, reporting any error as a one-line ``CommandFailure``.
+    func reportingFailures(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            throw CommandFailure.wrapping(error)
+        }
+    }
+}

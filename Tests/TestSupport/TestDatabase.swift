@@ -1,0 +1,37 @@
+import Foundation
+import Postgres
+import Testing
+
+/// The database the tests run against: `DATABASE_URL`, which `scripts/test` points at a throwaway cluster.
+public enum TestDatabase {
+    public static var url: String {
+        get throws {
+            try #require(
+                ProcessInfo.processInfo.environment["DATABASE_URL"],
+                "DATABASE_URL is not set: run the tests with scripts/test")
+        }
+    }
+
+    public static func client(maxConnections: Int = 4) throws -> PostgresClient {
+        PostgresClient(connectionString: try url, maxConnections: maxConnections)
+    }
+
+    /// A name (of a table, channel or database) that no other test uses.
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+    }
+
+    /// Creates an empty database of the test's own and returns its URL; `drop` removes it.
+    public static func makeDatabase() async throws -> (url: String, drop: @Sendable () async -> Void) {
+        let name = uniqueName("test")
+        let admin = try client(maxConnections: 1)
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        var components = try #require(URLComponents(string: try url))
+        components.path = "/\(name)"
+        let drop: @Sendable () async -> Void = {
+            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+            admin.close()
+        }
+        return (try #require(components.string), drop)
+    }
+}
