@@ -10,7 +10,13 @@ let package = Package(
         .library(name: "Hookline", targets: ["Hookline"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // libpq, found through pkg-config; Debian's libpq-dev provides it.
@@ -22,9 +28,27 @@ let package = Package(
         // The Swift face of libpq: the only module that calls it.
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         // The domain: accounts, clients, tokens, webhooks, the queue, cycles, migrations.
-        .target(name: "Hookline", dependencies: ["Postgres"]),
+        .target(
+            name: "Hookline",
+            dependencies: [
+                "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The HTTP ingress.
-        .target(name: "HooklineServer", dependencies: ["Hookline", "Postgres"]),
+        .target(
+            name: "HooklineServer",
+            dependencies: [
+                "Hookline", "Postgres",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The worker runtime.
         .target(name: "HooklineWorker", dependencies: ["Hookline", "Postgres"]),
         // The `hookline` executable.
@@ -37,9 +61,23 @@ let package = Package(
             path: "Sources/hookline"
         ),
         // Helpers shared by the test targets: the test database and throwaway databases.
-        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres", "Hookline", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "HooklineTests", dependencies: ["Hookline", "Postgres", "TestSupport"]),
+        .testTarget(
+            name: "HooklineServerTests",
+            dependencies: [
+                "HooklineServer", "Hookline", "Postgres", "TestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Runs the built `hookline` binary as a user would.
         .testTarget(name: "HooklineCLITests", dependencies: ["HooklineCommand", "Postgres", "TestSupport"]),
     ],

@@ -98,7 +98,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         return text
     }
 
-    static func decoding(_ message: String) -> PostgresError {
+    /// A decoding error with `message`.
+    public static func decoding(_ message: String) -> PostgresError {
         PostgresError(kind: .decoding, message: message)
     }
 }

@@ -77,6 +77,11 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
             sql += "$\(binds.count)"
         }
 
+        /// Splices SQL text as it is: for fixed fragments such as a shared column list, never for values.
+        public mutating func appendInterpolation(unsafe sql: String) {
+            self.sql += sql
+        }
+
         /// Splices a quoted identifier (a table, column or channel name) into the SQL text.
         public mutating func appendInterpolation(identifier: String) {
             sql += PostgresQuery.quoteIdentifier(identifier)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hookline
 import Postgres
 
 /// `--database-url`, shared by every command that talks to PostgreSQL.
@@ -21,11 +22,25 @@ struct DatabaseOptions: ParsableArguments {
 
     func validate() throws { _ = try url }
 
-    /// A small pool for a command-line run.
-    func client(maxConnections: Int = 2) throws -> PostgresClient {
+    /// A pool on the database, small by default for a command-line run.
+    func client(maxConnections: Int = 2, applicationName: String = "hookline-cli") throws -> PostgresClient {
         PostgresClient(
             configuration: .init(
-                connectionString: try url, maxConnections: maxConnections, applicationName: "hookline-cli"))
+                connectionString: try url, maxConnections: maxConnections, applicationName: applicationName))
+    }
+}
+
+/// Settings read from the environment when their flag is absent.
+enum Env {
+    static func string(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    static func integer(_ name: String) throws -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, not \(text)") }
+        return value
     }
 }
 
@@ -68,6 +83,8 @@ struct CommandFailure: Error, CustomStringConvertible {
             if !message.isEmpty { text += ": \(message)" }
             if let code = error.code { text += " (SQLSTATE \(code))" }
             return CommandFailure(description: text)
+        case let error as HooklineError:
+            return CommandFailure(description: error.description)
         default:
             return error
         }

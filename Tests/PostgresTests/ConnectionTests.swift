@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Connecting, errors and transactions")
 struct ConnectionTests {
-    @Test func malformedURLIsAnInvalidConnectionString() throws {
+    @Test func malformedURLIsAnInvalidConnectionString() async throws {
         for bad in ["postgresql://[::1", "not a connection string", "postgresql://localhost:notaport/db"] {
             let error = #expect(throws: PostgresError.self) { try PostgresConnection(bad) }
             #expect(error?.kind == .invalidConnectionString, "\(bad)")

@@ -130,13 +130,17 @@ struct PoolTests {
         #expect(waited < .seconds(5), "waited \(waited)")
     }
 
-    @Test func aWaitWithNoNotifyReturnsNilAtItsTimeout() throws {
-        let connection = try PostgresConnection(try TestDatabase.url)
-        try connection.listen(TestDatabase.uniqueName("quiet"))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let notification = try connection.waitForNotification(timeout: .milliseconds(300))
-        let waited = start.duration(to: clock.now)
+    @Test func aWaitWithNoNotifyReturnsNilAtItsTimeout() async throws {
+        let client = try TestDatabase.client(maxConnections: 1)
+        defer { client.close() }
+        let channel = TestDatabase.uniqueName("quiet")
+        let (notification, waited) = try await client.withConnection { connection in
+            try connection.listen(channel)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let notification = try connection.waitForNotification(timeout: .milliseconds(300))
+            return (notification, start.duration(to: clock.now))
+        }
         #expect(notification == nil)
         #expect(waited >= .milliseconds(300))
         #expect(waited < .seconds(3))

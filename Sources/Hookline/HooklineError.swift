@@ -1,0 +1,14 @@
+/// An error in what the caller asked for, with a message fit to show them.
+public enum HooklineError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An argument is malformed or out of range.
+    case invalidArgument(String)
+    /// The named thing does not exist.
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case .invalidArgument(let message): message
+        case .notFound(let message): message
+        }
+    }
+}

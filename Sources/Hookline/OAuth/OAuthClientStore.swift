@@ -1,0 +1,164 @@
+import Foundation
+import Postgres
+
+/// Creates, lists, authenticates and revokes OAuth clients, and issues and revokes their tokens.
+public struct OAuthClientStore: Sendable {
+    public let database: PostgresClient
+    /// The clock that stamps issue and expiry times (tests drive it).
+    public let now: @Sendable () -> Date
+
+    public init(database: PostgresClient, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.now = now
+    }
+
+    static let columns = """
+        id, client_id, account_id, scope, description, token_lifetime_seconds, created_at, revoked_at
+        """
+
+    // MARK: Clients
+
+    /// Creates client credentials.
+    ///
+    /// - Parameters:
+    ///   - account: the owning account for `webhook` and `mcp`; must be `nil` for `api` (console-level).
+    ///   - expiresMinutes: the lifetime of issued tokens; 14 days when `nil`.
+    /// - Throws: ``HooklineError`` when the scope and account do not fit, the lifetime is out of range, or
+    ///   the account does not exist.
+    public func create(
+        account: UUID?, scope: OAuthScope, expiresMinutes: Int? = nil, description: String = ""
+    ) async throws -> CreatedOAuthClient {
+        if scope.isAccountLevel && account == nil {
+            throw HooklineError.invalidArgument("a \(scope.rawValue) client belongs to an account: pass --account")
+        }
+        if !scope.isAccountLevel && account != nil {
+            throw HooklineError.invalidArgument("console-level (api) clients belong to no account")
+        }
+        var lifetime = OAuthClient.defaultTokenLifetimeSeconds
+        if let expiresMinutes {
+            guard (1...5_256_000).contains(expiresMinutes) else {
+                throw HooklineError.invalidArgument("--expires-minutes must be between 1 and 5256000 (10 years)")
+            }
+            lifetime = expiresMinutes * 60
+        }
+        let clientID = Secrets.generate(prefix: "hlc_", bytes: 15)
+        let secret = Secrets.generate(prefix: "hls_", bytes: 32)
+        let secretHash = Secrets.hash(secret)
+        let createdAt = now()
+        let query: PostgresQuery = """
+            INSERT INTO hookline.oauth_clients
+                (client_id, account_id, scope, description, secret_hash, token_lifetime_seconds, created_at)
+            VALUES (\(clientID), \(account), \(scope.rawValue), \(description), \(secretHash), \(Int32(lifetime)),
+                    \(createdAt))
+            RETURNING \(unsafe: Self.columns)
+            """
+        do {
+            let rows = try await database.query(query)
+            return CreatedOAuthClient(client: try Self.client(rows[0]), clientSecret: secret)
+        } catch let error as PostgresError where error.code == .foreignKeyViolation {
+            throw HooklineError.notFound("no account \(account?.uuidString.lowercased() ?? "")")
+        }
+    }
+
+    /// Clients of one account, or every client (console-level included) when `account` is `nil`.
+    public func list(account: UUID? = nil) async throws -> [OAuthClient] {
+        let query: PostgresQuery = """
+            SELECT \(unsafe: Self.columns) FROM hookline.oauth_clients
+            WHERE \(account)::uuid IS NULL OR account_id = \(account)
+            ORDER BY created_at, client_id
+            """
+        return try await database.query(query).map(Self.client)
+    }
+
+    /// Revokes a client: it can no longer obtain tokens, and every token it holds stops working on every
+    /// running instance as soon as this commits.
+    /// - Throws: ``HooklineError/notFound(_:)`` for an unknown client ID.
+    @discardableResult
+    public func revoke(clientID: String) async throws -> OAuthClient {
+        let at = now()
+        let client = try await database.withTransaction { connection -> OAuthClient? in
+            let rows = try connection.query(
+                """
+                UPDATE hookline.oauth_clients SET revoked_at = coalesce(revoked_at, \(at))
+                WHERE client_id = \(clientID) RETURNING \(unsafe: Self.columns)
+                """)
+            guard let row = rows.first else { return nil }
+            let client = try Self.client(row)
+            try connection.query(
+                """
+                UPDATE hookline.access_tokens SET revoked_at = \(at)
+                WHERE client_id = \(client.id) AND revoked_at IS NULL
+                """)
+            try connection.notify(AuthNotifications.channel, payload: AuthNotifications.clientRevoked(client.id))
+            return client
+        }
+        guard let client else { throw HooklineError.notFound("no client \(clientID)") }
+        return client
+    }
+
+    /// The client whose ID and secret these are, if it exists and is not revoked.
+    ///
+    /// The secret's hash is compared in constant time. Unknown IDs hash and compare too, so that timing
+    /// does not tell which client IDs exist.
+    public func authenticate(clientID: String, secret: String) async throws -> OAuthClient? {
+        let presented = Secrets.hash(secret)
+        let rows = try await database.query(
+            """
+            SELECT \(unsafe: Self.columns), secret_hash FROM hookline.oauth_clients WHERE client_id = \(clientID)
+            """)
+        guard let row = rows.first else {
+            _ = Secrets.constantTimeEquals(presented, Data(repeating: 0, count: presented.count))
+            return nil
+        }
+        let stored = try row.decode(Data.self, named: "secret_hash")
+        guard Secrets.constantTimeEquals(presented, stored) else { return nil }
+        let client = try Self.client(row)
+        return client.revokedAt == nil ? client : nil
+    }
+
+    // MARK: Tokens
+
+    /// Issues a new access token to an authenticated client. Earlier tokens stay valid until they expire.
+    public func issueToken(to client: OAuthClient) async throws -> IssuedToken {
+        let token = Secrets.generate(prefix: "hlt_", bytes: 32)
+        let issuedAt = now()
+        let expiresAt = issuedAt.addingTimeInterval(TimeInterval(client.tokenLifetimeSeconds))
+        try await database.query(
+            """
+            INSERT INTO hookline.access_tokens (token_hash, client_id, account_id, scope, issued_at, expires_at)
+            VALUES (\(Secrets.hash(token)), \(client.id), \(client.accountID), \(client.scope.rawValue),
+                    \(issuedAt), \(expiresAt))
+            """)
+        return IssuedToken(
+            accessToken: token, expiresIn: client.tokenLifetimeSeconds, expiresAt: expiresAt, scope: client.scope,
+            clientID: client.clientID)
+    }
+
+    /// Revokes one of `client`'s own tokens (RFC 7009). Unknown tokens and other clients' tokens are left
+    /// alone without error, as the RFC asks.
+    public func revokeToken(_ token: String, of client: OAuthClient) async throws {
+        let hash = Secrets.hash(token)
+        let at = now()
+        try await database.withTransaction { connection in
+            let rows = try connection.query(
+                """
+                UPDATE hookline.access_tokens SET revoked_at = \(at)
+                WHERE token_hash = \(hash) AND client_id = \(client.id) AND revoked_at IS NULL
+                """)
+            if rows.affectedRows > 0 {
+                try connection.notify(AuthNotifications.channel, payload: AuthNotifications.tokenRevoked(hash))
+            }
+        }
+    }
+
+    static func client(_ row: PostgresRow) throws -> OAuthClient {
+        let (id, clientID, accountID, scope, description, lifetime, createdAt, revokedAt) = try row.decode(
+            (UUID, String, UUID?, String, String, Int, Date, Date?).self)
+        guard let scope = OAuthScope(rawValue: scope) else {
+            throw PostgresError.decoding("unknown scope \(scope)")
+        }
+        return OAuthClient(
+            id: id, clientID: clientID, accountID: accountID, scope: scope, description: description,
+            tokenLifetimeSeconds: lifetime, createdAt: createdAt, revokedAt: revokedAt)
+    }
+}

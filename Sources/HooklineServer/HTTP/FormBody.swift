@@ -1,0 +1,56 @@
+/// An `application/x-www-form-urlencoded` body, parsed strictly for OAuth (RFC 6749 §3.2, Appendix B).
+///
+/// A parameter sent twice is an error, and one sent without a value counts as omitted (RFC 6749 §3.1).
+struct FormBody: Sendable {
+    enum ParseError: Error, Equatable {
+        case repeated(String)
+        case malformed
+    }
+
+    private(set) var values: [String: String] = [:]
+
+    subscript(name: String) -> String? { values[name] }
+
+    init(_ text: Substring) throws(ParseError) {
+        var seen = Set<String>()
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]) else { throw .malformed }
+            guard let value = parts.count > 1 ? Self.decode(parts[1]) : "" else { throw .malformed }
+            guard seen.insert(name).inserted else { throw .repeated(name) }
+            if !value.isEmpty { values[name] = value }
+        }
+    }
+
+    init(bytes: [UInt8]) throws(ParseError) {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .malformed }
+        try self.init(Substring(text))
+    }
+
+    /// Percent-decoding with `+` as space; `nil` for a bad escape or invalid UTF-8.
+    static func decode(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue)
+                else { return nil }
+                bytes.append(high << 4 | low)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

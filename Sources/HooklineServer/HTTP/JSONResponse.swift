@@ -1,0 +1,32 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Small JSON responses with the headers each kind needs.
+enum JSONResponse {
+    /// `value` as JSON with `status` and any extra headers.
+    static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// An error body: `{"error": code, "error_description": description}`.
+    static func error(
+        _ code: String, _ description: String? = nil, status: HTTPResponse.Status, headers: HTTPFields = [:]
+    ) -> Response {
+        var body = ["error": code]
+        if let description { body["error_description"] = description }
+        return make(body, status: status, headers: headers)
+    }
+}
+
+extension HTTPFields {
+    /// `Cache-Control: no-store` and `Pragma: no-cache`, which every token endpoint answer carries (RFC 6749
+    /// §5.1).
+    static var noStore: HTTPFields { [.cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache"] }
+}

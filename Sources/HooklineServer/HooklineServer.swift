@@ -1,0 +1,66 @@
+import Foundation
+import Hookline
+import Hummingbird
+import Logging
+import Postgres
+import ServiceLifecycle
+
+/// What the HTTP ingress needs from the outside.
+public struct ServerDependencies: Sendable {
+    /// The pool every route uses.
+    public var database: PostgresClient
+    /// The clock of token issue and expiry (tests drive it).
+    public var now: @Sendable () -> Date
+    public var logger: Logger
+
+    public init(database: PostgresClient, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+        self.database = database
+        self.now = now
+        self.logger = logger
+    }
+}
+
+/// Builds the Hookline HTTP application: the routes, and the services that live with it (the LISTEN
+/// connection that carries token revocations). The executable and the tests both build it here.
+///
+/// Run it with `runService()` for graceful shutdown on SIGTERM and SIGINT: the server stops accepting,
+/// answers what is in flight, and the revocation listener closes. The caller owns and closes the pool.
+public func buildApplication(
+    settings: ServerSettings, dependencies: ServerDependencies
+) -> some ApplicationProtocol {
+    let database = dependencies.database
+    let verifier = TokenVerifier(database: database, now: dependencies.now, logger: dependencies.logger)
+    let clients = OAuthClientStore(database: database, now: dependencies.now)
+    let limiter = FailedAuthenticationLimiter(now: dependencies.now)
+
+    let router = Router(context: HooklineRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
+    HealthRoutes(database: database).register(on: router)
+    OAuthRoutes(clients: clients, limiter: limiter).register(on: router)
+    AdminRoutes(verifier: verifier, accounts: AccountStore(database: database)).register(on: router)
+
+    let listener = ListenerService(
+        listener: verifier.makeListener(connectionString: database.configuration.connectionString))
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hookline"),
+        services: [listener],
+        logger: dependencies.logger)
+}
+
+/// Runs a ``PostgresListener`` for the life of the application.
+struct ListenerService: Service {
+    let listener: PostgresListener
+
+    func run() async throws {
+        listener.start()
+        try? await gracefulShutdown()
+        // stop() waits for the listener's thread: do that waiting off the cooperative pool.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                listener.stop()
+                continuation.resume()
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Synchronization
+
+/// Keeps one dedicated connection LISTENing on a set of channels and hands every notification to a handler,
+/// on a thread of its own. Reconnects after a failure.
+///
+/// Notifications sent while the listener was disconnected are lost (PostgreSQL does not queue them for
+/// absent listeners), so the handler gets ``Event/connected`` after every (re)connection, once LISTEN is in
+/// place: state that notifications keep fresh must be rebuilt or flushed there.
+public final class PostgresListener: Sendable {
+    /// What the handler is told.
+    public enum Event: Sendable {
+        /// LISTEN is in place on every channel: from now on no notification is missed.
+        case connected
+        /// The connection failed or broke; notifications may be missed until the next `connected`.
+        case disconnected(PostgresError)
+        /// A notification arrived.
+        case notification(PostgresNotification)
+    }
+
+    private struct State {
+        var started = false
+        var stopped = false
+    }
+
+    private let connectionString: String
+    private let channels: [String]
+    private let reconnectDelay: Duration
+    private let handler: @Sendable (Event) -> Void
+    private let stopSignal = PostgresCancellation()
+    private let state = Mutex(State())
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// - Parameters:
+    ///   - channels: the channels to LISTEN on.
+    ///   - reconnectDelay: the pause between failed connection attempts.
+    ///   - handler: called on the listener's thread, one event at a time; keep it short.
+    public init(
+        connectionString: String, channels: [String], reconnectDelay: Duration = .milliseconds(250),
+        handler: @escaping @Sendable (Event) -> Void
+    ) {
+        self.connectionString = connectionString
+        self.channels = channels
+        self.reconnectDelay = reconnectDelay
+        self.handler = handler
+    }
+
+    /// Starts the listener's thread. Calling it again does nothing.
+    public func start() {
+        let shouldStart = state.withLock { state -> Bool in
+            guard !state.started, !state.stopped else { return false }
+            state.started = true
+            return true
+        }
+        guard shouldStart else { return }
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "postgres-listener"
+        thread.start()
+    }
+
+    /// Stops listening and waits (blocking) until the thread has closed its connection.
+    public func stop() {
+        let wasRunning = state.withLock { state -> Bool in
+            defer { state.stopped = true }
+            return state.started && !state.stopped
+        }
+        stopSignal.cancel()
+        if wasRunning { finished.wait() }
+    }
+
+    private var isStopped: Bool { state.withLock { $0.stopped } }
+
+    private func run() {
+        while !isStopped {
+            do {
+                let connection = try PostgresConnection(connectionString, applicationName: "hookline-listener")
+                try connection.withCancellation(stopSignal) {
+                    for channel in channels { try connection.listen(channel) }
+                    handler(.connected)
+                    while !isStopped {
+                        if let notification = try connection.waitForNotification(timeout: .seconds(5)) {
+                            handler(.notification(notification))
+                        }
+                    }
+                }
+            } catch let error as PostgresError {
+                if error.kind == .cancelled || isStopped { return }
+                handler(.disconnected(error))
+            } catch {
+                handler(.disconnected(PostgresError(kind: .connectionLost, message: "\(error)")))
+            }
+            pause()
+        }
+    }
+
+    /// Waits `reconnectDelay`, waking early when stopped.
+    private func pause() {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: reconnectDelay)
+        while !isStopped, clock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Hookline
+
+extension HooklineCLI {
+    /// `hookline clients create|list|revoke`.
+    struct Clients: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Manage OAuth client credentials (account-level, or console-level with --console).",
+            subcommands: [Create.self, List.self, Revoke.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Create client credentials; the secret is printed this once.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "The owning account (for --scope webhook or mcp).") var account: String?
+            @Option(help: "webhook or mcp (account-level).") var scope: String?
+            @Flag(help: "A console-level client for the admin API (scope api, no account).") var console = false
+            @Option(name: .customLong("expires-minutes"), help: "Token lifetime in minutes (default 20160: 14 days).")
+            var expiresMinutes: Int?
+            @Option(help: "A name that tells these credentials apart.") var description: String = ""
+
+            func validate() throws {
+                if console {
+                    if account != nil { throw ValidationError("--console clients belong to no account") }
+                    if let scope, scope != "api" { throw ValidationError("--console clients have the scope api") }
+                } else {
+                    guard account != nil else { throw ValidationError("pass --account ID (or --console)") }
+                    guard let scope, ["webhook", "mcp"].contains(scope) else {
+                        throw ValidationError("--scope must be webhook or mcp")
+                    }
+                }
+                if account != nil, accountID == nil { throw ValidationError("--account must be an account id (UUID)") }
+            }
+
+            var accountID: UUID? { account.flatMap(UUID.init(uuidString:)) }
+
+            func run() async throws {
+                try await reportingFailures {
+                    let client = try database.client()
+                    defer { client.close() }
+                    let created = try await OAuthClientStore(database: client).create(
+                        account: accountID, scope: console ? .api : OAuthScope(rawValue: scope ?? "") ?? .webhook,
+                        expiresMinutes: expiresMinutes, description: description)
+                    if output.json {
+                        return try output.printJSON(ClientOutput(created.client, secret: created.clientSecret))
+                    }
+                    print(
+                        """
+                        created \(created.client.scope.rawValue) client \(created.client.clientID)
+                        client_id:     \(created.client.clientID)
+                        client_secret: \(created.clientSecret)
+                        The secret is shown only now; Hookline keeps only its hash.
+                        """)
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List clients (never their secrets).")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Option(help: "Only this account's clients.") var account: String?
+
+            func validate() throws {
+                if let account, UUID(uuidString: account) == nil {
+                    throw ValidationError("--account must be an account id (UUID)")
+                }
+            }
+
+            func run() async throws {
+                try await reportingFailures {
+                    let client = try database.client()
+                    defer { client.close() }
+                    let clients = try await OAuthClientStore(database: client).list(
+                        account: account.flatMap(UUID.init(uuidString:)))
+                    if output.json { return try output.printJSON(clients.map { ClientOutput($0) }) }
+                    for client in clients {
+                        let owner = client.accountID?.lowercased ?? "console"
+                        let state = client.revokedAt == nil ? "active" : "revoked"
+                        print(
+                            "\(client.clientID)  \(client.scope.rawValue)  \(owner)  "
+                                + "\(client.tokenLifetimeSeconds / 60)min  \(state)  \(client.description)")
+                    }
+                }
+            }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Revoke a client: its tokens stop working everywhere and it gets no new ones.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The client_id to revoke.") var clientID: String
+
+            func run() async throws {
+                try await reportingFailures {
+                    let client = try database.client()
+                    defer { client.close() }
+                    let revoked = try await OAuthClientStore(database: client).revoke(clientID: clientID)
+                    if output.json { return try output.printJSON(ClientOutput(revoked)) }
+                    print("revoked client \(revoked.clientID)")
+                }
+            }
+        }
+    }
+}
+
+/// A client as the CLI prints it: `client_secret` only right after creation.
+struct ClientOutput: Encodable {
+    var client: OAuthClient
+    var secret: String?
+
+    init(_ client: OAuthClient, secret: String? = nil) {
+        self.client = client
+        self.secret = secret
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clientSecret = "client_secret"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try client.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(secret, forKey: .clientSecret)
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import HooklineServer
+import Logging
+
+extension HooklineCLI {
+    /// `hookline serve`: the HTTP ingress.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the HTTP ingress: the token, revocation, admin and health routes.",
+            discussion: "Stops gracefully on SIGTERM or SIGINT: no new connections, in-flight requests answered.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: ArgumentHelp("Address to listen on (env: HOOKLINE_HOST).", valueName: "host"))
+        var host: String?
+
+        @Option(help: ArgumentHelp("Port to listen on (env: HOOKLINE_PORT).", valueName: "port"))
+        var port: Int?
+
+        @Option(
+            name: .customLong("max-body-bytes"),
+            help: ArgumentHelp("Largest webhook body accepted (env: HOOKLINE_MAX_BODY_BYTES).", valueName: "bytes"))
+        var maxBodyBytes: Int?
+
+        @Option(
+            name: .customLong("pool-size"),
+            help: ArgumentHelp("PostgreSQL connections in the pool (env: HOOKLINE_POOL_SIZE).", valueName: "n"))
+        var poolSize: Int?
+
+        @Option(
+            name: .customLong("log-level"),
+            help: ArgumentHelp(
+                "trace, debug, info, notice, warning, error (env: HOOKLINE_LOG_LEVEL).", valueName: "level"))
+        var logLevel: String?
+
+        var settings: ServerSettings {
+            get throws {
+                let defaults = ServerSettings()
+                return ServerSettings(
+                    host: host ?? Env.string("HOOKLINE_HOST") ?? defaults.host,
+                    port: try port ?? Env.integer("HOOKLINE_PORT") ?? defaults.port,
+                    maxBodyBytes: try maxBodyBytes ?? Env.integer("HOOKLINE_MAX_BODY_BYTES")
+                        ?? defaults.maxBodyBytes)
+            }
+        }
+
+        func validate() throws {
+            let settings = try settings
+            guard (0...65535).contains(settings.port) else { throw ValidationError("--port must be 0–65535") }
+            guard settings.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+            if let level = logLevel ?? Env.string("HOOKLINE_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
+                throw ValidationError("unknown log level \(level)")
+            }
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                var logger = Logger(label: "hookline")
+                logger.logLevel =
+                    (logLevel ?? Env.string("HOOKLINE_LOG_LEVEL")).flatMap { Logger.Level(rawValue: $0) }
+                    ?? .info
+                let pool = try poolSize ?? Env.integer("HOOKLINE_POOL_SIZE") ?? 16
+                let client = try database.client(maxConnections: pool, applicationName: "hookline-serve")
+                defer { client.close() }
+                let app = buildApplication(
+                    settings: try settings, dependencies: ServerDependencies(database: client, logger: logger))
+                try await app.runService()
+            }
+        }
+    }
+}
