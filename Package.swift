@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -79,7 +80,13 @@ let package = Package(
             ]
         ),
         // Runs the built `hookline` binary as a user would.
-        .testTarget(name: "HooklineCLITests", dependencies: ["HooklineCommand", "Postgres", "TestSupport"]),
+        .testTarget(
+            name: "HooklineCLITests",
+            dependencies: [
+                "HooklineCommand", "Postgres", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,14 +25,9 @@ struct ServerFixture {
     }
 
     static func run(_ body: (ServerFixture) async throws -> Void) async throws {
-        let database = try await MigratedDatabase.make(maxConnections: 8)
-        do {
+        try await MigratedDatabase.with(maxConnections: 8) { database in
             try await body(ServerFixture(database: database))
-        } catch {
-            await database.remove()
-            throw error
         }
-        await database.remove()
     }
 }
 

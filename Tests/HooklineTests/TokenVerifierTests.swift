@@ -20,14 +20,7 @@ struct TokenVerifierTests {
     }
 
     func withFixture(_ body: (Fixture) async throws -> Void) async throws {
-        let database = try await MigratedDatabase.make()
-        do {
-            try await body(Fixture(database: database))
-        } catch {
-            await database.remove()
-            throw error
-        }
-        await database.remove()
+        try await MigratedDatabase.with { database in try await body(Fixture(database: database)) }
     }
 
     @Test func aWebhookTokenIsValidOnlyForItsScopeAndItsAccount() async throws {

@@ -16,6 +16,21 @@ public struct MigratedDatabase: Sendable {
         return MigratedDatabase(url: url, client: client, drop: drop)
     }
 
+    /// Runs `body` with a fresh migrated database, and removes the database afterwards whatever happens.
+    public static func with<T>(
+        maxConnections: Int = 4, _ body: (MigratedDatabase) async throws -> T
+    ) async throws -> T {
+        let database = try await make(maxConnections: maxConnections)
+        do {
+            let value = try await body(database)
+            await database.remove()
+            return value
+        } catch {
+            await database.remove()
+            throw error
+        }
+    }
+
     /// Closes the pool and drops the database.
     public func remove() async {
         client.close()

@@ -1,0 +1,136 @@
+import Foundation
+import TestSupport
+
+/// Runs the built `hookline` binary, as an operator would.
+enum HooklineBinary {
+    static var path: String {
+        // The test runner sits in the build folder beside the `hookline` executable.
+        let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return runner.deletingLastPathComponent().appendingPathComponent("hookline").path
+    }
+
+    struct Outcome: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
+        try await onOwnThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            var env = ProcessInfo.processInfo.environment
+            env.removeValue(forKey: "DATABASE_URL")
+            env.merge(environment) { $1 }
+            process.environment = env
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            // Drain stderr on another thread while this one reads stdout, so that a chatty child never
+            // blocks on a full pipe; then wait for the exit.
+            let stderr = ErrorPipeReader(err)
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return Outcome(
+                status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                stderr: String(decoding: stderr.wait(), as: UTF8.self))
+        }
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own.
+final class ErrorPipeReader: @unchecked Sendable {
+    // `data` is written by the reading thread before `done` is signalled and read only after waiting on it.
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ pipe: Pipe) {
+        Thread.detachNewThread { [self] in
+            data = pipe.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
+}
+
+extension HooklineBinary {
+    /// Runs a command that prints JSON and decodes it; records the stderr of a failure.
+    static func json(_ arguments: [String], url: String) async throws -> Any {
+        let outcome = try await run(arguments + ["--json", "--database-url", url])
+        guard outcome.status == 0 else {
+            throw CommandFailed(arguments: arguments, stderr: outcome.stderr)
+        }
+        return try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8))
+    }
+
+    struct CommandFailed: Error, CustomStringConvertible {
+        var arguments: [String]
+        var stderr: String
+        var description: String { "hookline \(arguments.joined(separator: " ")) failed: \(stderr)" }
+    }
+
+    /// A running `hookline serve`, with its output going to a file.
+    final class Server: Sendable {
+        let process: Process
+        let port: Int
+        let logFile: URL
+
+        init(url: String, port: Int) throws {
+            self.port = port
+            logFile = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).log")
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+            let log = try FileHandle(forWritingTo: logFile)
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: HooklineBinary.path)
+            process.arguments = ["serve", "--host", "127.0.0.1", "--database-url", url, "--log-level", "trace"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["HOOKLINE_PORT"] = String(port)
+            process.environment = environment
+            process.standardOutput = log
+            process.standardError = log
+            try process.run()
+        }
+
+        var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+        /// Sends SIGTERM and waits for the exit status.
+        func terminate() async throws -> Int32 {
+            process.terminate()
+            return try await onOwnThread { [process] in
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
+        }
+
+        deinit {
+            if process.isRunning { process.interrupt() }
+            try? FileManager.default.removeItem(at: logFile)
+        }
+    }
+
+    /// A TCP port that nothing listens on right now.
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0
+                    && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw CommandFailed(arguments: ["freePort"], stderr: "bind failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
