@@ -42,8 +42,3 @@ extension HooklineCLI {
         }
     }
 }
-
-extension UUID {
-    /// The lowercase form that PostgreSQL prints.
-    var lowercased: String { uuidString.lowercased() }
-}

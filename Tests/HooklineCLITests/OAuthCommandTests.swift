@@ -18,6 +18,7 @@ struct OAuthCommandTests {
             try await HooklineBinary.json(["accounts", "create", "--name", "Acme"], url: url) as? [String: Any])
         let accountID = try #require(account["id"] as? String)
         #expect(account["name"] as? String == "Acme")
+        #expect(accountID == accountID.lowercased(), "ids print as PostgreSQL prints them")
         let accounts = try #require(try await HooklineBinary.json(["accounts", "list"], url: url) as? [[String: Any]])
         #expect(accounts.map { $0["id"] as? String } == [accountID])
 
