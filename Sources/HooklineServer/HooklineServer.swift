@@ -30,21 +30,40 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let database = dependencies.database
     let verifier = TokenVerifier(database: database, now: dependencies.now, logger: dependencies.logger)
+    let directory = WebhookDirectory(store: WebhookStore(database: database))
     let clients = OAuthClientStore(database: database, now: dependencies.now)
     let limiter = FailedAuthenticationLimiter(now: dependencies.now)
+    let metrics = IngressMetrics()
+    let enqueuer = BatchingEnqueuer(
+        database: database, maxBatch: settings.batchSize, window: settings.batchWindow, metrics: metrics)
 
     let router = Router(context: HooklineRequestContext.self)
-    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: RequestLogMiddleware(metrics: metrics))
     HealthRoutes(database: database).register(on: router)
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
     OAuthRoutes(clients: clients, limiter: limiter).register(on: router)
     AdminRoutes(verifier: verifier, accounts: AccountStore(database: database)).register(on: router)
+    WebhookRoutes(
+        directory: directory, verifier: verifier, enqueuer: enqueuer, settings: settings,
+        rateLimiter: settings.accountRateLimit.map { AccountRateLimiter(rate: $0) }, now: dependencies.now
+    ).register(on: router)
 
-    let listener = ListenerService(
-        listener: verifier.makeListener(connectionString: database.configuration.connectionString))
+    // One LISTEN connection keeps both caches honest: token revocations and webhook changes.
+    let listener = PostgresListener(
+        connectionString: database.configuration.connectionString,
+        channels: [AuthNotifications.channel, ConfigNotifications.channel]
+    ) { event in
+        verifier.handle(event)
+        directory.handle(event)
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hookline"),
-        services: [listener],
+        services: [ListenerService(listener: listener)],
         logger: dependencies.logger)
 }
 

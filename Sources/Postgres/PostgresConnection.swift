@@ -45,6 +45,9 @@ public final class PostgresConnection {
             PQfinish(connection)
             throw error
         }
+        // libpq prints server notices (and a FATAL that ends the session) on stderr by default; they may
+        // carry data, so they are dropped here: errors reach callers as PostgresError instead.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
             PQfinish(connection)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hookline
 import HooklineServer
 import Logging
 
@@ -24,6 +25,20 @@ extension HooklineCLI {
         var maxBodyBytes: Int?
 
         @Option(
+            name: .customLong("trusted-proxy"),
+            help: ArgumentHelp(
+                "A proxy (CIDR) whose X-Forwarded-For is believed; repeatable (env: HOOKLINE_TRUSTED_PROXIES, comma-separated).",
+                valueName: "cidr"))
+        var trustedProxies: [String] = []
+
+        @Option(
+            name: .customLong("account-rate-limit"),
+            help: ArgumentHelp(
+                "Webhook requests per second per account, per instance; off by default (env: HOOKLINE_ACCOUNT_RATE_LIMIT).",
+                valueName: "n"))
+        var accountRateLimit: Double?
+
+        @Option(
             name: .customLong("pool-size"),
             help: ArgumentHelp("PostgreSQL connections in the pool (env: HOOKLINE_POOL_SIZE).", valueName: "n"))
         var poolSize: Int?
@@ -37,11 +52,29 @@ extension HooklineCLI {
         var settings: ServerSettings {
             get throws {
                 let defaults = ServerSettings()
+                let proxies =
+                    trustedProxies.isEmpty
+                    ? (Env.string("HOOKLINE_TRUSTED_PROXIES")?.split(separator: ",").map(String.init) ?? [])
+                    : trustedProxies
+                let networks = try proxies.map { text -> CIDR in
+                    guard let network = CIDR(text) else {
+                        throw ValidationError("--trusted-proxy \(text) is not a CIDR")
+                    }
+                    return network
+                }
+                var rate = accountRateLimit
+                if rate == nil, let text = Env.string("HOOKLINE_ACCOUNT_RATE_LIMIT") {
+                    guard let parsed = Double(text) else {
+                        throw ValidationError("HOOKLINE_ACCOUNT_RATE_LIMIT must be a number")
+                    }
+                    rate = parsed
+                }
                 return ServerSettings(
                     host: host ?? Env.string("HOOKLINE_HOST") ?? defaults.host,
                     port: try port ?? Env.integer("HOOKLINE_PORT") ?? defaults.port,
                     maxBodyBytes: try maxBodyBytes ?? Env.integer("HOOKLINE_MAX_BODY_BYTES")
-                        ?? defaults.maxBodyBytes)
+                        ?? defaults.maxBodyBytes,
+                    trustedProxies: networks, accountRateLimit: rate)
             }
         }
 
@@ -49,6 +82,9 @@ extension HooklineCLI {
             let settings = try settings
             guard (0...65535).contains(settings.port) else { throw ValidationError("--port must be 0–65535") }
             guard settings.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+            if let rate = settings.accountRateLimit, rate <= 0 {
+                throw ValidationError("--account-rate-limit must be positive")
+            }
             if let level = logLevel ?? Env.string("HOOKLINE_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
                 throw ValidationError("unknown log level \(level)")
             }

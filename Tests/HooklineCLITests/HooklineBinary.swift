@@ -16,47 +16,11 @@ enum HooklineBinary {
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
-        try await onOwnThread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-            var env = ProcessInfo.processInfo.environment
-            env.removeValue(forKey: "DATABASE_URL")
-            env.merge(environment) { $1 }
-            process.environment = env
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            // Drain stderr on another thread while this one reads stdout, so that a chatty child never
-            // blocks on a full pipe; then wait for the exit.
-            let stderr = ErrorPipeReader(err)
-            let stdout = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return Outcome(
-                status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                stderr: String(decoding: stderr.wait(), as: UTF8.self))
-        }
-    }
-}
-
-/// Reads a pipe to its end on a thread of its own.
-final class ErrorPipeReader: @unchecked Sendable {
-    // `data` is written by the reading thread before `done` is signalled and read only after waiting on it.
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ pipe: Pipe) {
-        Thread.detachNewThread { [self] in
-            data = pipe.fileHandleForReading.readDataToEndOfFile()
-            done.signal()
-        }
-    }
-
-    func wait() -> Data {
-        done.wait()
-        return data
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DATABASE_URL")
+        env.merge(environment) { $1 }
+        let outcome = try await ChildProcess.run(path, arguments, environment: env)
+        return Outcome(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
     }
 }
 

@@ -13,6 +13,15 @@ struct TokenVerifierTests {
 
         func verifier() -> TokenVerifier { TokenVerifier(database: database.client, now: clock.closure) }
 
+        /// A verifier whose LISTEN connection is up, so that it caches; stop the listener when done.
+        func listeningVerifier() async throws -> (TokenVerifier, PostgresListener) {
+            let verifier = verifier()
+            let listener = verifier.makeListener(connectionString: database.url)
+            listener.start()
+            try await eventually { verifier.isListening }
+            return (verifier, listener)
+        }
+
         func token(account: UUID?, scope: OAuthScope, minutes: Int? = nil) async throws -> (IssuedToken, OAuthClient) {
             let created = try await store.create(account: account, scope: scope, expiresMinutes: minutes)
             return (try await store.issueToken(to: created.client), created.client)
@@ -107,11 +116,8 @@ struct TokenVerifierTests {
         try await withFixture { fixture in
             let account = try await fixture.database.makeAccount()
             let (token, _) = try await fixture.token(account: account.id, scope: .webhook)
-            let verifier = fixture.verifier()
-            let listener = verifier.makeListener(connectionString: fixture.database.url)
-            listener.start()
+            let (verifier, listener) = try await fixture.listeningVerifier()
             defer { listener.stop() }
-            try await eventually { verifier.isListening }
             #expect(try await isValid(verifier, token, account.id))
             // Revoked behind the verifier's back (no NOTIFY): the cached record still answers, which shows
             // that verifying did not read the database.
@@ -144,11 +150,8 @@ struct TokenVerifierTests {
             let first = try await fixture.store.issueToken(to: created.client)
             let second = try await fixture.store.issueToken(to: created.client)
             #expect(first.accessToken != second.accessToken)
-            let verifier = fixture.verifier()
-            let listener = verifier.makeListener(connectionString: fixture.database.url)
-            listener.start()
+            let (verifier, listener) = try await fixture.listeningVerifier()
             defer { listener.stop() }
-            try await eventually { verifier.isListening }
             #expect(try await isValid(verifier, first, account.id))
             #expect(try await isValid(verifier, second, account.id))
             // Another client cannot revoke it.
@@ -167,11 +170,8 @@ struct TokenVerifierTests {
             let account = try await fixture.database.makeAccount()
             let created = try await fixture.store.create(account: account.id, scope: .webhook)
             let token = try await fixture.store.issueToken(to: created.client)
-            let verifier = fixture.verifier()
-            let listener = verifier.makeListener(connectionString: fixture.database.url)
-            listener.start()
+            let (verifier, listener) = try await fixture.listeningVerifier()
             defer { listener.stop() }
-            try await eventually { verifier.isListening }
             #expect(try await isValid(verifier, token, account.id))
             let clock = ContinuousClock()
             let start = clock.now

@@ -19,29 +19,12 @@ public enum AuthNotifications {
     }
 
     static func parse(_ payload: String) -> Message? {
-        if payload.hasPrefix("token:"), let hash = Data(hex: String(payload.dropFirst(6))) {
+        if payload.hasPrefix("token:"), let hash = Data(hexEncoded: String(payload.dropFirst(6))) {
             return .tokenRevoked(hash)
         }
         if payload.hasPrefix("client:"), let id = UUID(uuidString: String(payload.dropFirst(7))) {
             return .clientRevoked(id)
         }
         return nil
-    }
-}
-
-extension Data {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
-
-    init?(hex: String) {
-        guard hex.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        self.init(bytes)
     }
 }

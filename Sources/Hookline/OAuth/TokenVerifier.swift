@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Postgres
-import Synchronization
 
 /// Decides whether a bearer token may be used on a route: the check every protected route makes.
 ///
@@ -67,19 +66,8 @@ public final class TokenVerifier: Sendable {
         var revoked: Bool
     }
 
-    private struct Cache {
-        /// Whether LISTEN is up, so that cached records can be trusted.
-        var live = false
-        /// Bumped by every revocation and connection change; a read from the database is cached only if
-        /// no bump happened while it was in flight.
-        var generation: UInt64 = 0
-        /// `nil` marks a hash that no token has (tokens are random: one that does not exist now never will).
-        var records: [Data: Record?] = [:]
-    }
-
     private let database: PostgresClient
-    private let cache = Mutex(Cache())
-    private let maxEntries: Int
+    private let cache: NotifiedCache<Data, Record>
     private let logger: Logger
     /// The clock expiry is checked against.
     public let now: @Sendable () -> Date
@@ -90,7 +78,7 @@ public final class TokenVerifier: Sendable {
     ) {
         self.database = database
         self.now = now
-        self.maxEntries = maxEntries
+        self.cache = NotifiedCache(maxEntries: maxEntries)
         self.logger = logger
     }
 
@@ -107,20 +95,7 @@ public final class TokenVerifier: Sendable {
     /// Verifies a bearer token for a route of `scope` and a resource of `account`.
     public func verify(token: String, scope: OAuthScope, account: UUID?) async throws -> Verdict {
         let hash = Secrets.hash(token)
-        let cached = cache.withLock { cache -> (hit: Record??, generation: UInt64) in
-            (cache.live ? cache.records[hash] : nil, cache.generation)
-        }
-        let record: Record?
-        if let hit = cached.hit {
-            record = hit
-        } else {
-            record = try await load(hash)
-            cache.withLock { cache in
-                guard cache.live, cache.generation == cached.generation else { return }
-                if cache.records.count >= maxEntries { cache.records.removeAll(keepingCapacity: true) }
-                cache.records[hash] = .some(record)
-            }
-        }
+        let record = try await cache.value(for: hash) { try await load(hash) }
         return decide(record, scope: scope, account: account)
     }
 
@@ -152,39 +127,19 @@ public final class TokenVerifier: Sendable {
 
     /// Applies an event of the LISTEN connection on ``AuthNotifications/channel``.
     public func handle(_ event: PostgresListener.Event) {
-        switch event {
-        case .connected:
-            // Whatever was revoked while we were not listening is unknown: start from an empty cache.
-            cache.withLock { cache in
-                cache.records.removeAll()
-                cache.generation &+= 1
-                cache.live = true
-            }
-            logger.debug("token revocations: listening")
-        case .disconnected(let error):
-            cache.withLock { cache in
-                cache.live = false
-                cache.records.removeAll()
-                cache.generation &+= 1
-            }
+        if case .disconnected(let error) = event {
             logger.warning(
                 "token revocations: not listening; verifying against the database",
                 metadata: [
                     "error": "\(error)"
                 ])
-        case .notification(let notification):
-            guard notification.channel == AuthNotifications.channel,
-                let message = AuthNotifications.parse(notification.payload)
-            else { return }
-            cache.withLock { cache in
-                cache.generation &+= 1
-                switch message {
-                case .tokenRevoked(let hash):
-                    cache.records.removeValue(forKey: hash)
-                case .clientRevoked(let client):
-                    cache.records = cache.records.filter { $0.value?.clientRowID != client }
-                }
-            }
+        }
+        guard let notification = cache.apply(event), notification.channel == AuthNotifications.channel,
+            let message = AuthNotifications.parse(notification.payload)
+        else { return }
+        switch message {
+        case .tokenRevoked(let hash): cache.evict(hash)
+        case .clientRevoked(let client): cache.evict { $1?.clientRowID == client }
         }
     }
 
@@ -196,7 +151,7 @@ public final class TokenVerifier: Sendable {
     }
 
     /// Whether cached records are in use (LISTEN is up).
-    public var isListening: Bool { cache.withLock { $0.live } }
+    public var isListening: Bool { cache.isLive }
 
     // MARK: The header
 

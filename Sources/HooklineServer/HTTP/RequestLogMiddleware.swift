@@ -1,13 +1,17 @@
 import Hummingbird
 import Logging
 
-/// Logs each request's method, path, status and duration: never its query string, headers or body, which
-/// may carry credentials.
+/// Logs each request's method, path, status and duration, never its query string, headers or body, which
+/// may carry credentials; and counts it for `/metrics` by route (the matched pattern, not the raw path).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: IngressMetrics
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
         let start = ContinuousClock.now
+        metrics.requestStarted()
+        defer { metrics.requestFinished() }
         do {
             let response = try await next(request, context)
             log(request, context, status: response.status.code, start: start)
@@ -21,6 +25,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func log(_ request: Request, _ context: Context, status: Int, start: ContinuousClock.Instant) {
         let elapsed = start.duration(to: .now)
+        metrics.recordRequest(route: context.endpointPath ?? "unmatched", status: status)
         context.logger.info(
             "request",
             metadata: [

@@ -1,0 +1,107 @@
+import Foundation
+import Postgres
+
+/// An account's workflow: its JSON definition and whether it runs.
+public struct Cycle: Sendable, Encodable, Hashable {
+    public var id: UUID
+    public var accountID: UUID
+    public var name: String
+    public var version: Int
+    public var active: Bool
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, version, active
+        case accountID = "account_id"
+        case createdAt = "created_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.lowercased, forKey: .id)
+        try container.encode(accountID.lowercased, forKey: .accountID)
+        try container.encode(name, forKey: .name)
+        try container.encode(version, forKey: .version)
+        try container.encode(active, forKey: .active)
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+}
+
+/// Creates, lists, activates and stops cycles.
+///
+/// The definition is stored as given (a JSON object with a `name`); checking its steps belongs to the cycle
+/// runtime. A stopped cycle's webhooks still accept deliveries: their jobs wait as `held`.
+public struct CycleStore: Sendable {
+    public let database: PostgresClient
+
+    public init(database: PostgresClient) { self.database = database }
+
+    static let columns = "id, account_id, name, version, active, created_at"
+
+    /// Creates a cycle from its JSON definition.
+    /// - Throws: ``HooklineError`` for JSON that is not an object with a non-empty `name`, or an unknown account.
+    public func create(account: UUID, definition: [UInt8]) async throws -> Cycle {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(definition)) as? [String: Any] else {
+            throw HooklineError.invalidArgument("a cycle definition must be a JSON object")
+        }
+        guard let name = object["name"] as? String, !name.isEmpty else {
+            throw HooklineError.invalidArgument("a cycle definition needs a \"name\"")
+        }
+        do {
+            let rows = try await database.query(
+                """
+                INSERT INTO hookline.cycles (account_id, name, definition)
+                VALUES (\(account), \(name), \(PostgresJSON(bytes: definition)))
+                RETURNING \(unsafe: Self.columns)
+                """)
+            return try Self.cycle(rows[0])
+        } catch let error as PostgresError where error.code == .foreignKeyViolation {
+            throw HooklineError.notFound("no account \(account.lowercased)")
+        }
+    }
+
+    /// One account's cycles, or every cycle.
+    public func list(account: UUID? = nil) async throws -> [Cycle] {
+        try await database.query(
+            """
+            SELECT \(unsafe: Self.columns) FROM hookline.cycles
+            WHERE \(account)::uuid IS NULL OR account_id = \(account) ORDER BY created_at, id
+            """
+        ).map(Self.cycle)
+    }
+
+    /// Activates or stops a cycle. Jobs of a stopped cycle wait as `held`; activating releases them.
+    @discardableResult
+    public func setActive(_ id: UUID, _ active: Bool) async throws -> Cycle {
+        let cycle = try await database.withTransaction { connection -> Cycle? in
+            let rows = try connection.query(
+                """
+                UPDATE hookline.cycles SET active = \(active), updated_at = now()
+                WHERE id = \(id) RETURNING \(unsafe: Self.columns)
+                """)
+            guard let row = rows.first else { return nil }
+            if active {
+                let released = try connection.query(
+                    "UPDATE hookline.jobs SET state = 'available', run_at = now() WHERE cycle_id = \(id) AND state = 'held'"
+                )
+                if released.affectedRows > 0 { try connection.notify(JobNotifications.channel) }
+            } else {
+                try connection.query(
+                    "UPDATE hookline.jobs SET state = 'held' WHERE cycle_id = \(id) AND state = 'available'")
+            }
+            return try Self.cycle(row)
+        }
+        guard let cycle else { throw HooklineError.notFound("no cycle \(id.lowercased)") }
+        return cycle
+    }
+
+    static func cycle(_ row: PostgresRow) throws -> Cycle {
+        let (id, account, name, version, active, createdAt) = try row.decode((UUID, UUID, String, Int, Bool, Date).self)
+        return Cycle(id: id, accountID: account, name: name, version: version, active: active, createdAt: createdAt)
+    }
+}
+
+/// The NOTIFY channel that wakes workers when jobs become available.
+public enum JobNotifications {
+    public static let channel = "hookline_jobs"
+}

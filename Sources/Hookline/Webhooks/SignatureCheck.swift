@@ -1,0 +1,130 @@
+import Crypto
+import Foundation
+
+/// Verifies webhook signatures for the HMAC schemes and finds a delivery's idempotency key.
+///
+/// Every comparison is of MAC bytes in constant time; a signature that does not decode is simply wrong.
+public enum SignatureCheck {
+    /// Why a delivery was refused.
+    public enum Refusal: String, Error, Sendable {
+        case missingSignature = "the signature header is missing"
+        case badSignature = "the signature does not match"
+        case staleTimestamp = "the signature timestamp is too old or too far ahead"
+        case misconfigured = "the webhook's signing settings are incomplete"
+    }
+
+    /// Signed timestamps may be this far from now, either way.
+    public static let tolerance: TimeInterval = 300
+
+    /// Checks a delivery. `headers` maps lowercased names to values.
+    /// - Returns: `nil` when the signature is right (or the scheme signs nothing), else why not.
+    public static func check(
+        scheme: WebhookAuthScheme, settings: WebhookAuthSettings, headers: [String: String], body: [UInt8],
+        now: Date
+    ) -> Refusal? {
+        switch scheme {
+        case .none, .bearer:
+            return nil
+        case .github:
+            guard let secret = settings.secret else { return .misconfigured }
+            guard let header = headers["x-hub-signature-256"] else { return .missingSignature }
+            guard header.hasPrefix("sha256="), let presented = Data(hexEncoded: String(header.dropFirst(7))) else {
+                return .badSignature
+            }
+            let expected = hmacSHA256(key: Data(secret.utf8), message: body)
+            return Secrets.constantTimeEquals(presented, expected) ? nil : .badSignature
+        case .stripe:
+            guard let secret = settings.secret else { return .misconfigured }
+            guard let header = headers["stripe-signature"] else { return .missingSignature }
+            var timestamp: String?
+            var signatures: [Data] = []
+            for part in header.split(separator: ",") {
+                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard pair.count == 2 else { continue }
+                if pair[0] == "t" { timestamp = pair[1] }
+                if pair[0] == "v1", let signature = Data(hexEncoded: pair[1]) { signatures.append(signature) }
+            }
+            guard let timestamp, let seconds = Int(timestamp) else { return .badSignature }
+            guard abs(now.timeIntervalSince1970 - Double(seconds)) <= tolerance else { return .staleTimestamp }
+            let expected = hmacSHA256(key: Data(secret.utf8), message: Array("\(timestamp).".utf8) + body)
+            return signatures.contains { Secrets.constantTimeEquals($0, expected) } ? nil : .badSignature
+        case .standardWebhooks:
+            guard let secret = settings.secret, let key = standardWebhooksKey(secret) else { return .misconfigured }
+            guard let id = headers["webhook-id"], let timestamp = headers["webhook-timestamp"],
+                let header = headers["webhook-signature"]
+            else { return .missingSignature }
+            guard let seconds = Int(timestamp) else { return .badSignature }
+            guard abs(now.timeIntervalSince1970 - Double(seconds)) <= tolerance else { return .staleTimestamp }
+            let expected = hmacSHA256(key: key, message: Array("\(id).\(timestamp).".utf8) + body)
+            let matches = header.split(separator: " ").contains { entry in
+                guard entry.hasPrefix("v1,"), let signature = Data(base64Encoded: String(entry.dropFirst(3))) else {
+                    return false
+                }
+                return Secrets.constantTimeEquals(signature, expected)
+            }
+            return matches ? nil : .badSignature
+        case .hmac:
+            guard let secret = settings.secret, let name = settings.header?.lowercased() else { return .misconfigured }
+            guard var presented = headers[name] else { return .missingSignature }
+            let algorithm = settings.algorithm ?? "sha256"
+            if presented.hasPrefix("\(algorithm)=") { presented.removeFirst(algorithm.count + 1) }
+            let decoded =
+                settings.encoding == "base64" ? Data(base64Encoded: presented) : Data(hexEncoded: presented)
+            guard let signature = decoded else { return .badSignature }
+            let key = SymmetricKey(data: Data(secret.utf8))
+            let expected: Data
+            switch algorithm {
+            case "sha256": expected = Data(HMAC<SHA256>.authenticationCode(for: body, using: key))
+            case "sha512": expected = Data(HMAC<SHA512>.authenticationCode(for: body, using: key))
+            default: return .misconfigured
+            }
+            return Secrets.constantTimeEquals(signature, expected) ? nil : .badSignature
+        }
+    }
+
+    /// The delivery's idempotency key: `Idempotency-Key`, else `webhook-id` (Standard Webhooks), else
+    /// `X-GitHub-Delivery`, else (Stripe) the event's `id` in the body.
+    public static func idempotencyKey(scheme: WebhookAuthScheme, headers: [String: String], body: [UInt8]) -> String? {
+        for name in ["idempotency-key", "webhook-id", "x-github-delivery"] {
+            if let value = headers[name], !value.isEmpty { return String(value.prefix(255)) }
+        }
+        if scheme == .stripe,
+            let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let id = object["id"] as? String, !id.isEmpty
+        {
+            return String(id.prefix(255))
+        }
+        return nil
+    }
+
+    /// The headers that carry credentials or signatures: never stored with a job.
+    public static func isCredentialHeader(_ lowercasedName: String, settings: WebhookAuthSettings) -> Bool {
+        [
+            "authorization", "proxy-authorization", "cookie", "webhook-signature", "x-hub-signature",
+            "x-hub-signature-256", "stripe-signature",
+        ].contains(lowercasedName)
+            || lowercasedName == settings.header?.lowercased()
+    }
+
+    /// A new signing secret for a scheme: `whsec_` and base64 for Standard Webhooks (as its libraries expect),
+    /// `whsec_` and base64url for Stripe, 64 hex digits otherwise.
+    public static func generateSecret(for scheme: WebhookAuthScheme) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        switch scheme {
+        case .standardWebhooks: return "whsec_" + Data(bytes).base64EncodedString()
+        case .stripe: return "whsec_" + Secrets.base64URL(bytes)
+        default: return Data(bytes).hexString
+        }
+    }
+
+    /// The HMAC key of a Standard Webhooks secret: the base64 after `whsec_`.
+    static func standardWebhooksKey(_ secret: String) -> Data? {
+        let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
+        return Data(base64Encoded: encoded)
+    }
+
+    static func hmacSHA256(key: Data, message: [UInt8]) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Postgres
+
+/// Creates, lists, finds and deletes webhooks.
+public struct WebhookStore: Sendable {
+    public let database: PostgresClient
+
+    public init(database: PostgresClient) { self.database = database }
+
+    static let columns = """
+        id, account_id, cycle_id, auth_scheme, auth_settings, allow_ips::text[], created_at
+        """
+
+    /// A webhook just created, with its signing secret when the scheme has one (shown this once).
+    public struct Created: Sendable {
+        public var webhook: Webhook
+        public var secret: String?
+    }
+
+    /// Creates a webhook on one of the account's cycles.
+    ///
+    /// A signing scheme without `settings.secret` gets a generated one. `hmac` needs `settings.header`;
+    /// its algorithm defaults to `sha256` and its encoding to `hex`.
+    /// - Throws: ``HooklineError`` for bad settings or allow-list entries, or a cycle that is not the account's.
+    public func create(
+        account: UUID, cycle: UUID, scheme: WebhookAuthScheme, settings: WebhookAuthSettings = .init(),
+        allowIPs: [String] = []
+    ) async throws -> Created {
+        var settings = settings
+        let networks = try allowIPs.map { text -> CIDR in
+            guard let network = CIDR(text) else {
+                throw HooklineError.invalidArgument("--allow-ip \(text) is not a CIDR")
+            }
+            return network
+        }
+        if scheme.usesSecret {
+            if settings.secret == nil { settings.secret = SignatureCheck.generateSecret(for: scheme) }
+            if scheme == .standardWebhooks, SignatureCheck.standardWebhooksKey(settings.secret ?? "") == nil {
+                throw HooklineError.invalidArgument("a Standard Webhooks secret is whsec_ followed by base64")
+            }
+        } else if settings.secret != nil {
+            throw HooklineError.invalidArgument("the \(scheme.rawValue) scheme takes no --secret")
+        }
+        if scheme == .hmac {
+            guard let header = settings.header, !header.isEmpty,
+                header.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
+            else { throw HooklineError.invalidArgument("hmac needs --header NAME (letters, digits, dashes)") }
+            settings.algorithm = settings.algorithm ?? "sha256"
+            settings.encoding = settings.encoding ?? "hex"
+            guard ["sha256", "sha512"].contains(settings.algorithm!) else {
+                throw HooklineError.invalidArgument("--algorithm must be sha256 or sha512")
+            }
+            guard ["hex", "base64"].contains(settings.encoding!) else {
+                throw HooklineError.invalidArgument("--encoding must be hex or base64")
+            }
+        } else if settings.header != nil || settings.algorithm != nil || settings.encoding != nil {
+            throw HooklineError.invalidArgument("--header, --algorithm and --encoding belong to --auth hmac")
+        }
+        let rows = try await database.query(
+            """
+            INSERT INTO hookline.webhooks (account_id, cycle_id, auth_scheme, auth_settings, allow_ips)
+            SELECT c.account_id, c.id, \(scheme.rawValue), \(try PostgresJSON(encoding: settings)),
+                   \(networks.map(\.description))::text[]::cidr[]
+            FROM hookline.cycles c WHERE c.id = \(cycle) AND c.account_id = \(account)
+            RETURNING \(unsafe: Self.columns)
+            """)
+        guard let row = rows.first else {
+            throw HooklineError.notFound("no cycle \(cycle.lowercased) in account \(account.lowercased)")
+        }
+        return Created(webhook: try Self.webhook(row), secret: settings.secret)
+    }
+
+    /// One account's live webhooks, or every live webhook.
+    public func list(account: UUID? = nil) async throws -> [Webhook] {
+        try await database.query(
+            """
+            SELECT \(unsafe: Self.columns) FROM hookline.webhooks
+            WHERE deleted_at IS NULL AND (\(account)::uuid IS NULL OR account_id = \(account))
+            ORDER BY created_at, id
+            """
+        ).map(Self.webhook)
+    }
+
+    /// The live webhook with `id`, if any.
+    public func find(_ id: UUID) async throws -> Webhook? {
+        try await database.query(
+            "SELECT \(unsafe: Self.columns) FROM hookline.webhooks WHERE id = \(id) AND deleted_at IS NULL"
+        ).first.map(Self.webhook)
+    }
+
+    /// Deletes a webhook: from the next request on (on every running instance) it answers 404. Its jobs
+    /// stay and finish.
+    public func delete(_ id: UUID) async throws {
+        let deleted = try await database.withTransaction { connection -> Bool in
+            let rows = try connection.query(
+                "UPDATE hookline.webhooks SET deleted_at = now() WHERE id = \(id) AND deleted_at IS NULL")
+            if rows.affectedRows > 0 {
+                try connection.notify(ConfigNotifications.channel, payload: ConfigNotifications.webhookChanged(id))
+            }
+            return rows.affectedRows > 0
+        }
+        guard deleted else { throw HooklineError.notFound("no webhook \(id.lowercased)") }
+    }
+
+    static func webhook(_ row: PostgresRow) throws -> Webhook {
+        let (id, account, cycle, scheme, settings, allowIPs, createdAt) = try row.decode(
+            (UUID, UUID, UUID, String, PostgresJSON, [String], Date).self)
+        guard let scheme = WebhookAuthScheme(rawValue: scheme) else {
+            throw PostgresError.decoding("unknown auth scheme \(scheme)")
+        }
+        return Webhook(
+            id: id, accountID: account, cycleID: cycle, scheme: scheme,
+            settings: try settings.decode(WebhookAuthSettings.self), allowIPs: allowIPs.compactMap(CIDR.init),
+            createdAt: createdAt)
+    }
+}
+
+/// The NOTIFY channel for configuration that running instances cache (`webhook:<id>`).
+public enum ConfigNotifications {
+    public static let channel = "hookline_config"
+
+    static func webhookChanged(_ id: UUID) -> String { "webhook:" + id.lowercased }
+}
+
+/// The webhooks that the ingress serves, cached in memory and evicted through NOTIFY: finding a webhook
+/// costs no database round trip after an instance's first request to it.
+public final class WebhookDirectory: Sendable {
+    private let store: WebhookStore
+    private let cache = NotifiedCache<UUID, Webhook>(maxEntries: 100_000)
+
+    public init(store: WebhookStore) { self.store = store }
+
+    /// The live webhook with `id`, if any.
+    public func webhook(_ id: UUID) async throws -> Webhook? {
+        try await cache.value(for: id) { try await store.find(id) }
+    }
+
+    /// Applies an event of the LISTEN connection on ``ConfigNotifications/channel``.
+    public func handle(_ event: PostgresListener.Event) {
+        guard let notification = cache.apply(event), notification.channel == ConfigNotifications.channel else {
+            return
+        }
+        let payload = notification.payload
+        if payload.hasPrefix("webhook:"), let id = UUID(uuidString: String(payload.dropFirst(8))) {
+            cache.evict(id)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Synchronization
+
+/// A token bucket per account: `rate` requests a second on average, bursts up to `burst`. In memory, per
+/// instance: with N ingress instances an account gets up to N times the rate.
+final class AccountRateLimiter: Sendable {
+    private struct Bucket {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+    }
+
+    private let rate: Double
+    private let burst: Double
+    private let buckets = Mutex([UUID: Bucket]())
+
+    init(rate: Double, burst: Double? = nil) {
+        self.rate = rate
+        self.burst = max(1, burst ?? rate)
+    }
+
+    /// Takes one token; `nil` when the request may go ahead, else the seconds until a token is there.
+    func take(_ account: UUID) -> Int? {
+        let now = ContinuousClock.now
+        return buckets.withLock { buckets -> Int? in
+            var bucket = buckets[account] ?? Bucket(tokens: burst, updated: now)
+            let elapsed = bucket.updated.duration(to: now) / .seconds(1)
+            bucket.tokens = min(burst, bucket.tokens + elapsed * rate)
+            bucket.updated = now
+            defer { buckets[account] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
+        }
+    }
+}

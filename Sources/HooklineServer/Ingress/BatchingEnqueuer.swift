@@ -1,0 +1,179 @@
+import Foundation
+import Hookline
+import Postgres
+import Synchronization
+
+/// One accepted webhook request, ready to become a job row.
+struct Delivery: Sendable {
+    var webhookID: UUID
+    var accountID: UUID
+    var cycleID: UUID
+    var headers: PostgresJSON
+    var contentType: String?
+    var body: Data
+    var idempotencyKey: String?
+}
+
+/// What happened to a delivery.
+enum EnqueueOutcome: Sendable, Equatable {
+    /// A new job row, committed.
+    case accepted(jobID: Int64)
+    /// A repeat of an earlier delivery (same webhook and idempotency key): nothing new was stored.
+    case duplicate(jobID: Int64)
+}
+
+/// Gathers concurrent deliveries into one INSERT statement and one commit per batch (DESIGN principle 2).
+///
+/// A batch goes when it holds `maxBatch` deliveries or `window` after its first one arrived, whichever comes
+/// first; several batches may be committing at once, one per pooled connection. Each caller's `enqueue`
+/// returns only after its batch has committed: the caller answers 2xx only then (principle 1).
+final class BatchingEnqueuer: Sendable {
+    private struct Waiting {
+        var delivery: Delivery
+        var continuation: CheckedContinuation<EnqueueOutcome, any Error>
+    }
+
+    private struct State {
+        var waiting: [Waiting] = []
+        var timerArmed = false
+    }
+
+    private let database: PostgresClient
+    private let maxBatch: Int
+    private let window: Duration
+    private let metrics: IngressMetrics
+    private let state = Mutex(State())
+
+    init(database: PostgresClient, maxBatch: Int = 128, window: Duration = .milliseconds(2), metrics: IngressMetrics) {
+        self.database = database
+        self.maxBatch = maxBatch
+        self.window = window
+        self.metrics = metrics
+    }
+
+    /// Stores a delivery as a job (or finds the job of its earlier copy) and returns once that is committed.
+    /// - Throws: ``PostgresError`` when the batch could not be committed.
+    func enqueue(_ delivery: Delivery) async throws -> EnqueueOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            enum Next {
+                case nothing, armTimer
+                case flush([Waiting])
+            }
+            let next = state.withLock { state -> Next in
+                state.waiting.append(Waiting(delivery: delivery, continuation: continuation))
+                if state.waiting.count >= maxBatch {
+                    defer { state.waiting = [] }
+                    return .flush(state.waiting)
+                }
+                if !state.timerArmed {
+                    state.timerArmed = true
+                    return .armTimer
+                }
+                return .nothing
+            }
+            switch next {
+            case .nothing: break
+            case .flush(let batch): Task { await commit(batch) }
+            case .armTimer:
+                Task {
+                    try? await Task.sleep(for: window)
+                    let batch = state.withLock { state -> [Waiting] in
+                        state.timerArmed = false
+                        defer { state.waiting = [] }
+                        return state.waiting
+                    }
+                    if !batch.isEmpty { await commit(batch) }
+                }
+            }
+        }
+    }
+
+    private func commit(_ batch: [Waiting]) async {
+        let deliveries = batch.map(\.delivery)
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let outcomes = try await insert(deliveries)
+            metrics.recordBatch(size: batch.count, commit: start.duration(to: clock.now))
+            for (waiting, outcome) in zip(batch, outcomes) { waiting.continuation.resume(returning: outcome) }
+        } catch {
+            metrics.recordFailedBatch()
+            for waiting in batch { waiting.continuation.resume(throwing: error) }
+        }
+    }
+
+    /// The batch statement: new job rows, idempotency keys claimed, duplicates resolved to their first job,
+    /// and one NOTIFY when anything became available, all in one statement and one commit.
+    private func insert(_ deliveries: [Delivery]) async throws -> [EnqueueOutcome] {
+        let query: PostgresQuery = """
+            WITH input AS (
+                SELECT * FROM unnest(\(deliveries.map(\.webhookID))::uuid[], \(deliveries.map(\.accountID))::uuid[],
+                                     \(deliveries.map(\.cycleID))::uuid[], \(deliveries.map(\.headers))::jsonb[],
+                                     \(deliveries.map(\.contentType))::text[], \(deliveries.map(\.body))::bytea[],
+                                     \(deliveries.map(\.idempotencyKey))::text[])
+                    WITH ORDINALITY AS i(webhook_id, account_id, cycle_id, headers, content_type, body, key, ord)
+            ),
+            numbered AS (
+                SELECT i.*, nextval('hookline.jobs_id_seq') AS job_id FROM input i
+            ),
+            claimed AS (
+                INSERT INTO hookline.idempotency_keys (webhook_id, key, job_id)
+                SELECT webhook_id, key, job_id FROM numbered WHERE key IS NOT NULL
+                ON CONFLICT DO NOTHING
+                RETURNING webhook_id, key, job_id
+            ),
+            inserted AS (
+                INSERT INTO hookline.jobs (id, account_id, webhook_id, cycle_id, cycle_version, state, max_attempts,
+                                           headers, content_type, body, idempotency_key)
+                OVERRIDING SYSTEM VALUE
+                SELECT n.job_id, n.account_id, n.webhook_id, n.cycle_id, c.version,
+                       CASE WHEN c.active THEN 'available' ELSE 'held' END,
+                       coalesce((c.definition #>> '{retry,max_attempts}')::int, 6),
+                       n.headers, n.content_type, n.body, n.key
+                FROM numbered n JOIN hookline.cycles c ON c.id = n.cycle_id
+                WHERE n.key IS NULL OR EXISTS (SELECT 1 FROM claimed k WHERE k.job_id = n.job_id)
+                RETURNING id, state
+            ),
+            woken AS (
+                SELECT pg_notify(\(JobNotifications.channel), '') FROM inserted WHERE state = 'available' LIMIT 1
+            )
+            SELECT n.ord, n.job_id, x.id IS NOT NULL AS inserted,
+                   coalesce(k.job_id, e.job_id) AS first_job_id,
+                   (SELECT count(*) FROM woken) AS notified
+            FROM numbered n
+            LEFT JOIN inserted x ON x.id = n.job_id
+            LEFT JOIN claimed k ON k.webhook_id = n.webhook_id AND k.key = n.key
+            LEFT JOIN hookline.idempotency_keys e ON e.webhook_id = n.webhook_id AND e.key = n.key
+            ORDER BY n.ord
+            """
+        let rows = try await database.query(query)
+        var outcomes: [EnqueueOutcome?] = []
+        var unresolved: [Int] = []
+        for (index, row) in rows.enumerated() {
+            let (_, jobID, inserted, firstJobID) = try row.decode((Int64, Int64, Bool, Int64?).self)
+            if inserted {
+                outcomes.append(.accepted(jobID: jobID))
+            } else if let firstJobID {
+                outcomes.append(.duplicate(jobID: firstJobID))
+            } else {
+                // The key was claimed by another instance's batch that committed after this statement's
+                // snapshot was taken: it is visible now.
+                outcomes.append(nil)
+                unresolved.append(index)
+            }
+        }
+        for index in unresolved {
+            let delivery = deliveries[index]
+            let rows = try await database.query(
+                """
+                SELECT job_id FROM hookline.idempotency_keys
+                WHERE webhook_id = \(delivery.webhookID) AND key = \(delivery.idempotencyKey)
+                """)
+            guard let row = rows.first else {
+                throw PostgresError(kind: .query, message: "a delivery was neither stored nor found as a repeat")
+            }
+            outcomes[index] = .duplicate(jobID: try row.decode(Int64.self, at: 0))
+        }
+        return outcomes.map { $0! }
+    }
+}

@@ -1,0 +1,55 @@
+import Prometheus
+
+/// The ingress's Prometheus metrics, in a registry of the application's own (served at `/metrics`).
+final class IngressMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let batchSize: ValueHistogram
+    private let commitLatency: DurationHistogram
+    private let failedBatches: Counter
+    private let inFlight: Gauge
+
+    init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        batchSize = registry.makeValueHistogram(
+            descriptor: Self.name("ingress_batch_size", "Deliveries committed per batch statement."),
+            buckets: [1, 2, 5, 10, 25, 50, 100, 128, 256])
+        commitLatency = registry.makeDurationHistogram(
+            descriptor: Self.name("ingress_commit_seconds", "Time to run and commit one batch statement."),
+            buckets: [
+                .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+            ])
+        failedBatches = registry.makeCounter(
+            descriptor: Self.name("ingress_failed_batches_total", "Batches that could not be committed."))
+        inFlight = registry.makeGauge(descriptor: Self.name("http_requests_in_flight", "Requests being handled."))
+    }
+
+    private static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "hookline", metricName: name, unitName: "", helpText: help)
+    }
+
+    func recordBatch(size: Int, commit: Duration) {
+        batchSize.record(Double(size))
+        commitLatency.record(commit)
+    }
+
+    func recordFailedBatch() { failedBatches.increment() }
+
+    /// Counts a finished request by route and status.
+    func recordRequest(route: String, status: Int) {
+        registry.makeCounter(
+            descriptor: Self.name("http_requests_total", "HTTP requests by route and status."),
+            labels: [("route", route), ("status", String(status))]
+        ).increment()
+    }
+
+    func requestStarted() { inFlight.increment() }
+    func requestFinished() { inFlight.decrement() }
+
+    /// The Prometheus text exposition.
+    func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
