@@ -67,7 +67,12 @@ extension HooklineBinary {
         /// Sends SIGTERM and waits for the exit status.
         func terminate() async throws -> Int32 {
             process.terminate()
-            return try await onOwnThread { [process] in
+            return try await waitForExit()
+        }
+
+        /// Waits for the exit status.
+        func waitForExit() async throws -> Int32 {
+            try await onOwnThread { [process] in
                 process.waitUntilExit()
                 return process.terminationStatus
             }
