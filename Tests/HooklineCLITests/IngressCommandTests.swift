@@ -33,7 +33,8 @@ struct IngressCommandTests {
             #expect((webhook["secret"] as? String)?.hasPrefix("whsec_") == true)
             #expect(webhook["allow_ips"] as? [String] == ["10.0.0.0/8"])
 
-            let listed = try #require(try await HooklineBinary.json(["webhooks", "list"], url: url) as? [[String: Any]])
+            let listed = try #require(
+                try await HooklineBinary.json(["webhooks", "list"], url: url) as? [[String: Any]])
             #expect(listed.map { $0["id"] as? String } == [webhookID])
             #expect(listed.allSatisfy { $0["secret"] == nil })
 
@@ -85,7 +86,9 @@ struct IngressCommandTests {
                             }
                             let body = try await response.body.collect(upTo: 4096)
                             let json = try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))
-                            return (response.status.code, ((json as? [String: Any])?["job_id"] as? NSNumber)?.int64Value)
+                            return (
+                                response.status.code, ((json as? [String: Any])?["job_id"] as? NSNumber)?.int64Value
+                            )
                         }
                     }
                     group.addTask {

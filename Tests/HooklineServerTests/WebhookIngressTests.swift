@@ -262,6 +262,27 @@ struct WebhookIngressTests {
         }
     }
 
+    @Test func aBatchThatMakesJobsAvailableWakesWorkersWithOneNotify() async throws {
+        try await ServerFixture.run { fixture in
+            let (created, _, _) = try await fixture.webhook(.none)
+            let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+            let listener = Task {
+                try await fixture.database.client.withConnection { connection -> PostgresNotification? in
+                    try connection.listen(JobNotifications.channel)
+                    readyContinuation.yield()
+                    return try connection.waitForNotification(timeout: .seconds(10))
+                }
+            }
+            for await _ in ready { break }
+            let status = try await fixture.application().test(.live) { client in
+                try await client.deliver(created.webhook, "{}").status
+            }
+            #expect(status == .accepted)
+            let notification = try await listener.value
+            #expect(notification?.channel == JobNotifications.channel)
+        }
+    }
+
     @Test func metricsCountRequestsAndBatches() async throws {
         try await ServerFixture.run { fixture in
             let (created, _, _) = try await fixture.webhook(.none)

@@ -11,13 +11,14 @@ extension Data {
         bytes.reserveCapacity(text.count / 2)
         var iterator = text.utf8.makeIterator()
         while let high = iterator.next(), let low = iterator.next() {
-            guard let h = Self.hexValue(high), let l = Self.hexValue(low) else { return nil }
+            guard let h = Self.hexDigit(high), let l = Self.hexDigit(low) else { return nil }
             bytes.append(h << 4 | l)
         }
         self.init(bytes)
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
+    /// The value of one ASCII hex digit (either case); `nil` for anything else.
+    public static func hexDigit(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10

@@ -1,3 +1,6 @@
+import Foundation
+import Hookline
+
 /// An `application/x-www-form-urlencoded` body, parsed strictly for OAuth (RFC 6749 §3.2, Appendix B).
 ///
 /// A parameter sent twice is an error, and one sent without a value counts as omitted (RFC 6749 §3.1).
@@ -36,21 +39,13 @@ struct FormBody: Sendable {
             switch byte {
             case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue)
+                guard let high = iterator.next().flatMap(Data.hexDigit),
+                    let low = iterator.next().flatMap(Data.hexDigit)
                 else { return nil }
                 bytes.append(high << 4 | low)
             default: bytes.append(byte)
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
