@@ -1,0 +1,153 @@
+import Foundation
+import Postgres
+
+/// The job queue's statements: claim in batches with `FOR UPDATE SKIP LOCKED`, extend leases, finish into
+/// history, retry with backoff, dead-letter, and reclaim jobs whose worker died.
+///
+/// A claimed job is `running` with `locked_by` (the worker) and `locked_until` (its lease). Finishing and
+/// retrying require the lease to still be the caller's, so a worker that lost its lease (it stalled, the
+/// reaper handed the job to someone else) cannot overwrite the new owner's work.
+public struct JobQueue: Sendable {
+    public let database: PostgresClient
+
+    public init(database: PostgresClient) { self.database = database }
+
+    /// The advisory lock that lets one reaper run at a time.
+    static let reaperLockKey: Int64 = 0x686f_6f6b_7265_6170
+
+    /// Claims up to `limit` available jobs whose `run_at` has come, highest priority first, then oldest.
+    ///
+    /// One statement: concurrent workers skip each other's rows instead of waiting on them.
+    public func claim(limit: Int, worker: String, leaseSeconds: Int) async throws -> [ClaimedJob] {
+        let rows = try await database.query(
+            """
+            WITH next AS (
+                SELECT id FROM hookline.jobs
+                WHERE state = 'available' AND run_at <= now()
+                ORDER BY priority DESC, run_at, id
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE hookline.jobs j
+            SET state = 'running', attempt = j.attempt + 1, locked_by = \(worker),
+                locked_until = now() + make_interval(secs => \(Double(leaseSeconds)))
+            FROM next WHERE j.id = next.id
+            RETURNING j.id, j.account_id, j.webhook_id, j.cycle_id, j.cycle_version, j.attempt, j.max_attempts,
+                      j.next_step, j.step_outputs, j.headers, j.content_type, j.body, j.received_at, j.locked_until
+            """)
+        return try rows.map { row in
+            ClaimedJob(
+                id: try row.decode(Int64.self, at: 0), accountID: try row.decode(UUID.self, at: 1),
+                webhookID: try row.decode(UUID?.self, at: 2), cycleID: try row.decode(UUID?.self, at: 3),
+                cycleVersion: try row.decode(Int?.self, at: 4), attempt: try row.decode(Int.self, at: 5),
+                maxAttempts: try row.decode(Int.self, at: 6), nextStep: try row.decode(Int.self, at: 7),
+                stepOutputs: try row.decode(PostgresJSON.self, at: 8),
+                headers: try row.decode(PostgresJSON.self, at: 9),
+                contentType: try row.decode(String?.self, at: 10), body: try row.decode(Data.self, at: 11),
+                receivedAt: try row.decode(Date.self, at: 12), lockedUntil: try row.decode(Date.self, at: 13))
+        }
+    }
+
+    /// Extends the leases of jobs this worker still holds; returns the ids it still holds.
+    public func heartbeat(_ ids: [Int64], worker: String, leaseSeconds: Int) async throws -> Set<Int64> {
+        let rows = try await database.query(
+            """
+            UPDATE hookline.jobs SET locked_until = now() + make_interval(secs => \(Double(leaseSeconds)))
+            WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker)
+            RETURNING id
+            """)
+        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+    }
+
+    /// Moves finished jobs into `job_history` as `completed` with their outcome, in one transaction with
+    /// their removal from the hot table. Returns the ids this worker still held (and so finished).
+    @discardableResult
+    public func complete(_ ids: [Int64], worker: String, outcome: String = "succeeded") async throws -> Set<Int64> {
+        let rows = try await database.query(
+            """
+            SELECT hookline.move_to_history(
+                ARRAY(SELECT id FROM hookline.jobs
+                      WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker) FOR UPDATE),
+                'completed', \(outcome))
+            """)
+        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+    }
+
+    /// What became of a failed job.
+    public enum FailureOutcome: Sendable, Equatable {
+        /// It waits for its next attempt, at this time.
+        case retrying(at: Date)
+        /// Attempts are spent (or the failure was permanent): it is `dead` in history with its error.
+        case dead
+        /// This worker no longer held it; nothing changed.
+        case notHeld
+    }
+
+    /// Records a failed attempt: the job is retried after the policy's backoff, or, when `permanent` or out of
+    /// attempts, moved to history as `dead`. The error joins the job's error history either way.
+    public func fail(
+        _ id: Int64, worker: String, error: String, permanent: Bool = false, policy: RetryPolicy = .default
+    ) async throws -> FailureOutcome {
+        try await database.withTransaction { connection -> FailureOutcome in
+            let rows = try connection.query(
+                """
+                SELECT attempt, max_attempts FROM hookline.jobs
+                WHERE id = \(id) AND state = 'running' AND locked_by = \(worker) FOR UPDATE
+                """)
+            guard let row = rows.first else { return .notHeld }
+            let (attempt, maxAttempts) = try row.decode((Int, Int).self)
+            let entry = try PostgresJSON(encoding: [ErrorEntry(attempt: attempt, error: error)])
+            if permanent || attempt >= maxAttempts {
+                try connection.query(
+                    "SELECT hookline.move_to_history(ARRAY[\(id)::bigint], 'dead', 'failed', \(error), \(entry))")
+                return .dead
+            }
+            let delay = policy.backoff(afterAttempt: attempt)
+            let runAt = try connection.query(
+                """
+                UPDATE hookline.jobs
+                SET state = 'available', locked_by = NULL, locked_until = NULL, last_error = \(error),
+                    errors = errors || \(entry), run_at = now() + make_interval(secs => \(delay))
+                WHERE id = \(id) RETURNING run_at
+                """)[0].decode(Date.self, at: 0)
+            return .retrying(at: runAt)
+        }
+    }
+
+    /// Makes running jobs whose lease ran out available again (their worker died or stalled); the attempt
+    /// they used stays counted, and a job that has used all its attempts this way goes to history as `dead`
+    /// (a job that kills its worker every time must not be retried forever). Only one reaper runs at a time
+    /// (an advisory lock; the others return 0). Returns how many jobs were reclaimed or dead-lettered.
+    public func reclaimExpiredLeases() async throws -> Int {
+        try await database.withTransaction { connection -> Int in
+            let locked = try connection.query("SELECT pg_try_advisory_xact_lock(\(Self.reaperLockKey))")[0]
+                .decode(Bool.self, at: 0)
+            guard locked else { return 0 }
+            let message = "lease expired: the worker stopped renewing it"
+            let entry = try PostgresJSON(encoding: [ErrorEntry(attempt: nil, error: message)])
+            let dead = try connection.query(
+                """
+                SELECT hookline.move_to_history(
+                    ARRAY(SELECT id FROM hookline.jobs
+                          WHERE state = 'running' AND locked_until < now() AND attempt >= max_attempts FOR UPDATE),
+                    'dead', 'failed', \(message), \(entry))
+                """
+            ).count
+            let reclaimed = try connection.query(
+                """
+                UPDATE hookline.jobs
+                SET state = 'available', locked_by = NULL, locked_until = NULL, run_at = now(),
+                    last_error = \(message), errors = errors || \(entry)
+                WHERE state = 'running' AND locked_until < now()
+                """
+            ).affectedRows
+            return dead + reclaimed
+        }
+    }
+
+    /// One entry of a job's error history (`errors`, a JSON array).
+    struct ErrorEntry: Encodable {
+        var attempt: Int?
+        var error: String
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Hookline
+import Postgres
+import TestSupport
+import Testing
+
+@Suite("The job queue's statements")
+struct JobQueueTests {
+    /// Inserts `count` available jobs for a new account; returns their ids in insertion order.
+    func insertJobs(_ database: MigratedDatabase, count: Int, priority: Int16 = 0, maxAttempts: Int = 6) async throws
+        -> [Int64]
+    {
+        let account = try await database.makeAccount()
+        return try await database.client.query(
+            """
+            INSERT INTO hookline.jobs (account_id, priority, max_attempts, body)
+            SELECT \(account.id), \(priority), \(maxAttempts), convert_to('job ' || n, 'UTF8')
+            FROM generate_series(1, \(count)) n RETURNING id
+            """
+        ).map { try $0.decode(Int64.self, at: 0) }
+    }
+
+    func state(_ database: MigratedDatabase, _ id: Int64) async throws -> String? {
+        let rows = try await database.client.query(
+            """
+            SELECT state FROM hookline.jobs WHERE id = \(id)
+            UNION ALL SELECT state FROM hookline.job_history WHERE id = \(id)
+            """)
+        return try rows.first?.decode(String.self, at: 0)
+    }
+
+    @Test func concurrentClaimsSkipEachOthersRowsAndTakeHigherPriorityFirst() async throws {
+        try await MigratedDatabase.with(maxConnections: 8) { database in
+            let low = try await insertJobs(database, count: 100)
+            let high = try await insertJobs(database, count: 10, priority: 5)
+            let queue = JobQueue(database: database.client)
+            let first = try await queue.claim(limit: 10, worker: "w0", leaseSeconds: 30)
+            #expect(Set(first.map(\.id)) == Set(high), "priority first")
+            #expect(first.allSatisfy { $0.attempt == 1 && $0.lockedUntil > Date() })
+            let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for worker in 1...4 {
+                    group.addTask { try await queue.claim(limit: 40, worker: "w\(worker)", leaseSeconds: 30).map(\.id) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let all = claims.flatMap { $0 }
+            #expect(all.count == 100, "every job claimed")
+            #expect(Set(all).count == 100, "no job claimed twice")
+            #expect(Set(all) == Set(low))
+            #expect(try await queue.claim(limit: 10, worker: "w9", leaseSeconds: 30).isEmpty)
+        }
+    }
+
+    @Test func completingMovesJobsIntoHistoryOnlyForTheLeaseHolder() async throws {
+        try await MigratedDatabase.with { database in
+            let ids = try await insertJobs(database, count: 3)
+            let queue = JobQueue(database: database.client)
+            let claimed = try await queue.claim(limit: 3, worker: "a", leaseSeconds: 30).map(\.id)
+            #expect(try await queue.complete(claimed, worker: "b").isEmpty, "another worker cannot finish them")
+            #expect(try await queue.complete(claimed, worker: "a") == Set(ids))
+            for id in ids { #expect(try await state(database, id) == "completed") }
+            let hot = try await database.client.query("SELECT count(*) FROM hookline.jobs")
+            #expect(try hot[0].decode(Int.self, at: 0) == 0, "finished jobs leave the hot table")
+            let body = try await database.client.query(
+                "SELECT convert_from(body, 'UTF8'), attempt FROM hookline.job_history WHERE id = \(ids[0])")[0]
+            #expect(try body.decode((String, Int).self) == ("job 1", 1))
+        }
+    }
+
+    @Test func failuresBackOffExponentiallyThenDeadLetterWithTheirErrors() async throws {
+        try await MigratedDatabase.with { database in
+            let id = try await insertJobs(database, count: 1, maxAttempts: 3)[0]
+            let queue = JobQueue(database: database.client)
+            let policy = RetryPolicy(maxAttempts: 3, backoffSeconds: 10, maxBackoffSeconds: 3600)
+            var waits: [Double] = []
+            for attempt in 1...2 {
+                try await database.client.query("UPDATE hookline.jobs SET run_at = now() WHERE id = \(id)")
+                let job = try #require(try await queue.claim(limit: 1, worker: "w", leaseSeconds: 30).first)
+                #expect(job.attempt == attempt)
+                let before = Date()
+                guard
+                    case .retrying(let at) = try await queue.fail(
+                        id, worker: "w", error: "boom \(attempt)", policy: policy)
+                else {
+                    Issue.record("expected a retry")
+                    return
+                }
+                waits.append(at.timeIntervalSince(before))
+            }
+            // 10 s then 20 s, each within the ±25 % jitter: the schedule is visible in run_at.
+            #expect((7.4...12.6).contains(waits[0]), "\(waits)")
+            #expect((14.9...25.1).contains(waits[1]), "\(waits)")
+            try await database.client.query("UPDATE hookline.jobs SET run_at = now() WHERE id = \(id)")
+            _ = try await queue.claim(limit: 1, worker: "w", leaseSeconds: 30)
+            #expect(try await queue.fail(id, worker: "w", error: "boom 3", policy: policy) == .dead)
+            let row = try await database.client.query(
+                "SELECT state, last_error, jsonb_array_length(errors) FROM hookline.job_history WHERE id = \(id)")[0]
+            #expect(try row.decode((String, String, Int).self) == ("dead", "boom 3", 3))
+        }
+    }
+
+    @Test func aPermanentFailureIsDeadAtOnce() async throws {
+        try await MigratedDatabase.with { database in
+            let id = try await insertJobs(database, count: 1)[0]
+            let queue = JobQueue(database: database.client)
+            _ = try await queue.claim(limit: 1, worker: "w", leaseSeconds: 30)
+            #expect(try await queue.fail(id, worker: "w", error: "400 Bad Request", permanent: true) == .dead)
+            #expect(try await state(database, id) == "dead")
+            #expect(try await queue.fail(id, worker: "w", error: "again") == .notHeld)
+        }
+    }
+
+    @Test func expiredLeasesAreReclaimedButExtendedOnesAreNot() async throws {
+        try await MigratedDatabase.with { database in
+            let ids = try await insertJobs(database, count: 2)
+            let queue = JobQueue(database: database.client)
+            _ = try await queue.claim(limit: 2, worker: "dead-worker", leaseSeconds: 1)
+            // The first one's worker keeps renewing; the second one's worker is gone.
+            let held = try await queue.heartbeat([ids[0]], worker: "dead-worker", leaseSeconds: 60)
+            #expect(held == [ids[0]])
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await queue.reclaimExpiredLeases() == 1)
+            #expect(try await state(database, ids[0]) == "running")
+            #expect(try await state(database, ids[1]) == "available")
+            let again = try #require(try await queue.claim(limit: 5, worker: "w2", leaseSeconds: 30).first)
+            #expect(again.id == ids[1])
+            #expect(again.attempt == 2, "the lost attempt counts")
+            #expect(try await queue.complete([ids[1]], worker: "dead-worker").isEmpty, "the old owner lost it")
+        }
+    }
+
+    @Test func aJobThatExhaustsItsAttemptsByLosingLeasesIsDead() async throws {
+        try await MigratedDatabase.with { database in
+            let id = try await insertJobs(database, count: 1, maxAttempts: 1)[0]
+            let queue = JobQueue(database: database.client)
+            _ = try await queue.claim(limit: 1, worker: "w", leaseSeconds: 1)
+            try await database.client.query(
+                "UPDATE hookline.jobs SET locked_until = now() - interval '1 second' WHERE id = \(id)")
+            #expect(try await queue.reclaimExpiredLeases() == 1)
+            #expect(try await state(database, id) == "dead")
+        }
+    }
+
+    @Test func theBackoffScheduleDoublesAndIsCapped() {
+        let policy = RetryPolicy(maxAttempts: 10, backoffSeconds: 5, maxBackoffSeconds: 60)
+        #expect((1...6).map { policy.backoff(afterAttempt: $0, jitter: 0) } == [5, 10, 20, 40, 60, 60])
+        #expect(policy.backoff(afterAttempt: 1, jitter: 0.25) == 6.25)
+    }
+}
