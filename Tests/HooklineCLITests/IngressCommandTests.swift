@@ -92,7 +92,12 @@ struct IngressCommandTests {
                         }
                     }
                     group.addTask {
-                        try await Task.sleep(for: .milliseconds(30))
+                        // SIGTERM once deliveries are being committed, so that some are surely in flight.
+                        for _ in 0..<1000 {
+                            let rows = try await database.client.query("SELECT count(*) FROM hookline.jobs")
+                            if try rows[0].decode(Int.self, at: 0) >= 20 { break }
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
                         server.process.terminate()
                         return (1, nil)
                     }
