@@ -6,6 +6,6 @@ struct HooklineCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hookline",
         abstract: "Webhook ingestion on PostgreSQL: authenticate, enqueue durably, run each account's cycle.",
-        subcommands: [Migrate.self, Serve.self, Accounts.self, Clients.self, Cycles.self, Webhooks.self]
+        subcommands: [Migrate.self, Serve.self, Accounts.self, Clients.self, Cycles.self, Webhooks.self, Jobs.self]
     )
 }

@@ -136,3 +136,34 @@ enum HooklineTestData {
         )[0].decode(String.self, at: 0)
     }
 }
+
+@Suite("hookline jobs")
+struct JobsCommandTests {
+    @Test func jobsAreCountedListedCancelledAndRetried() async throws {
+        try await MigratedDatabase.with { database in
+            let url = database.url
+            let account = try await database.makeAccount()
+            let ids = try await database.client.query(
+                """
+                INSERT INTO hookline.jobs (account_id, body) SELECT \(account.id), '' FROM generate_series(1, 3)
+                RETURNING id
+                """
+            ).map { try $0.decode(Int64.self, at: 0) }
+            let cancel = try await HooklineBinary.run(["jobs", "cancel", String(ids[0]), "--database-url", url])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            let stats = try #require(try await HooklineBinary.json(["jobs", "stats"], url: url) as? [String: Int])
+            #expect(stats["available"] == 2)
+            #expect(stats["cancelled"] == 1)
+            let listed = try #require(
+                try await HooklineBinary.json(["jobs", "list", "--state", "cancelled"], url: url) as? [[String: Any]])
+            #expect(listed.map { ($0["id"] as? NSNumber)?.int64Value } == [ids[0]])
+            let retried = try #require(
+                try await HooklineBinary.json(["jobs", "retry", "--state", "cancelled"], url: url) as? [String: [Int64]]
+            )
+            #expect(retried["retried"] == [ids[0]])
+            let again = try await HooklineBinary.run(["jobs", "cancel", "999999", "--database-url", url])
+            #expect(again.status != 0)
+            #expect(again.stderr.contains("no waiting job"))
+        }
+    }
+}

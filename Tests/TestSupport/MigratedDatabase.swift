@@ -17,6 +17,7 @@ public struct MigratedDatabase: Sendable {
     }
 
     /// Runs `body` with a fresh migrated database, and removes the database afterwards whatever happens.
+    @discardableResult
     public static func with<T>(
         maxConnections: Int = 4, _ body: (MigratedDatabase) async throws -> T
     ) async throws -> T {

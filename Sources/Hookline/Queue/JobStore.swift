@@ -1,0 +1,146 @@
+import Foundation
+import Postgres
+
+/// A job as operators see it, in the hot table or in history.
+public struct JobSummary: Sendable, Hashable, Encodable {
+    public var id: Int64
+    public var accountID: UUID
+    public var webhookID: UUID?
+    public var cycleID: UUID?
+    public var state: String
+    public var attempt: Int
+    public var maxAttempts: Int
+    /// When it runs next (hot table) or finished (history).
+    public var at: Date
+    public var lastError: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, state, attempt, at
+        case accountID = "account_id"
+        case webhookID = "webhook_id"
+        case cycleID = "cycle_id"
+        case maxAttempts = "max_attempts"
+        case lastError = "last_error"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(accountID.lowercased, forKey: .accountID)
+        try container.encodeIfPresent(webhookID?.lowercased, forKey: .webhookID)
+        try container.encodeIfPresent(cycleID?.lowercased, forKey: .cycleID)
+        try container.encode(state, forKey: .state)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encode(maxAttempts, forKey: .maxAttempts)
+        try container.encode(at, forKey: .at)
+        try container.encodeIfPresent(lastError, forKey: .lastError)
+    }
+}
+
+/// Operators' view of jobs: list, retry, cancel, count. Reads both the hot table and history.
+public struct JobStore: Sendable {
+    public let database: PostgresClient
+
+    public init(database: PostgresClient) { self.database = database }
+
+    static let states = ["available", "running", "held", "completed", "dead", "cancelled"]
+
+    /// Jobs, newest first, optionally of one state and account.
+    public func list(state: String? = nil, account: UUID? = nil, limit: Int = 100) async throws -> [JobSummary] {
+        if let state, !Self.states.contains(state) {
+            throw HooklineError.invalidArgument("unknown state \(state); one of \(Self.states.joined(separator: ", "))")
+        }
+        return try await database.query(
+            """
+            SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, at, last_error FROM (
+                SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, run_at AS at, last_error
+                FROM hookline.jobs
+                UNION ALL
+                SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, finished_at, last_error
+                FROM hookline.job_history
+            ) j
+            WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(account)::uuid IS NULL OR account_id = \(account))
+            ORDER BY id DESC LIMIT \(limit)
+            """
+        ).map(Self.summary)
+    }
+
+    /// Puts dead or cancelled jobs back in the queue as `available`, with their attempts reset and their error
+    /// history kept: one by `id`, or all that match `account`, `cycle` and `state` (`dead` by default).
+    /// Returns the ids requeued.
+    public func retry(id: Int64? = nil, account: UUID? = nil, cycle: UUID? = nil, state: String? = nil) async throws
+        -> [Int64]
+    {
+        let state = state ?? (id == nil ? "dead" : nil)
+        if let state, !["dead", "cancelled"].contains(state) {
+            throw HooklineError.invalidArgument("only dead and cancelled jobs can be retried")
+        }
+        let rows = try await database.withTransaction { connection -> PostgresResult in
+            let rows = try connection.query(
+                """
+                WITH picked AS (
+                    DELETE FROM hookline.job_history
+                    WHERE state IN ('dead', 'cancelled') AND (\(id)::bigint IS NULL OR id = \(id))
+                      AND (\(account)::uuid IS NULL OR account_id = \(account))
+                      AND (\(cycle)::uuid IS NULL OR cycle_id = \(cycle))
+                      AND (\(state)::text IS NULL OR state = \(state))
+                    RETURNING *
+                )
+                INSERT INTO hookline.jobs
+                    (id, account_id, webhook_id, cycle_id, cycle_version, parent_id, state, priority, attempt,
+                     max_attempts, run_at, step_outputs, headers, content_type, body, idempotency_key, received_at,
+                     last_error, errors)
+                OVERRIDING SYSTEM VALUE
+                SELECT id, account_id, webhook_id, cycle_id, cycle_version, parent_id, 'available', priority, 0,
+                       max_attempts, now(), step_outputs, headers, content_type, body, idempotency_key, received_at,
+                       last_error, errors
+                FROM picked
+                RETURNING id
+                """)
+            if rows.count > 0 { try connection.notify(JobNotifications.channel) }
+            return rows
+        }
+        if let id, rows.count == 0 { throw HooklineError.notFound("no dead or cancelled job \(id)") }
+        return try rows.map { try $0.decode(Int64.self, at: 0) }
+    }
+
+    /// Cancels a job that is waiting (`available` or `held`): it moves to history as `cancelled`. A running
+    /// job is not cancelled under its worker's feet.
+    public func cancel(_ id: Int64) async throws {
+        let moved = try await database.query(
+            """
+            SELECT hookline.move_to_history(
+                ARRAY(SELECT id FROM hookline.jobs WHERE id = \(id) AND state IN ('available', 'held') FOR UPDATE),
+                'cancelled', 'cancelled')
+            """)
+        if moved.count == 0 {
+            throw HooklineError.notFound("no waiting job \(id) (only available or held jobs can be cancelled)")
+        }
+    }
+
+    /// Jobs by state, hot table and history together.
+    public func stats(account: UUID? = nil) async throws -> [String: Int] {
+        let rows = try await database.query(
+            """
+            SELECT state, count(*) FROM (
+                SELECT state, account_id FROM hookline.jobs
+                UNION ALL SELECT state, account_id FROM hookline.job_history
+            ) j WHERE \(account)::uuid IS NULL OR account_id = \(account)
+            GROUP BY state
+            """)
+        var counts = Dictionary(uniqueKeysWithValues: Self.states.map { ($0, 0) })
+        for row in rows {
+            let (state, count) = try row.decode((String, Int).self)
+            counts[state] = count
+        }
+        return counts
+    }
+
+    static func summary(_ row: PostgresRow) throws -> JobSummary {
+        let (id, account, webhook, cycle, state, attempt, maxAttempts, at, lastError) = try row.decode(
+            (Int64, UUID, UUID?, UUID?, String, Int, Int, Date, String?).self)
+        return JobSummary(
+            id: id, accountID: account, webhookID: webhook, cycleID: cycle, state: state, attempt: attempt,
+            maxAttempts: maxAttempts, at: at, lastError: lastError)
+    }
+}
