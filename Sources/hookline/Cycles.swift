@@ -60,37 +60,36 @@ extension HooklineCLI {
 
         struct Activate: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Run a cycle again; its held jobs go ahead.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Argument(help: "The cycle id.") var id: String
+            @OptionGroup var cycle: CycleArgument
 
-            func run() async throws { try await setActive(id, true, database, output) }
+            func run() async throws { try await reportingFailures { try await cycle.setActive(true) } }
         }
 
         struct Stop: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Stop a cycle: its webhooks still accept, and the jobs wait as held.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Argument(help: "The cycle id.") var id: String
+            @OptionGroup var cycle: CycleArgument
 
-            func run() async throws { try await setActive(id, false, database, output) }
+            func run() async throws { try await reportingFailures { try await cycle.setActive(false) } }
         }
     }
 }
 
-private func setActive(_ id: String, _ active: Bool, _ database: DatabaseOptions, _ output: OutputOptions) async throws
-{
-    do {
-        guard let uuid = UUID(uuidString: id) else { throw ValidationError("the cycle id must be a UUID") }
+/// The arguments `cycles activate` and `cycles stop` share, and the work they share.
+struct CycleArgument: ParsableArguments {
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "The cycle id.") var id: String
+
+    func validate() throws {
+        guard UUID(uuidString: id) != nil else { throw ValidationError("the cycle id must be a UUID") }
+    }
+
+    func setActive(_ active: Bool) async throws {
         let client = try database.client()
         defer { client.close() }
-        let cycle = try await CycleStore(database: client).setActive(uuid, active)
+        let cycle = try await CycleStore(database: client).setActive(UUID(uuidString: id)!, active)
         if output.json { return try output.printJSON(cycle) }
         print("\(active ? "activated" : "stopped") cycle \(cycle.id.lowercased)")
-    } catch let error as ValidationError {
-        throw error
-    } catch {
-        throw CommandFailure.wrapping(error)
     }
 }

@@ -24,7 +24,7 @@ extension HooklineCLI {
 
         func run() async throws {
             try await reportingFailures {
-                let explicit = sqlDirectory ?? ProcessInfo.processInfo.environment["HOOKLINE_SQL_DIR"]
+                let explicit = sqlDirectory ?? Env.string("HOOKLINE_SQL_DIR")
                 let directory = try Migration.locateDirectory(
                     explicit: explicit, executable: CommandLine.arguments.first)
                 let migrations = try Migration.load(from: directory)

@@ -104,6 +104,8 @@ struct IngressDurabilityTests {
             #expect(down.status == .serviceUnavailable)
             #expect(down.headers[.retryAfter] == "1")
             #expect(start.duration(to: clock.now) < .seconds(3), "503 comes quickly")
+            let notReady = try await client.execute(uri: "/readyz", method: .get)
+            #expect(notReady.status == .serviceUnavailable, "readiness follows the database")
             try await cluster.restart()
             try await eventually(within: .seconds(15)) { try await client.deliver(webhook, "{}").status == .accepted }
         }

@@ -45,8 +45,7 @@ public final class TokenVerifier: Sendable {
             case .malformed: "the Authorization header is not a bearer token"
             case .unknown, .revoked: "the access token is not valid"
             case .expired: "the access token expired"
-            case .wrongScope: "the access token is not valid for this resource"
-            case .otherAccount: "the access token is not valid for this resource"
+            case .wrongScope, .otherAccount: "the access token is not valid for this resource"
             }
         }
     }

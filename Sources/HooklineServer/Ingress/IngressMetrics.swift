@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// The ingress's Prometheus metrics, in a registry of the application's own (served at `/metrics`).
 final class IngressMetrics: Sendable {
@@ -7,6 +8,8 @@ final class IngressMetrics: Sendable {
     private let commitLatency: DurationHistogram
     private let failedBatches: Counter
     private let inFlight: Gauge
+    /// Request counters by route and status, made on first use.
+    private let requestCounters = Mutex([String: Counter]())
 
     init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -37,10 +40,16 @@ final class IngressMetrics: Sendable {
 
     /// Counts a finished request by route and status.
     func recordRequest(route: String, status: Int) {
-        registry.makeCounter(
-            descriptor: Self.name("http_requests_total", "HTTP requests by route and status."),
-            labels: [("route", route), ("status", String(status))]
-        ).increment()
+        let key = "\(status) \(route)"
+        let counter = requestCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: Self.name("http_requests_total", "HTTP requests by route and status."),
+                labels: [("route", route), ("status", String(status))])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     func requestStarted() { inFlight.increment() }
