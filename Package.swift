@@ -53,7 +53,17 @@ let package = Package(
             ]
         ),
         // The worker runtime.
-        .target(name: "HooklineWorker", dependencies: ["Hookline", "Postgres"]),
+        .target(
+            name: "HooklineWorker",
+            dependencies: [
+                "Hookline", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The `hookline` executable.
         .executableTarget(
             name: "HooklineCommand",

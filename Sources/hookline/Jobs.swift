@@ -3,10 +3,11 @@ import Foundation
 import Hookline
 
 extension HooklineCLI {
-    /// `hookline jobs list|retry|cancel|stats`.
+    /// `hookline jobs list|show|retry|cancel|stats`.
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Inspect and steer jobs.", subcommands: [List.self, Retry.self, Cancel.self, Stats.self])
+            abstract: "Inspect and steer jobs.",
+            subcommands: [List.self, Show.self, Retry.self, Cancel.self, Stats.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")
@@ -15,6 +16,11 @@ extension HooklineCLI {
             @Option(help: "Only jobs in this state.") var state: String?
             @Option(help: "Only this account's jobs.") var account: String?
             @Option(help: "At most this many.") var limit: Int = 100
+
+            func validate() throws {
+                try requireUUID(account, "--account")
+                guard limit > 0 else { throw ValidationError("--limit must be positive") }
+            }
 
             func run() async throws {
                 try await reportingFailures {
@@ -42,6 +48,11 @@ extension HooklineCLI {
             @Option(help: "Only this cycle's jobs.") var cycle: String?
             @Option(help: "dead (default for bulk) or cancelled.") var state: String?
 
+            func validate() throws {
+                try requireUUID(account, "--account")
+                try requireUUID(cycle, "--cycle")
+            }
+
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
@@ -53,6 +64,44 @@ extension HooklineCLI {
                     print("requeued \(ids.count) job(s)")
                 }
             }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Show one job: its state, attempts, errors, payload and step runs.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The job id.") var id: Int64
+
+            func run() async throws {
+                try await reportingFailures {
+                    let client = try database.client()
+                    defer { client.close() }
+                    let job = try await JobStore(database: client).show(id).jsonObject()
+                    if output.json { return try output.printJSONObject(job) }
+                    for key in Self.order where job[key] != nil {
+                        let value = job[key]!
+                        guard !(value is NSNull) else { continue }
+                        let text: String
+                        if value is String || value is NSNumber {
+                            text = "\(value)"
+                        } else {
+                            let data = try JSONSerialization.data(
+                                withJSONObject: value,
+                                options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+                            text = String(decoding: data, as: UTF8.self)
+                        }
+                        print("\(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(text)")
+                    }
+                }
+            }
+
+            static let order = [
+                "id", "state", "outcome", "account_id", "webhook_id", "cycle_id", "cycle_version", "parent_id",
+                "priority", "attempt", "max_attempts", "run_at", "locked_by", "locked_until", "received_at",
+                "finished_at", "next_step", "last_error", "errors", "idempotency_key", "content_type", "headers",
+                "body", "body_encoding", "step_outputs", "step_runs",
+            ]
         }
 
         struct Cancel: AsyncParsableCommand {
@@ -76,6 +125,8 @@ extension HooklineCLI {
             @OptionGroup var output: OutputOptions
             @Option(help: "Only this account's jobs.") var account: String?
 
+            func validate() throws { try requireUUID(account, "--account") }
+
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
@@ -90,4 +141,9 @@ extension HooklineCLI {
             }
         }
     }
+}
+
+/// Refuses an option value that is not a UUID (rather than silently matching everything).
+func requireUUID(_ value: String?, _ option: String) throws {
+    if let value, UUID(uuidString: value) == nil { throw ValidationError("\(option) must be a UUID, not \(value)") }
 }

@@ -56,6 +56,12 @@ struct OutputOptions: ParsableArguments {
         encoder.dateEncodingStrategy = .iso8601
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
+
+    /// Prints a `JSONSerialization` object as one line of JSON with sorted keys.
+    func printJSONObject(_ object: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
 }
 
 /// A failure reported as one line on stderr with a non-zero exit status.

@@ -84,9 +84,11 @@ public struct JobQueue: Sendable {
     }
 
     /// Records a failed attempt: the job is retried after the policy's backoff, or, when `permanent` or out of
-    /// attempts, moved to history as `dead`. The error joins the job's error history either way.
+    /// attempts, moved to history as `dead`. The error joins the job's error history either way. `delay`, when
+    /// given (the other side's `Retry-After`), replaces the policy's backoff, within its `maxBackoffSeconds`.
     public func fail(
-        _ id: Int64, worker: String, error: String, permanent: Bool = false, policy: RetryPolicy = .default
+        _ id: Int64, worker: String, error: String, permanent: Bool = false, policy: RetryPolicy = .default,
+        delay: Double? = nil
     ) async throws -> FailureOutcome {
         try await database.withTransaction { connection -> FailureOutcome in
             let rows = try connection.query(
@@ -102,7 +104,7 @@ public struct JobQueue: Sendable {
                     "SELECT hookline.move_to_history(ARRAY[\(id)::bigint], 'dead', 'failed', \(error), \(entry))")
                 return .dead
             }
-            let delay = policy.backoff(afterAttempt: attempt)
+            let delay = delay.map { min(max(0, $0), policy.maxBackoffSeconds) } ?? policy.backoff(afterAttempt: attempt)
             let runAt = try connection.query(
                 """
                 UPDATE hookline.jobs
@@ -141,8 +143,47 @@ public struct JobQueue: Sendable {
                 WHERE state = 'running' AND locked_until < now()
                 """
             ).affectedRows
+            if reclaimed > 0 { try connection.notify(JobNotifications.channel) }
             return dead + reclaimed
         }
+    }
+
+    /// Hands running jobs back to the queue as `available` at once, without counting the attempt they were
+    /// given: the worker is shutting down and did not get to finish them, which says nothing about the jobs.
+    /// Only jobs this worker still holds are touched; other workers are woken for them. Returns the ids.
+    @discardableResult
+    public func release(_ ids: [Int64], worker: String) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await database.withTransaction { connection -> PostgresResult in
+            let rows = try connection.query(
+                """
+                UPDATE hookline.jobs
+                SET state = 'available', attempt = attempt - 1, locked_by = NULL, locked_until = NULL, run_at = now()
+                WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker)
+                RETURNING id
+                """)
+            if rows.count > 0 { try connection.notify(JobNotifications.channel) }
+            return rows
+        }
+        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+    }
+
+    /// Runs the daily housekeeping (`hookline.maintain_history`): creates the coming days' history partitions
+    /// and drops those older than `keepDays`, with old idempotency keys, step runs and expired tokens. One
+    /// caller at a time does the work; the others get nothing back. Returns what was done, one line each.
+    public func maintainHistory(keepDays: Int) async throws -> [String] {
+        try await database.query("SELECT hookline.maintain_history(\(keepDays)::integer)").map {
+            try $0.decode(String.self, at: 0)
+        }
+    }
+
+    /// Jobs in the hot table by state, for the queue-depth gauge.
+    public func depthByState() async throws -> [String: Int] {
+        var depth: [String: Int] = [:]
+        for row in try await database.query("SELECT state, count(*) FROM hookline.jobs GROUP BY state") {
+            depth[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
+        return depth
     }
 
     /// One entry of a job's error history (`errors`, a JSON array).

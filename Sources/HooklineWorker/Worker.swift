@@ -1,0 +1,320 @@
+import Foundation
+import Hookline
+import Logging
+import Postgres
+import ServiceLifecycle
+import Synchronization
+
+/// One worker process's runtime: claims jobs in batches, runs up to `concurrency` of them at once, keeps
+/// their leases alive, records each result, reaps expired leases and keeps history tidy; on graceful
+/// shutdown it stops claiming, lets running jobs finish for `shutdownSeconds`, and hands the rest back.
+///
+/// Wake-up: a single claim loop per process, woken by NOTIFY on `hookline_jobs` (unless `pollOnly`), by a
+/// finished job when the last claim came back full, or by the poll timer. A burst of notifications
+/// coalesces into one claim; a process with no free slot does not claim at all; so a notification sends at
+/// most one claim statement per process to the table, never one per job slot.
+public final class Worker: Service, Sendable {
+    public let name: String
+    private let settings: WorkerSettings
+    private let queue: JobQueue
+    private let runner: any JobRunner
+    private let logger: Logger
+    private let metrics: WorkerMetrics
+    private let listener: PostgresListener?
+    private let completions: CompletionBatcher
+    private let policies: RetryPolicies
+    private let wakeup = Wakeup()
+
+    private struct State {
+        var running: [Int64: Task<Void, Never>] = [:]
+        var draining = false
+    }
+
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - database: the pool; `concurrency` plus a few connections is enough.
+    ///   - name: this worker's `locked_by`; by default host, process id and a random suffix.
+    public init(
+        settings: WorkerSettings, database: PostgresClient, runner: any JobRunner, logger: Logger,
+        metrics: WorkerMetrics = WorkerMetrics(), name: String? = nil
+    ) {
+        let name = name ?? Self.defaultName()
+        self.name = name
+        self.settings = settings
+        self.queue = JobQueue(database: database)
+        self.runner = runner
+        self.logger = logger
+        self.metrics = metrics
+        self.completions = CompletionBatcher(queue: queue, worker: name)
+        self.policies = RetryPolicies(database: database)
+        if settings.pollOnly {
+            listener = nil
+        } else {
+            let wakeup = wakeup
+            listener = PostgresListener(
+                connectionString: database.configuration.connectionString, channels: [JobNotifications.channel]
+            ) { event in
+                switch event {
+                case .connected, .notification:
+                    wakeup.workArrived()
+                case .disconnected:
+                    break
+                }
+            }
+        }
+    }
+
+    static func defaultName() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        return "\(host)/\(getpid())/\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+    }
+
+    /// Runs until a graceful shutdown (ServiceLifecycle's, or ``shutdown()``) has drained the worker.
+    public func run() async throws {
+        logger.info(
+            "worker started",
+            metadata: [
+                "worker": "\(name)", "concurrency": "\(settings.concurrency)",
+                "lease_seconds": "\(settings.leaseSeconds)", "wake_up": "\(settings.pollOnly ? "poll" : "listen")",
+            ])
+        if let listener { await onThread { listener.start() } }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.heartbeats() }
+            group.addTask { await self.maintenance() }
+            await withGracefulShutdownHandler {
+                await self.claimLoop()
+            } onGracefulShutdown: {
+                self.shutdown()
+            }
+            await drain()
+            group.cancelAll()
+        }
+        if let listener { await onThread { listener.stop() } }
+        logger.info("worker stopped", metadata: ["worker": "\(name)"])
+    }
+
+    /// Stops claiming and starts the drain; ``run()`` returns once it is over.
+    public func shutdown() {
+        state.withLock { $0.draining = true }
+        wakeup.signal()
+    }
+
+    // MARK: Claiming
+
+    private func claimLoop() async {
+        let clock = ContinuousClock()
+        var lastClaim = clock.now - settings.pollInterval
+        var failures = 0
+        var mayHaveMore = true
+        while true {
+            let (draining, free) = state.withLock { state in
+                (state.draining, settings.concurrency - state.running.count)
+            }
+            if draining { return }
+            if wakeup.takeWorkArrived() { mayHaveMore = true }
+            let sinceClaim = lastClaim.duration(to: clock.now)
+            if free > 0, mayHaveMore || sinceClaim >= settings.pollInterval {
+                mayHaveMore = false
+                lastClaim = clock.now
+                let limit = min(free, settings.claimBatch)
+                do {
+                    let started = clock.now
+                    let jobs = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds)
+                    metrics.claimLatency.record(started.duration(to: clock.now))
+                    metrics.claimed.increment(by: Int64(jobs.count))
+                    failures = 0
+                    start(jobs)
+                    // A full batch says more may be waiting: claim again as soon as a slot is free.
+                    mayHaveMore = jobs.count == limit
+                } catch {
+                    failures += 1
+                    logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
+                    // Back off while the database is away: 0.1 s, 0.2 s, … up to the poll interval.
+                    let pause = min(settings.pollInterval, .milliseconds(100) * (1 << min(failures, 6)))
+                    await wakeup.wait(timeout: pause)
+                }
+                continue
+            }
+            let untilPoll = settings.pollInterval - sinceClaim
+            await wakeup.wait(timeout: free > 0 && untilPoll > .zero ? untilPoll : settings.pollInterval)
+        }
+    }
+
+    private func start(_ jobs: [ClaimedJob]) {
+        guard !jobs.isEmpty else { return }
+        metrics.running.increment(by: Double(jobs.count))
+        state.withLock { state in
+            for job in jobs {
+                state.running[job.id] = Task { await self.execute(job) }
+            }
+        }
+    }
+
+    // MARK: Running one job
+
+    private func execute(_ job: ClaimedJob) async {
+        let clock = ContinuousClock()
+        let started = clock.now
+        defer {
+            state.withLock { _ = $0.running.removeValue(forKey: job.id) }
+            metrics.running.decrement()
+            wakeup.signal()
+        }
+        let result: JobResult
+        do {
+            result = try await runner.run(job)
+        } catch is CancellationError {
+            return  // shutting down or lost: the drain hands it back, or its new owner runs it
+        } catch {
+            result = .failed(error: String(describing: error), permanent: false)
+        }
+        if Task.isCancelled, !state.withLock({ $0.draining }) { return }  // the lease was lost
+        // Recorded in a task of its own, so that a cancellation arriving now cannot abort the statement.
+        await Task { await self.record(result, of: job) }.value
+        metrics.jobDuration.record(started.duration(to: clock.now))
+    }
+
+    private func record(_ result: JobResult, of job: ClaimedJob) async {
+        do {
+            switch result {
+            case .completed(let outcome):
+                if try await completions.complete(job.id, outcome: outcome) {
+                    metrics.completed.increment()
+                } else {
+                    lostLease(job.id)
+                }
+            case .failed(let error, let permanent, let retryAfter):
+                let policy = try await policies.policy(for: job)
+                let outcome = try await queue.fail(
+                    job.id, worker: name, error: error, permanent: permanent, policy: policy, delay: retryAfter)
+                switch outcome {
+                case .retrying(let at):
+                    metrics.retried.increment()
+                    logger.info(
+                        "job failed; retrying",
+                        metadata: [
+                            "job": "\(job.id)", "attempt": "\(job.attempt)", "error": "\(error)",
+                            "run_at": "\(at.formatted(.iso8601))",
+                        ])
+                case .dead:
+                    metrics.dead.increment()
+                    logger.warning(
+                        "job dead",
+                        metadata: [
+                            "job": "\(job.id)", "attempt": "\(job.attempt)", "error": "\(error)",
+                            "permanent": "\(permanent)",
+                        ])
+                case .notHeld:
+                    lostLease(job.id)
+                }
+            }
+        } catch {
+            // The job stays `running` under this worker's lease: if the heartbeat also fails, the lease runs
+            // out and the reaper gives the job another attempt; nothing is lost.
+            logger.error("recording a job's result failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    private func lostLease(_ id: Int64) {
+        metrics.lost.increment()
+        logger.warning("lost the lease of a job: another worker has it now", metadata: ["job": "\(id)"])
+    }
+
+    // MARK: Leases
+
+    /// Extends the leases of running jobs every third of the lease; a job whose lease another worker took
+    /// over (this process stalled past it) is cancelled here, since its new owner runs it.
+    private func heartbeats() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: settings.heartbeatInterval)
+            let ids = state.withLock { Array($0.running.keys) }
+            guard !ids.isEmpty else { continue }
+            do {
+                let held = try await queue.heartbeat(ids, worker: name, leaseSeconds: settings.leaseSeconds)
+                let lost = state.withLock { state in
+                    ids.filter { !held.contains($0) }.compactMap { id in state.running[id].map { (id, $0) } }
+                }
+                for (id, task) in lost {
+                    lostLease(id)
+                    task.cancel()
+                }
+            } catch {
+                logger.error("extending leases failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: Housekeeping
+
+    /// The reaper (every half lease), the history partitions and retention (hourly), and the queue-depth
+    /// gauge (every 5 s). Each runs in every worker; advisory locks make one at a time do the work.
+    private func maintenance() async {
+        let clock = ContinuousClock()
+        var lastHistory: ContinuousClock.Instant?
+        var lastDepth: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            do {
+                let reclaimed = try await queue.reclaimExpiredLeases()
+                if reclaimed > 0 {
+                    logger.warning("reclaimed jobs whose lease ran out", metadata: ["jobs": "\(reclaimed)"])
+                }
+                if lastHistory.map({ $0.duration(to: clock.now) >= .seconds(3600) }) ?? true {
+                    lastHistory = clock.now
+                    for action in try await queue.maintainHistory(keepDays: settings.historyDays) {
+                        logger.info("history maintenance", metadata: ["action": "\(action)"])
+                    }
+                }
+                if lastDepth.map({ $0.duration(to: clock.now) >= .seconds(5) }) ?? true {
+                    lastDepth = clock.now
+                    metrics.recordDepth(try await queue.depthByState())
+                }
+            } catch {
+                logger.error("queue maintenance failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: settings.reaperInterval)
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Waits up to `shutdownSeconds` for running jobs, cancels those still running, and hands them back
+    /// without counting their attempt.
+    private func drain() async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(settings.shutdownSeconds)
+        var count = state.withLock { $0.running.count }
+        if count > 0 {
+            logger.info(
+                "draining: waiting for running jobs",
+                metadata: ["jobs": "\(count)", "shutdown_seconds": "\(settings.shutdownSeconds)"])
+        }
+        while count > 0, clock.now < deadline {
+            await wakeup.wait(timeout: min(.milliseconds(100), clock.now.duration(to: deadline)))
+            count = state.withLock { $0.running.count }
+        }
+        let unfinished = state.withLock { $0.running }
+        guard !unfinished.isEmpty else { return }
+        for task in unfinished.values { task.cancel() }
+        for task in unfinished.values { await task.value }
+        do {
+            let released = try await queue.release(Array(unfinished.keys), worker: name)
+            metrics.released.increment(by: Int64(released.count))
+            logger.info("handed unfinished jobs back to the queue", metadata: ["jobs": "\(released.count)"])
+        } catch {
+            logger.error(
+                "handing jobs back failed; they return when their lease runs out",
+                metadata: ["jobs": "\(unfinished.count)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Runs a blocking call on a thread of its own, off the cooperative pool.
+func onThread(_ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        Thread {
+            body()
+            continuation.resume()
+        }.start()
+    }
+}

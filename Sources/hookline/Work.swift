@@ -1,0 +1,230 @@
+import ArgumentParser
+import Foundation
+import Hookline
+import HooklineWorker
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension HooklineCLI {
+    /// `hookline work`: the supervisor, which runs the worker processes (this same command, with the hidden
+    /// `--worker-index`).
+    struct Work: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the worker processes that claim and run queued jobs.",
+            discussion: """
+                A supervisor keeps --processes worker processes running (restarting one that dies) and each runs \
+                up to --concurrency jobs at once. Start more on this or other hosts against the same database \
+                for more throughput. SIGTERM or SIGINT drains: no new claims, running jobs get \
+                --shutdown-seconds to finish, the rest go back to the queue without counting the attempt.
+                """)
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: ArgumentHelp("Worker processes (env: HOOKLINE_WORKER_PROCESSES).", valueName: "n"))
+        var processes: Int?
+
+        @Option(
+            help: ArgumentHelp("Jobs each process runs at once (env: HOOKLINE_WORKER_CONCURRENCY).", valueName: "n"))
+        var concurrency: Int?
+
+        @Option(
+            name: .customLong("lease-seconds"),
+            help: ArgumentHelp(
+                "How long a claimed job is held before another worker may reclaim it; renewed while it runs (env: HOOKLINE_LEASE_SECONDS).",
+                valueName: "s"))
+        var leaseSeconds: Int?
+
+        @Flag(
+            name: .customLong("poll-only"),
+            help: "Poll instead of LISTEN, for transaction-mode poolers (env: HOOKLINE_POLL_ONLY=1).")
+        var pollOnly = false
+
+        @Option(
+            name: .customLong("poll-ms"),
+            help: ArgumentHelp(
+                "How often an idle worker looks for jobs unprompted (env: HOOKLINE_POLL_MS; default 1000).",
+                valueName: "ms"))
+        var pollMilliseconds: Int?
+
+        @Option(
+            name: .customLong("history-days"),
+            help: ArgumentHelp(
+                "Days of finished jobs kept in job_history (env: HOOKLINE_HISTORY_DAYS).", valueName: "days"))
+        var historyDays: Int?
+
+        @Option(
+            name: .customLong("shutdown-seconds"),
+            help: ArgumentHelp(
+                "After SIGTERM, how long running jobs may take before they are handed back (env: HOOKLINE_SHUTDOWN_SECONDS).",
+                valueName: "s"))
+        var shutdownSeconds: Int?
+
+        @Option(
+            name: .customLong("claim-batch"),
+            help: ArgumentHelp("Most jobs claimed by one statement (env: HOOKLINE_CLAIM_BATCH).", valueName: "n"))
+        var claimBatch: Int?
+
+        @Option(
+            name: .customLong("metrics-port"),
+            help: ArgumentHelp(
+                "Serve Prometheus metrics: worker i on this port + i; off by default (env: HOOKLINE_METRICS_PORT).",
+                valueName: "port"))
+        var metricsPort: Int?
+
+        @Option(
+            name: .customLong("metrics-host"),
+            help: ArgumentHelp("Address the metrics listen on (env: HOOKLINE_METRICS_HOST).", valueName: "host"))
+        var metricsHost: String?
+
+        @Option(
+            name: .customLong("pool-size"),
+            help: ArgumentHelp(
+                "PostgreSQL connections per process; default concurrency + 4, at most 32 (env: HOOKLINE_WORKER_POOL_SIZE).",
+                valueName: "n"))
+        var poolSize: Int?
+
+        @Option(
+            name: .customLong("log-level"),
+            help: ArgumentHelp(
+                "trace, debug, info, notice, warning, error (env: HOOKLINE_LOG_LEVEL).", valueName: "level"))
+        var logLevel: String?
+
+        @Option(
+            name: .customLong("simulated-work"),
+            help: ArgumentHelp(
+                "Testing aid: run each job as its payload instructs and record every run in this folder.",
+                visibility: .hidden))
+        var simulatedWork: String?
+
+        @Option(name: .customLong("worker-index"), help: ArgumentHelp(visibility: .hidden))
+        var workerIndex: Int?
+
+        @Option(name: .customLong("supervisor-pid"), help: ArgumentHelp(visibility: .hidden))
+        var supervisorPID: Int32?
+
+        var settings: WorkerSettings {
+            get throws {
+                let defaults = WorkerSettings()
+                let pollMilliseconds = try pollMilliseconds ?? Env.integer("HOOKLINE_POLL_MS")
+                return WorkerSettings(
+                    processes: try processes ?? Env.integer("HOOKLINE_WORKER_PROCESSES") ?? defaults.processes,
+                    concurrency: try concurrency ?? Env.integer("HOOKLINE_WORKER_CONCURRENCY") ?? defaults.concurrency,
+                    leaseSeconds: try leaseSeconds ?? Env.integer("HOOKLINE_LEASE_SECONDS") ?? defaults.leaseSeconds,
+                    pollOnly: pollOnly || ["1", "true", "yes"].contains(Env.string("HOOKLINE_POLL_ONLY") ?? ""),
+                    pollInterval: pollMilliseconds.map { .milliseconds($0) } ?? defaults.pollInterval,
+                    historyDays: try historyDays ?? Env.integer("HOOKLINE_HISTORY_DAYS") ?? defaults.historyDays,
+                    shutdownSeconds: try shutdownSeconds ?? Env.integer("HOOKLINE_SHUTDOWN_SECONDS")
+                        ?? defaults.shutdownSeconds,
+                    claimBatch: try claimBatch ?? Env.integer("HOOKLINE_CLAIM_BATCH") ?? defaults.claimBatch)
+            }
+        }
+
+        func validate() throws {
+            let settings = try settings
+            guard settings.processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+            guard settings.concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+            guard settings.leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
+            guard settings.pollInterval >= .milliseconds(10) else {
+                throw ValidationError("--poll-ms must be at least 10")
+            }
+            guard settings.historyDays >= 1 else { throw ValidationError("--history-days must be at least 1") }
+            guard settings.shutdownSeconds >= 0 else { throw ValidationError("--shutdown-seconds must be 0 or more") }
+            guard settings.claimBatch >= 1 else { throw ValidationError("--claim-batch must be at least 1") }
+            if let port = try metricsPort ?? Env.integer("HOOKLINE_METRICS_PORT"),
+                !(1...65535).contains(port + settings.processes - 1)
+            {
+                throw ValidationError("--metrics-port must leave room for one port per process")
+            }
+            if let level = logLevel ?? Env.string("HOOKLINE_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
+                throw ValidationError("unknown log level \(level)")
+            }
+        }
+
+        private func logger(_ label: String) -> Logger {
+            var logger = Logger(label: label)
+            logger.logLevel =
+                (logLevel ?? Env.string("HOOKLINE_LOG_LEVEL")).flatMap { Logger.Level(rawValue: $0) } ?? .info
+            return logger
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                if let workerIndex {
+                    try await runWorker(index: workerIndex)
+                } else {
+                    try await supervise()
+                }
+            }
+        }
+
+        /// The supervisor: the worker processes are this program again, with the same arguments.
+        private func supervise() async throws {
+            let settings = try settings
+            _ = try database.url
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            let given = Array(CommandLine.arguments.dropFirst())
+            let supervisor = getpid()
+            let logger = logger("hookline.supervisor")
+            let service = WorkerSupervisor(
+                executable: executable,
+                arguments: { index in given + ["--worker-index", String(index), "--supervisor-pid", String(supervisor)]
+                },
+                processes: settings.processes, grace: .seconds(settings.shutdownSeconds + 10), logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+
+        /// One worker process.
+        private func runWorker(index: Int) async throws {
+            let settings = try settings
+            let logger = logger("hookline.worker.\(index)")
+            let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") ?? min(settings.concurrency + 4, 32)
+            let client = try database.client(maxConnections: pool, applicationName: "hookline-work")
+            defer { client.close() }
+            let runner: any JobRunner = try simulatedWork.map { try SimulatedWork(directory: $0) } ?? EmptyCycleRunner()
+            let metrics = WorkerMetrics()
+            let worker = Worker(settings: settings, database: client, runner: runner, logger: logger, metrics: metrics)
+            // Graceful shutdown stops services last to first: the worker drains while metrics are still served.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if let port = try metricsPort ?? Env.integer("HOOKLINE_METRICS_PORT") {
+                let host = metricsHost ?? Env.string("HOOKLINE_METRICS_HOST") ?? "127.0.0.1"
+                services.append(
+                    .init(service: buildMetricsServer(metrics: metrics, host: host, port: port + index, logger: logger))
+                )
+            }
+            if let supervisorPID {
+                services.append(
+                    .init(
+                        service: OrphanWatch(parent: supervisorPID),
+                        successTerminationBehavior: .gracefullyShutdownGroup))
+            }
+            services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
+            let group = ServiceGroup(
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+}
+
+/// Ends a worker process (gracefully) whose supervisor is gone, so that a killed supervisor leaves no
+/// orphans behind: the worker's parent changes when its supervisor dies.
+struct OrphanWatch: Service {
+    var parent: Int32
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            if getppid() != parent {
+                Logger(label: "hookline.worker").warning("the supervisor is gone; stopping")
+                return
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
