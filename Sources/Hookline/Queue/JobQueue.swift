@@ -98,18 +98,25 @@ public struct JobQueue: Sendable {
                 """)
             guard let row = rows.first else { return .notHeld }
             let (attempt, maxAttempts) = try row.decode((Int, Int).self)
-            let entry = try PostgresJSON(encoding: [ErrorEntry(attempt: attempt, error: error)])
             if permanent || attempt >= maxAttempts {
                 try connection.query(
-                    "SELECT hookline.move_to_history(ARRAY[\(id)::bigint], 'dead', 'failed', \(error), \(entry))")
+                    """
+                    UPDATE hookline.jobs SET last_error = \(error), errors = errors || jsonb_build_array(
+                        jsonb_build_object('attempt', attempt, 'error', \(error)::text, 'at', now()))
+                    WHERE id = \(id)
+                    """)
+                try connection.query("SELECT hookline.move_to_history(ARRAY[\(id)::bigint], 'dead', 'failed')")
                 return .dead
             }
-            let delay = delay.map { min(max(0, $0), policy.maxBackoffSeconds) } ?? policy.backoff(afterAttempt: attempt)
+            let delay =
+                delay.map { min(max(0, $0), policy.maxBackoffSeconds) } ?? policy.backoff(afterAttempt: attempt)
             let runAt = try connection.query(
                 """
                 UPDATE hookline.jobs
                 SET state = 'available', locked_by = NULL, locked_until = NULL, last_error = \(error),
-                    errors = errors || \(entry), run_at = now() + make_interval(secs => \(delay))
+                    errors = errors || jsonb_build_array(
+                        jsonb_build_object('attempt', attempt, 'error', \(error)::text, 'at', now())),
+                    run_at = now() + make_interval(secs => \(delay))
                 WHERE id = \(id) RETURNING run_at
                 """)[0].decode(Date.self, at: 0)
             return .retrying(at: runAt)
@@ -126,23 +133,26 @@ public struct JobQueue: Sendable {
                 .decode(Bool.self, at: 0)
             guard locked else { return 0 }
             let message = "lease expired: the worker stopped renewing it"
-            let entry = try PostgresJSON(encoding: [ErrorEntry(attempt: nil, error: message)])
-            let dead = try connection.query(
-                """
-                SELECT hookline.move_to_history(
-                    ARRAY(SELECT id FROM hookline.jobs
-                          WHERE state = 'running' AND locked_until < now() AND attempt >= max_attempts FOR UPDATE),
-                    'dead', 'failed', \(message), \(entry))
-                """
-            ).count
-            let reclaimed = try connection.query(
+            let expired = try connection.query(
                 """
                 UPDATE hookline.jobs
-                SET state = 'available', locked_by = NULL, locked_until = NULL, run_at = now(),
-                    last_error = \(message), errors = errors || \(entry)
+                SET last_error = \(message),
+                    errors = errors || jsonb_build_array(
+                        jsonb_build_object('attempt', attempt, 'error', \(message)::text, 'at', now())),
+                    state = CASE WHEN attempt >= max_attempts THEN state ELSE 'available' END,
+                    locked_by = CASE WHEN attempt >= max_attempts THEN locked_by END,
+                    locked_until = CASE WHEN attempt >= max_attempts THEN locked_until END,
+                    run_at = now()
                 WHERE state = 'running' AND locked_until < now()
-                """
-            ).affectedRows
+                RETURNING id, attempt >= max_attempts
+                """)
+            let exhausted = try expired.filter { try $0.decode(Bool.self, at: 1) }.map {
+                try $0.decode(Int64.self, at: 0)
+            }
+            let dead = try connection.query(
+                "SELECT hookline.move_to_history(\(exhausted), 'dead', 'failed')"
+            ).count
+            let reclaimed = expired.count - exhausted.count
             if reclaimed > 0 { try connection.notify(JobNotifications.channel) }
             return dead + reclaimed
         }
@@ -184,11 +194,5 @@ public struct JobQueue: Sendable {
             depth[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
         }
         return depth
-    }
-
-    /// One entry of a job's error history (`errors`, a JSON array).
-    struct ErrorEntry: Encodable {
-        var attempt: Int?
-        var error: String
     }
 }
