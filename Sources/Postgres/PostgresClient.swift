@@ -30,14 +30,21 @@ public final class PostgresClient: Sendable {
 
     public let configuration: Configuration
     private let queue: RequestQueue
+    private let finished: DispatchGroup
 
     /// Starts the pool's threads. Connections open when first needed.
     public init(configuration: Configuration) {
         self.configuration = configuration
         queue = RequestQueue()
+        let finished = DispatchGroup()
+        self.finished = finished
         for index in 0..<configuration.maxConnections {
             let slot = Slot(configuration: configuration, queue: queue)
-            let thread = Thread { slot.run() }
+            finished.enter()
+            let thread = Thread {
+                slot.run()
+                finished.leave()
+            }
             thread.name = "postgres-\(index)"
             thread.start()
         }
@@ -51,8 +58,13 @@ public final class PostgresClient: Sendable {
     deinit { queue.close() }
 
     /// Stops the pool: queued requests fail with `poolClosed`, running ones finish, then the threads close
-    /// their connections and exit.
-    public func close() { queue.close() }
+    /// their connections and exit. Blocks until they have (5 s at most).
+    public func close() {
+        queue.close()
+        // Wait (a while) for every thread to close its connection: a process that exits while libpq is
+        // still closing a connection on another thread can crash in OpenSSL's exit-time cleanup.
+        _ = finished.wait(timeout: .now() + 5)
+    }
 
     /// Runs `body` with a connection on one of the pool's threads and returns its value.
     public func withConnection<T: Sendable>(
