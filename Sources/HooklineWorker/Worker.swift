@@ -67,7 +67,8 @@ public final class Worker: Service, Sendable {
 
     static func defaultName() -> String {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
-        return "\(host)/\(getpid())/\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        return "\(host)/\(getpid())/\(String(repeating: "0", count: 4 - suffix.count))\(suffix)"
     }
 
     /// Runs until a graceful shutdown (ServiceLifecycle's, or ``shutdown()``) has drained the worker.
