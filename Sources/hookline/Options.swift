@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hookline
+import Logging
 import Postgres
 
 /// `--database-url`, shared by every command that talks to PostgreSQL.
@@ -41,6 +42,27 @@ enum Env {
         guard let text = string(name) else { return nil }
         guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, not \(text)") }
         return value
+    }
+}
+
+/// `--log-level`, shared by the long-running commands.
+struct LogOptions: ParsableArguments {
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp("trace, debug, info, notice, warning, error (env: HOOKLINE_LOG_LEVEL).", valueName: "level"))
+    var explicitLevel: String?
+
+    var level: String? { explicitLevel ?? Env.string("HOOKLINE_LOG_LEVEL") }
+
+    func validate() throws {
+        if let level, Logger.Level(rawValue: level) == nil { throw ValidationError("unknown log level \(level)") }
+    }
+
+    /// A logger at the chosen level (`info` by default).
+    func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = level.flatMap { Logger.Level(rawValue: $0) } ?? .info
+        return logger
     }
 }
 

@@ -43,11 +43,7 @@ extension HooklineCLI {
             help: ArgumentHelp("PostgreSQL connections in the pool (env: HOOKLINE_POOL_SIZE).", valueName: "n"))
         var poolSize: Int?
 
-        @Option(
-            name: .customLong("log-level"),
-            help: ArgumentHelp(
-                "trace, debug, info, notice, warning, error (env: HOOKLINE_LOG_LEVEL).", valueName: "level"))
-        var logLevel: String?
+        @OptionGroup var log: LogOptions
 
         var settings: ServerSettings {
             get throws {
@@ -85,17 +81,11 @@ extension HooklineCLI {
             if let rate = settings.accountRateLimit, rate <= 0 {
                 throw ValidationError("--account-rate-limit must be positive")
             }
-            if let level = logLevel ?? Env.string("HOOKLINE_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
-                throw ValidationError("unknown log level \(level)")
-            }
         }
 
         func run() async throws {
             try await reportingFailures {
-                var logger = Logger(label: "hookline")
-                logger.logLevel =
-                    (logLevel ?? Env.string("HOOKLINE_LOG_LEVEL")).flatMap { Logger.Level(rawValue: $0) }
-                    ?? .info
+                let logger = log.logger("hookline")
                 let pool = try poolSize ?? Env.integer("HOOKLINE_POOL_SIZE") ?? 16
                 let client = try database.client(maxConnections: pool, applicationName: "hookline-serve")
                 defer { client.close() }

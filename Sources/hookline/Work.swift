@@ -89,11 +89,7 @@ extension HooklineCLI {
                 valueName: "n"))
         var poolSize: Int?
 
-        @Option(
-            name: .customLong("log-level"),
-            help: ArgumentHelp(
-                "trace, debug, info, notice, warning, error (env: HOOKLINE_LOG_LEVEL).", valueName: "level"))
-        var logLevel: String?
+        @OptionGroup var log: LogOptions
 
         @Option(
             name: .customLong("simulated-work"),
@@ -141,16 +137,6 @@ extension HooklineCLI {
             {
                 throw ValidationError("--metrics-port must leave room for one port per process")
             }
-            if let level = logLevel ?? Env.string("HOOKLINE_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
-                throw ValidationError("unknown log level \(level)")
-            }
-        }
-
-        private func logger(_ label: String) -> Logger {
-            var logger = Logger(label: label)
-            logger.logLevel =
-                (logLevel ?? Env.string("HOOKLINE_LOG_LEVEL")).flatMap { Logger.Level(rawValue: $0) } ?? .info
-            return logger
         }
 
         func run() async throws {
@@ -170,7 +156,7 @@ extension HooklineCLI {
             let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
             let given = Array(CommandLine.arguments.dropFirst())
             let supervisor = getpid()
-            let logger = logger("hookline.supervisor")
+            let logger = log.logger("hookline.supervisor")
             let service = WorkerSupervisor(
                 executable: executable,
                 arguments: { index in given + ["--worker-index", String(index), "--supervisor-pid", String(supervisor)]
@@ -184,7 +170,7 @@ extension HooklineCLI {
         /// One worker process.
         private func runWorker(index: Int) async throws {
             let settings = try settings
-            let logger = logger("hookline.worker.\(index)")
+            let logger = log.logger("hookline.worker.\(index)")
             let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") ?? min(settings.concurrency + 4, 32)
             let client = try database.client(maxConnections: pool, applicationName: "hookline-work")
             defer { client.close() }

@@ -36,6 +36,10 @@ struct WebhookIngressTests {
                     "SELECT account_id, cycle_id, webhook_id FROM hookline.jobs WHERE id = \(jobID)")[0]
                 #expect(try row.decode((UUID, UUID, UUID).self) == (account.id, cycle.id, created.webhook.id))
             }
+            // The URL of an open webhook is its credential: the log shows enough of it to tell, not to call.
+            let id = created.webhook.id.lowercased
+            #expect(!fixture.logs.lines(containing: "/webhooks/\(id.prefix(8))…").isEmpty)
+            #expect(fixture.logs.lines(containing: id).isEmpty)
         }
     }
 

@@ -2,7 +2,7 @@ import Hummingbird
 import Logging
 
 /// Logs each request's method, path, status and duration, never its query string, headers or body, which
-/// may carry credentials; and counts it for `/metrics` by route (the matched pattern, not the raw path).
+/// may carry credentials, nor a whole webhook id (for an open webhook the URL is the credential); and counts it for `/metrics` by route (the matched pattern, not the raw path).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: IngressMetrics
 
@@ -29,8 +29,17 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         context.logger.info(
             "request",
             metadata: [
-                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
+                "method": "\(request.method.rawValue)", "path": "\(Self.redacted(request.uri.path))",
+                "status": "\(status)",
                 "ms": "\((elapsed / .milliseconds(1) * 10).rounded() / 10)",
             ])
+    }
+
+    /// The path with a webhook id cut to its first 8 characters: enough to tell webhooks apart in a log,
+    /// too little to call one.
+    static func redacted(_ path: String) -> String {
+        let prefix = "/webhooks/"
+        guard path.hasPrefix(prefix), path.count > prefix.count + 8 else { return path }
+        return prefix + path.dropFirst(prefix.count).prefix(8) + "…"
     }
 }
