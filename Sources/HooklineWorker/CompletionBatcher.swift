@@ -6,8 +6,7 @@ import Synchronization
 /// and an idle one commits each at once.
 final class CompletionBatcher: Sendable {
     private struct Pending {
-        var id: Int64
-        var outcome: String
+        var completion: JobQueue.Completion
         var continuation: CheckedContinuation<Bool, any Error>
     }
 
@@ -27,10 +26,10 @@ final class CompletionBatcher: Sendable {
 
     /// Moves the job to history as `completed`; returns whether this worker still held it (and so
     /// finished it), once the statement that did it has committed.
-    func complete(_ id: Int64, outcome: String) async throws -> Bool {
+    func complete(_ completion: JobQueue.Completion) async throws -> Bool {
         try await withCheckedThrowingContinuation { continuation in
             let startFlushing = state.withLock { state -> Bool in
-                state.pending.append(Pending(id: id, outcome: outcome, continuation: continuation))
+                state.pending.append(Pending(completion: completion, continuation: continuation))
                 guard !state.flushing else { return false }
                 state.flushing = true
                 return true
@@ -47,13 +46,11 @@ final class CompletionBatcher: Sendable {
                 return state.pending
             }
             if batch.isEmpty { return }
-            for (outcome, jobs) in Dictionary(grouping: batch, by: \.outcome) {
-                do {
-                    let held = try await queue.complete(jobs.map(\.id), worker: worker, outcome: outcome)
-                    for job in jobs { job.continuation.resume(returning: held.contains(job.id)) }
-                } catch {
-                    for job in jobs { job.continuation.resume(throwing: error) }
-                }
+            do {
+                let held = try await queue.complete(batch.map(\.completion), worker: worker)
+                for job in batch { job.continuation.resume(returning: held.contains(job.completion.id)) }
+            } catch {
+                for job in batch { job.continuation.resume(throwing: error) }
             }
         }
     }

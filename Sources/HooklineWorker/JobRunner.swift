@@ -2,25 +2,32 @@ import Hookline
 
 /// What running a job came to.
 public enum JobResult: Sendable, Equatable {
-    /// Done: the job goes to history as `completed` with this outcome (`succeeded`, `filtered`, …).
-    case completed(outcome: String)
+    /// Done: the job goes to history as `completed` with this outcome (`succeeded`, `filtered`, `split`),
+    /// its last progress and step runs recorded in the same transaction.
+    case completed(outcome: String, checkpoint: StepCheckpoint? = nil, runs: [StepRunRecord] = [])
     /// It failed. A retryable failure comes back after the cycle's backoff (or `retryAfter` seconds, when the
-    /// other side said when), until its attempts run out; a permanent one is dead at once.
-    case failed(error: String, permanent: Bool, retryAfter: Double? = nil)
+    /// other side said when), until its attempts run out; a permanent one is dead at once. The progress is
+    /// saved, so a retry resumes at the failed step.
+    case failed(
+        error: String, permanent: Bool, retryAfter: Double? = nil, checkpoint: StepCheckpoint? = nil,
+        runs: [StepRunRecord] = [])
+    /// The runner put the job back in the queue itself (a `delay` step): nothing more to record.
+    case postponed
 }
 
 /// Runs one claimed job: a cycle's steps in production, something simpler in tests.
 ///
 /// Cancellation means the worker is shutting down or lost the job's lease: stop soon and throw
-/// `CancellationError`; the job goes back to the queue without counting the attempt. Any other error is a
-/// retryable failure.
+/// `CancellationError`; the job goes back to the queue without counting the attempt. ``LeaseLost`` means
+/// the same as a lost lease. Any other error is a retryable failure.
 public protocol JobRunner: Sendable {
-    func run(_ job: ClaimedJob) async throws -> JobResult
+    /// - Parameter worker: the worker's name (`locked_by`), for statements that must hold the job's lease.
+    func run(_ job: ClaimedJob, worker: String) async throws -> JobResult
 }
 
-/// The work of a job until the cycle runtime runs its steps: nothing, successfully.
+/// The work of a job without a cycle: nothing, successfully.
 public struct EmptyCycleRunner: JobRunner {
     public init() {}
 
-    public func run(_ job: ClaimedJob) async throws -> JobResult { .completed(outcome: "succeeded") }
+    public func run(_ job: ClaimedJob, worker: String) async throws -> JobResult { .completed(outcome: "succeeded") }
 }

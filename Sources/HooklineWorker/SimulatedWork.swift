@@ -35,7 +35,7 @@ public struct SimulatedWork: JobRunner {
         }
     }
 
-    public func run(_ job: ClaimedJob) async throws -> JobResult {
+    public func run(_ job: ClaimedJob, worker: String) async throws -> JobResult {
         let instructions = (try? JSONDecoder().decode(Instructions.self, from: job.body))
         record("start \(job.id) \(job.attempt)")
         if let milliseconds = instructions?.sleepMilliseconds, milliseconds > 0 {

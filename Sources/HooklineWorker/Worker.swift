@@ -22,7 +22,7 @@ public final class Worker: Service, Sendable {
     private let metrics: WorkerMetrics
     private let listener: PostgresListener?
     private let completions: CompletionBatcher
-    private let policies: RetryPolicies
+    private let definitions: CycleDefinitions
     private let wakeup = Wakeup()
 
     private struct State {
@@ -34,10 +34,11 @@ public final class Worker: Service, Sendable {
 
     /// - Parameters:
     ///   - database: the pool; `concurrency` plus a few connections is enough.
+    ///   - definitions: the cycle definitions cache, shared with the runner.
     ///   - name: this worker's `locked_by`; by default host, process id and a random suffix.
     public init(
         settings: WorkerSettings, database: PostgresClient, runner: any JobRunner, logger: Logger,
-        metrics: WorkerMetrics = WorkerMetrics(), name: String? = nil
+        metrics: WorkerMetrics = WorkerMetrics(), definitions: CycleDefinitions? = nil, name: String? = nil
     ) {
         let name = name ?? Self.defaultName()
         self.name = name
@@ -47,7 +48,7 @@ public final class Worker: Service, Sendable {
         self.logger = logger
         self.metrics = metrics
         self.completions = CompletionBatcher(queue: queue, worker: name)
-        self.policies = RetryPolicies(database: database)
+        self.definitions = definitions ?? CycleDefinitions(database: database)
         if settings.pollOnly {
             listener = nil
         } else {
@@ -164,9 +165,12 @@ public final class Worker: Service, Sendable {
         }
         let result: JobResult
         do {
-            result = try await runner.run(job)
+            result = try await runner.run(job, worker: name)
         } catch is CancellationError {
             return  // shutting down or lost: the drain hands it back, or its new owner runs it
+        } catch is LeaseLost {
+            lostLease(job.id)
+            return
         } catch {
             result = .failed(error: String(describing: error), permanent: false)
         }
@@ -179,16 +183,20 @@ public final class Worker: Service, Sendable {
     private func record(_ result: JobResult, of job: ClaimedJob) async {
         do {
             switch result {
-            case .completed(let outcome):
-                if try await completions.complete(job.id, outcome: outcome) {
+            case .postponed:
+                break
+            case .completed(let outcome, let checkpoint, let runs):
+                let completion = JobQueue.Completion(id: job.id, outcome: outcome, checkpoint: checkpoint, runs: runs)
+                if try await completions.complete(completion) {
                     metrics.completed.increment()
                 } else {
                     lostLease(job.id)
                 }
-            case .failed(let error, let permanent, let retryAfter):
-                let policy = try await policies.policy(for: job)
+            case .failed(let error, let permanent, let retryAfter, let checkpoint, let runs):
+                let policy = try await definitions.policy(for: job)
                 let outcome = try await queue.fail(
-                    job.id, worker: name, error: error, permanent: permanent, policy: policy, delay: retryAfter)
+                    job.id, worker: name, error: error, permanent: permanent, policy: policy, delay: retryAfter,
+                    checkpoint: checkpoint, runs: runs)
                 switch outcome {
                 case .retrying(let at):
                     metrics.retried.increment()

@@ -3,11 +3,11 @@ import Foundation
 import Hookline
 
 extension HooklineCLI {
-    /// `hookline cycles create|list|activate|stop`.
+    /// `hookline cycles create|list|show|update|activate|stop`.
     struct Cycles: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage cycles, the account workflows that run webhook jobs.",
-            subcommands: [Create.self, List.self, Activate.self, Stop.self])
+            subcommands: [Create.self, List.self, Show.self, Update.self, Activate.self, Stop.self])
 
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create a cycle from a JSON definition.")
@@ -22,14 +22,11 @@ extension HooklineCLI {
 
             func run() async throws {
                 try await reportingFailures {
-                    let data =
-                        file == "-"
-                        ? FileHandle.standardInput.readDataToEndOfFile()
-                        : try Data(contentsOf: URL(fileURLWithPath: file))
+                    let data = try readDefinition(file)
                     let client = try database.client()
                     defer { client.close() }
                     let cycle = try await CycleStore(database: client).create(
-                        account: UUID(uuidString: account)!, definition: Array(data))
+                        account: UUID(uuidString: account)!, definition: data)
                     if output.json { return try output.printJSON(cycle) }
                     print("created cycle \(cycle.id.lowercased) (\(cycle.name))")
                 }
@@ -54,6 +51,58 @@ extension HooklineCLI {
                             "\(cycle.id.lowercased)  \(cycle.name)  v\(cycle.version)  \(cycle.active ? "active" : "stopped")"
                         )
                     }
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Show a cycle: its current definition and its versions.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The cycle id.") var id: String
+
+            func validate() throws { try requireUUID(id, "the cycle id") }
+
+            func run() async throws {
+                try await reportingFailures {
+                    let client = try database.client()
+                    defer { client.close() }
+                    let (cycle, definition, versions) = try await CycleStore(database: client).show(
+                        UUID(uuidString: id)!)
+                    if output.json {
+                        return try output.printJSON(
+                            CycleDetail(
+                                cycle: cycle, definition: definition,
+                                versions: versions.map { CycleDetail.Version(version: $0.0, createdAt: $0.1) }))
+                    }
+                    print(
+                        "\(cycle.id.lowercased)  \(cycle.name)  v\(cycle.version)  \(cycle.active ? "active" : "stopped")  "
+                            + "account \(cycle.accountID.lowercased)")
+                    for (version, created) in versions { print("  version \(version)  \(created.formatted(.iso8601))") }
+                    print(definition.text)
+                }
+            }
+        }
+
+        struct Update: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Give a cycle a new definition (a new version); queued jobs finish on their own version.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+            @Argument(help: "The cycle id.") var id: String
+            @Option(help: "The new definition (JSON); - reads standard input.") var file: String
+
+            func validate() throws { try requireUUID(id, "the cycle id") }
+
+            func run() async throws {
+                try await reportingFailures {
+                    let data = try readDefinition(file)
+                    let client = try database.client()
+                    defer { client.close() }
+                    let cycle = try await CycleStore(database: client).update(UUID(uuidString: id)!, definition: data)
+                    if output.json { return try output.printJSON(cycle) }
+                    print("updated cycle \(cycle.id.lowercased) to version \(cycle.version)")
                 }
             }
         }
@@ -92,4 +141,36 @@ struct CycleArgument: ParsableArguments {
         if output.json { return try output.printJSON(cycle) }
         print("\(active ? "activated" : "stopped") cycle \(cycle.id.lowercased)")
     }
+}
+
+/// A definition file's bytes, or standard input's for `-`.
+func readDefinition(_ file: String) throws -> [UInt8] {
+    let data =
+        file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+    return Array(data)
+}
+
+/// `cycles show --json`.
+struct CycleDetail: Encodable {
+    var cycle: Cycle
+    var definition: JSON
+    var versions: [Version]
+
+    struct Version: Encodable {
+        var version: Int
+        var createdAt: Date
+        enum CodingKeys: String, CodingKey {
+            case version
+            case createdAt = "created_at"
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try cycle.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(definition, forKey: .definition)
+        try container.encode(versions, forKey: .versions)
+    }
+
+    enum Keys: String, CodingKey { case definition, versions }
 }

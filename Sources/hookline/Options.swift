@@ -113,6 +113,8 @@ struct CommandFailure: Error, CustomStringConvertible {
             return CommandFailure(description: text)
         case let error as HooklineError:
             return CommandFailure(description: error.description)
+        case let error as CycleProblems:
+            return CommandFailure(description: error.description)
         default:
             return error
         }

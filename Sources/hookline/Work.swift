@@ -91,6 +91,11 @@ extension HooklineCLI {
 
         @OptionGroup var log: LogOptions
 
+        @Flag(
+            name: .customLong("allow-private-destinations"),
+            help: "Let http steps call loopback and private networks (env: HOOKLINE_ALLOW_PRIVATE_DESTINATIONS=1).")
+        var allowPrivateDestinations = false
+
         @Option(
             name: .customLong("simulated-work"),
             help: ArgumentHelp(
@@ -174,9 +179,18 @@ extension HooklineCLI {
             let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") ?? min(settings.concurrency + 4, 32)
             let client = try database.client(maxConnections: pool, applicationName: "hookline-work")
             defer { client.close() }
-            let runner: any JobRunner = try simulatedWork.map { try SimulatedWork(directory: $0) } ?? EmptyCycleRunner()
+            let definitions = CycleDefinitions(database: client)
+            let allowPrivate =
+                allowPrivateDestinations
+                || ["1", "true", "yes"].contains(Env.string("HOOKLINE_ALLOW_PRIVATE_DESTINATIONS") ?? "")
+            let caller = HTTPCaller(allowPrivateDestinations: allowPrivate)
+            let runner: any JobRunner =
+                try simulatedWork.map { try SimulatedWork(directory: $0) }
+                ?? CycleRunner(database: client, definitions: definitions, caller: caller)
             let metrics = WorkerMetrics()
-            let worker = Worker(settings: settings, database: client, runner: runner, logger: logger, metrics: metrics)
+            let worker = Worker(
+                settings: settings, database: client, runner: runner, logger: logger, metrics: metrics,
+                definitions: definitions)
             // Graceful shutdown stops services last to first: the worker drains while metrics are still served.
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
             if let port = try metricsPort ?? Env.integer("HOOKLINE_METRICS_PORT") {
@@ -194,7 +208,13 @@ extension HooklineCLI {
             services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                try? await caller.shutdown()
+                throw error
+            }
+            try? await caller.shutdown()
         }
     }
 }

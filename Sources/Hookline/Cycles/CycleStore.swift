@@ -38,26 +38,82 @@ public struct CycleStore: Sendable {
 
     static let columns = "id, account_id, name, version, active, created_at"
 
-    /// Creates a cycle from its JSON definition.
-    /// - Throws: ``HooklineError`` for JSON that is not an object with a non-empty `name`, or an unknown account.
+    /// Creates a cycle from its JSON definition, as version 1.
+    /// - Throws: ``CycleProblems`` listing everything wrong with the definition; ``HooklineError`` for an
+    ///   unknown account.
     public func create(account: UUID, definition: [UInt8]) async throws -> Cycle {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(definition)) as? [String: Any] else {
-            throw HooklineError.invalidArgument("a cycle definition must be a JSON object")
-        }
-        guard let name = object["name"] as? String, !name.isEmpty else {
-            throw HooklineError.invalidArgument("a cycle definition needs a \"name\"")
-        }
+        let parsed = try CycleDefinition.parse(definition).get()
         do {
-            let rows = try await database.query(
-                """
-                INSERT INTO hookline.cycles (account_id, name, definition)
-                VALUES (\(account), \(name), \(PostgresJSON(bytes: definition)))
-                RETURNING \(unsafe: Self.columns)
-                """)
-            return try Self.cycle(rows[0])
+            return try await database.withTransaction { connection in
+                let rows = try connection.query(
+                    """
+                    INSERT INTO hookline.cycles (account_id, name, definition)
+                    VALUES (\(account), \(parsed.name), \(PostgresJSON(bytes: definition)))
+                    RETURNING \(unsafe: Self.columns)
+                    """)
+                let cycle = try Self.cycle(rows[0])
+                try connection.query(
+                    """
+                    INSERT INTO hookline.cycle_versions (cycle_id, version, definition)
+                    VALUES (\(cycle.id), \(cycle.version), \(PostgresJSON(bytes: definition)))
+                    """)
+                return cycle
+            }
         } catch let error as PostgresError where error.code == .foreignKeyViolation {
             throw HooklineError.notFound("no account \(account.lowercased)")
         }
+    }
+
+    /// Replaces a cycle's definition with a new version. Jobs accepted from now on run it; jobs already queued
+    /// keep running the version they were accepted under.
+    /// - Throws: ``CycleProblems`` for a definition with problems; ``HooklineError`` for an unknown cycle.
+    public func update(_ id: UUID, definition: [UInt8]) async throws -> Cycle {
+        let parsed = try CycleDefinition.parse(definition).get()
+        let cycle = try await database.withTransaction { connection -> Cycle? in
+            let rows = try connection.query(
+                """
+                UPDATE hookline.cycles
+                SET version = version + 1, name = \(parsed.name), definition = \(PostgresJSON(bytes: definition)),
+                    updated_at = now()
+                WHERE id = \(id) RETURNING \(unsafe: Self.columns)
+                """)
+            guard let row = rows.first else { return nil }
+            let cycle = try Self.cycle(row)
+            try connection.query(
+                """
+                INSERT INTO hookline.cycle_versions (cycle_id, version, definition)
+                VALUES (\(cycle.id), \(cycle.version), \(PostgresJSON(bytes: definition)))
+                """)
+            return cycle
+        }
+        guard let cycle else { throw HooklineError.notFound("no cycle \(id.lowercased)") }
+        return cycle
+    }
+
+    /// A cycle with its current definition and the times of all its versions.
+    public func show(_ id: UUID) async throws -> (cycle: Cycle, definition: JSON, versions: [(Int, Date)]) {
+        let rows = try await database.query(
+            "SELECT \(unsafe: Self.columns), definition FROM hookline.cycles WHERE id = \(id)")
+        guard let row = rows.first else { throw HooklineError.notFound("no cycle \(id.lowercased)") }
+        let definition = try JSON(parsing: try row.decode(PostgresJSON.self, at: 6).bytes)
+        let versions = try await database.query(
+            "SELECT version, created_at FROM hookline.cycle_versions WHERE cycle_id = \(id) ORDER BY version"
+        ).map { try $0.decode((Int, Date).self) }
+        return (try Self.cycle(row), definition, versions)
+    }
+
+    /// The definition of one version of a cycle, parsed; nil when there is no such version. (A cycle written
+    /// into `hookline.cycles` by hand, without a `cycle_versions` row, is read from there.)
+    public func definition(_ id: UUID, version: Int) async throws -> CycleDefinition? {
+        let rows = try await database.query(
+            """
+            SELECT definition FROM hookline.cycle_versions WHERE cycle_id = \(id) AND version = \(version)
+            UNION ALL
+            SELECT definition FROM hookline.cycles WHERE id = \(id) AND version = \(version)
+            LIMIT 1
+            """)
+        guard let row = rows.first else { return nil }
+        return try CycleDefinition.parse(try row.decode(PostgresJSON.self, at: 0).bytes).get()
     }
 
     /// One account's cycles, or every cycle.

@@ -94,7 +94,7 @@ extension JobStore {
         let runs = try await database.query(
             """
             SELECT step_id, attempt, started_at, finished_at, outcome, error
-            FROM hookline.step_runs WHERE job_id = \(id) ORDER BY id
+            FROM hookline.step_runs WHERE job_id = \(id) ORDER BY started_at, id
             """)
         return JobDetail(
             id: try row.decode(Int64.self, at: 0), accountID: try row.decode(UUID.self, at: 1),

@@ -63,14 +63,65 @@ public struct JobQueue: Sendable {
     /// their removal from the hot table. Returns the ids this worker still held (and so finished).
     @discardableResult
     public func complete(_ ids: [Int64], worker: String, outcome: String = "succeeded") async throws -> Set<Int64> {
-        let rows = try await database.query(
-            """
+        try await complete(ids.map { Completion(id: $0, outcome: outcome) }, worker: worker)
+    }
+
+    /// A finished job: its outcome, and the progress and step runs to record with it.
+    public struct Completion: Sendable {
+        public var id: Int64
+        public var outcome: String
+        public var checkpoint: StepCheckpoint?
+        public var runs: [StepRunRecord]
+
+        public init(id: Int64, outcome: String, checkpoint: StepCheckpoint? = nil, runs: [StepRunRecord] = []) {
+            self.id = id
+            self.outcome = outcome
+            self.checkpoint = checkpoint
+            self.runs = runs
+        }
+    }
+
+    /// Finishes jobs as `completed`, all in one transaction: their last step outputs saved, their step runs
+    /// written, and the jobs moved into `job_history`. Only jobs this worker still holds are touched; returns
+    /// their ids.
+    @discardableResult
+    public func complete(_ completions: [Completion], worker: String) async throws -> Set<Int64> {
+        let byOutcome = Dictionary(grouping: completions, by: \.outcome)
+        if completions.allSatisfy({ $0.checkpoint == nil && $0.runs.isEmpty }), byOutcome.count == 1 {
+            // The common case of jobs without steps to record: one statement, its own transaction.
+            let rows = try await database.query(
+                Self.moveCompleted(completions.map(\.id), outcome: completions[0].outcome, worker: worker))
+            return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+        }
+        return try await database.withTransaction { connection -> Set<Int64> in
+            let saved = completions.filter { $0.checkpoint != nil }
+            if !saved.isEmpty {
+                try connection.query(
+                    """
+                    UPDATE hookline.jobs j SET next_step = c.next_step, step_outputs = c.outputs
+                    FROM unnest(\(saved.map(\.id))::bigint[], \(saved.map { $0.checkpoint!.nextStep })::integer[],
+                                \(saved.map { $0.checkpoint!.outputs })::jsonb[]) AS c(id, next_step, outputs)
+                    WHERE j.id = c.id AND j.state = 'running' AND j.locked_by = \(worker)
+                    """)
+            }
+            var held: Set<Int64> = []
+            for (outcome, group) in byOutcome {
+                let rows = try connection.query(
+                    Self.moveCompleted(group.map(\.id), outcome: outcome, worker: worker))
+                held.formUnion(try rows.map { try $0.decode(Int64.self, at: 0) })
+            }
+            try connection.record(completions.filter { held.contains($0.id) }.flatMap(\.runs))
+            return held
+        }
+    }
+
+    private static func moveCompleted(_ ids: [Int64], outcome: String, worker: String) -> PostgresQuery {
+        """
             SELECT hookline.move_to_history(
                 ARRAY(SELECT id FROM hookline.jobs
                       WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker) FOR UPDATE),
                 'completed', \(outcome))
-            """)
-        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+        """
     }
 
     /// What became of a failed job.
@@ -83,12 +134,13 @@ public struct JobQueue: Sendable {
         case notHeld
     }
 
-    /// Records a failed attempt: the job is retried after the policy's backoff, or, when `permanent` or out of
+    /// Records a failed attempt, with the job's progress (`checkpoint`: a retry resumes at the failed step)
+    /// and its step runs: the job is retried after the policy's backoff, or, when `permanent` or out of
     /// attempts, moved to history as `dead`. The error joins the job's error history either way. `delay`, when
     /// given (the other side's `Retry-After`), replaces the policy's backoff, within its `maxBackoffSeconds`.
     public func fail(
         _ id: Int64, worker: String, error: String, permanent: Bool = false, policy: RetryPolicy = .default,
-        delay: Double? = nil
+        delay: Double? = nil, checkpoint: StepCheckpoint? = nil, runs: [StepRunRecord] = []
     ) async throws -> FailureOutcome {
         try await database.withTransaction { connection -> FailureOutcome in
             let rows = try connection.query(
@@ -98,7 +150,16 @@ public struct JobQueue: Sendable {
                 """)
             guard let row = rows.first else { return .notHeld }
             let (attempt, maxAttempts) = try row.decode((Int, Int).self)
-            if permanent || attempt >= maxAttempts {
+            let dead = permanent || attempt >= maxAttempts
+            if let checkpoint { _ = try connection.checkpoint(id, worker: worker, checkpoint) }
+            // A step run that said `retry` says `failed` when no retry will come.
+            try connection.record(
+                runs.map { run in
+                    var run = run
+                    if dead, run.outcome == "retry" { run.outcome = "failed" }
+                    return run
+                })
+            if dead {
                 try connection.query(
                     """
                     UPDATE hookline.jobs SET last_error = \(error), errors = errors || jsonb_build_array(

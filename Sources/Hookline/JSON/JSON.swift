@@ -1,0 +1,118 @@
+import Foundation
+
+/// A JSON value: what payloads, step outputs and cycle definitions are made of.
+///
+/// Integers are kept apart from other numbers so that ids survive a round trip exactly.
+public enum JSON: Sendable, Hashable, Codable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSON])
+    case object([String: JSON])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSON].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSON].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// Parses JSON text (any value at the top, not only objects and arrays).
+    public init(parsing bytes: some Collection<UInt8>) throws {
+        self = try JSONDecoder().decode(JSON.self, from: Data(bytes))
+    }
+
+    /// The value as compact JSON text with sorted keys.
+    public var bytes: [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array((try? encoder.encode(self)) ?? Data("null".utf8))
+    }
+
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// The number, for numeric comparisons.
+    public var number: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+
+    public var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    public var object: [String: JSON]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    public var array: [JSON]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    public subscript(key: String) -> JSON? { object?[key] }
+
+    /// Equality as JSON means it: 1 and 1.0 are the same number.
+    public func sameValue(as other: JSON) -> Bool {
+        if let a = number, let b = other.number { return a == b }
+        switch (self, other) {
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.sameValue(as: $1) }
+        case (.object(let a), .object(let b)):
+            return a.count == b.count && a.allSatisfy { key, value in b[key].map { value.sameValue(as: $0) } ?? false }
+        default:
+            return self == other
+        }
+    }
+
+    /// The value as Swift values for template rendering: dictionaries, arrays, strings, numbers, booleans.
+    public var templateValue: Any? {
+        switch self {
+        case .null: nil
+        case .bool(let value): value
+        case .int(let value): Int(value)
+        case .double(let value): value
+        case .string(let value): value
+        case .array(let value): value.map { $0.templateValue ?? "" }
+        case .object(let value): value.compactMapValues { $0.templateValue }
+        }
+    }
+
+    /// How the value reads inside text: strings as they are, everything else as JSON.
+    public var interpolated: String {
+        if case .string(let value) = self { return value }
+        return text
+    }
+}

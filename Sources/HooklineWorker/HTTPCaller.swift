@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import Foundation
+import Hookline
+import NIOCore
+import NIOHTTP1
+
+/// Makes `http` steps' calls: checks the destination, sends the request through AsyncHTTPClient (redirects
+/// are not followed: a redirect could lead anywhere), and sorts the answer into success, a retryable failure
+/// (408, 429, 5xx, connection errors and timeouts, with `Retry-After` honoured) or a permanent one (other
+/// 4xx, 3xx, a refused destination).
+public final class HTTPCaller: Sendable {
+    let client: HTTPClient
+    let destinations: DestinationGuard
+    /// The most of a response body kept as the step's output.
+    static let maxBodyBytes = 1 << 20
+
+    public init(allowPrivateDestinations: Bool) {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
+        configuration.decompression = .enabled(limit: .ratio(20))
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        destinations = DestinationGuard(allowPrivate: allowPrivateDestinations)
+    }
+
+    public func shutdown() async throws { try await client.shutdown() }
+
+    struct Response {
+        var status: Int
+        /// `status`, `headers` (lower-cased names) and `body` (JSON when it parses, else text).
+        var output: JSON
+    }
+
+    func call(method: String, url: String, headers: [(String, String)], body: [UInt8]?, timeout: Double)
+        async throws -> Response
+    {
+        guard let parsed = URL(string: url), parsed.host != nil else {
+            throw StepFailure(message: "not a URL: \(url)", permanent: true)
+        }
+        let destinations = destinations
+        let refusal: DestinationRefused? = await withCheckedContinuation { continuation in
+            Thread {
+                do {
+                    try destinations.check(parsed)
+                    continuation.resume(returning: nil)
+                } catch {
+                    continuation.resume(
+                        returning: error as? DestinationRefused ?? DestinationRefused(reason: "\(error)"))
+                }
+            }.start()
+        }
+        if let refusal { throw StepFailure(message: refusal.description, permanent: true) }
+
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response: HTTPClientResponse
+        var collected = ByteBuffer()
+        var truncated = false
+        do {
+            response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            for try await var chunk in response.body {
+                let room = Self.maxBodyBytes - collected.readableBytes
+                if chunk.readableBytes > room {
+                    truncated = true
+                    if room > 0, let slice = chunk.readSlice(length: room) { collected.writeImmutableBuffer(slice) }
+                    break
+                }
+                collected.writeBuffer(&chunk)
+            }
+        } catch {
+            if Task.isCancelled || error is CancellationError { throw CancellationError() }
+            throw StepFailure(message: "\(method) \(parsed.host ?? url): \(Self.describe(error))", permanent: false)
+        }
+        let status = Int(response.status.code)
+        var fields: [String: JSON] = [:]
+        for header in response.headers {
+            let name = header.name.lowercased()
+            fields[name] = .string(fields[name]?.string.map { "\($0), \(header.value)" } ?? header.value)
+        }
+        let bytes = Array(collected.readableBytesView)
+        let bodyJSON = (try? JSON(parsing: bytes)) ?? .string(String(decoding: bytes, as: UTF8.self))
+        var object: [String: JSON] = ["status": .int(Int64(status)), "headers": .object(fields), "body": bodyJSON]
+        if truncated { object["body_truncated"] = .bool(true) }
+        let output = JSON.object(object)
+        switch status {
+        case 200..<300:
+            return Response(status: status, output: output)
+        case 408, 429, 500..<600:
+            throw StepFailure(
+                message: "\(method) \(parsed.host ?? url) answered \(status)", permanent: false,
+                retryAfter: response.headers.first(name: "retry-after").flatMap(Self.retryAfter), httpStatus: status,
+                output: output)
+        case 300..<400:
+            throw StepFailure(
+                message: "\(method) \(parsed.host ?? url) answered \(status) (redirects are not followed)",
+                permanent: true, httpStatus: status, output: output)
+        default:
+            throw StepFailure(
+                message: "\(method) \(parsed.host ?? url) answered \(status)", permanent: true, httpStatus: status,
+                output: output)
+        }
+    }
+
+    /// `Retry-After` in seconds from now: delay-seconds or an HTTP date.
+    static func retryAfter(_ value: String) -> Double? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(text), seconds >= 0 { return seconds }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text).map { max(0, $0.timeIntervalSinceNow) }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout: return "timed out"
+            default: return "\(error)"
+            }
+        }
+        return "\(error)"
+    }
+}
