@@ -1,0 +1,106 @@
+import Foundation
+import Hookline
+import Testing
+
+@Suite("Cycle definitions: parsing, validation, JSON Pointers and templates")
+struct CycleDefinitionTests {
+    @Test func theDesignDocumentsExampleParses() throws {
+        let definition = try CycleDefinition.parse(
+            Array(
+                """
+                {"name": "orders-to-crm",
+                 "retry": {"max_attempts": 6, "backoff_seconds": 5, "max_backoff_seconds": 3600},
+                 "steps": [
+                   {"id": "orders", "type": "filter", "path": "/type", "equals": "order.created"},
+                   {"id": "each",   "type": "split",  "path": "/data/items"},
+                   {"id": "shape",  "type": "map",    "fields": {"sku": "/sku", "qty": "/quantity"}},
+                   {"id": "send",   "type": "http",   "method": "POST", "url": "http://127.0.0.1:9000/orders",
+                    "headers": {"X-Account": "{{account_id}}"}, "body_from": "shape", "timeout_seconds": 10},
+                   {"id": "keep",   "type": "store",  "key": "{{steps.shape.sku}}", "value_from": "send"}]}
+                """.utf8)
+        ).get()
+        #expect(definition.name == "orders-to-crm")
+        #expect(definition.onError == .retry)
+        #expect(definition.retry == RetryPolicy(maxAttempts: 6, backoffSeconds: 5, maxBackoffSeconds: 3600))
+        #expect(definition.steps.map(\.id) == ["orders", "each", "shape", "send", "keep"])
+        #expect(definition.steps.map(\.action.type) == ["filter", "split", "map", "http", "store"])
+    }
+
+    @Test func everyProblemIsReportedAtOnceWithItsLocation() throws {
+        let result = CycleDefinition.parse(
+            Array(
+                """
+                {"name": "", "on_error": "explode", "retry": {"max_attempts": 0, "tries": 2},
+                 "steps": [
+                   {"id": "a", "type": "htp"},
+                   {"id": "b", "type": "filter", "path": "type", "equals": 1},
+                   {"id": "b", "type": "map", "fields": {"x": "{{steps.later.y}}", "y": {"pointer": "/a~2"}}},
+                   {"id": "c", "type": "http", "url": "{{#payload}}", "body_from": "nope"},
+                   {"id": "d", "type": "filter", "path": "/x", "equals": 1, "gt": 2},
+                   {"id": "e", "type": "http", "url": "ftp://example.com/"},
+                   {"id": "later", "type": "store", "key": "k", "value_from": "later", "colour": "red"}
+                 ]}
+                """.utf8))
+        guard case .failure(let failure) = result else {
+            Issue.record("a definition full of problems was accepted")
+            return
+        }
+        let found = failure.problems.map(\.location)
+        #expect(
+            found == [
+                "/name", "/retry/tries", "/retry/max_attempts", "/on_error", "/steps/0/type", "/steps/1/path",
+                "/steps/2/id", "/steps/2/fields/x", "/steps/2/fields/y/pointer", "/steps/3/url", "/steps/3/body_from",
+                "/steps/4", "/steps/5/url", "/steps/6/value_from", "/steps/6/colour",
+            ])
+        let messages = Dictionary(failure.problems.map { ($0.location, $0.message) }) { a, _ in a }
+        #expect(messages["/steps/0/type"]?.contains("unknown step type \"htp\"") == true)
+        #expect(messages["/steps/2/id"] == "duplicate step id \"b\"")
+        #expect(messages["/steps/2/fields/x"]?.contains("comes later") == true)
+        #expect(messages["/steps/3/body_from"] == "no step \"nope\"")
+        #expect(messages["/steps/3/url"]?.contains("does not parse") == true)
+        #expect(messages["/steps/1/path"]?.contains("JSON Pointer") == true)
+        #expect(failure.description.hasPrefix("the cycle definition has 15 problems:"))
+    }
+
+    @Test func notJSONAndNotAnObjectAreProblemsToo() {
+        for text in ["{", "[1, 2]", "\"name\""] {
+            guard case .failure(let failure) = CycleDefinition.parse(Array(text.utf8)) else {
+                Issue.record("\(text) was accepted")
+                continue
+            }
+            #expect(failure.problems.count == 1, "\(text)")
+        }
+    }
+
+    @Test func jsonPointersFollowRFC6901() throws {
+        // The examples of RFC 6901, section 5.
+        let document = try JSON(
+            parsing: Array(
+                #"{"foo": ["bar", "baz"], "": 0, "a/b": 1, "c%d": 2, "e^f": 3, "g|h": 4, "i\\j": 5, "k\"l": 6, " ": 7, "m~n": 8}"#
+                    .utf8))
+        let expected: [(String, JSON)] = [
+            ("", document), ("/foo", .array([.string("bar"), .string("baz")])), ("/foo/0", .string("bar")),
+            ("/", .int(0)), ("/a~1b", .int(1)), ("/c%d", .int(2)), ("/e^f", .int(3)), ("/g|h", .int(4)),
+            ("/i\\j", .int(5)), ("/k\"l", .int(6)), ("/ ", .int(7)), ("/m~0n", .int(8)),
+        ]
+        for (text, value) in expected {
+            #expect(JSONPointer(text)?.resolve(in: document) == value, "\(text)")
+        }
+        #expect(JSONPointer("/foo/01")?.resolve(in: document) == nil, "no leading zeros")
+        #expect(JSONPointer("/foo/2")?.resolve(in: document) == nil)
+        #expect(JSONPointer("/foo/-")?.resolve(in: document) == nil)
+        #expect(JSONPointer("foo") == nil)
+        #expect(JSONPointer("/a~2") == nil)
+    }
+
+    @Test func templatesRenderPlainTextAndNameTheStepsTheyRead() throws {
+        let template = try Template("{{payload.name}} <{{steps.shape.email}}> & {{account_id}}")
+        let rendered = template.render([
+            "payload": ["name": "Ann & Bob"], "steps": ["shape": ["email": "a@example.com"]], "account_id": "acc",
+        ])
+        #expect(rendered == "Ann & Bob <a@example.com> & acc", "nothing is HTML-escaped")
+        #expect(template.stepReferences == ["shape"])
+        #expect(throws: TemplateError.self) { try Template("{{#open}}never closed") }
+        #expect(try Template("no tags").render([:]) == "no tags")
+    }
+}
