@@ -58,12 +58,16 @@ public final class PostgresClient: Sendable {
     deinit { queue.close() }
 
     /// Stops the pool: queued requests fail with `poolClosed`, running ones finish, then the threads close
-    /// their connections and exit. Blocks until they have (5 s at most).
-    public func close() {
+    /// their connections and exit. With `timeout`, blocks until they have (that long at most): a process
+    /// that exits while libpq is still closing a connection on another thread can crash in OpenSSL's
+    /// exit-time cleanup, so a program about to exit waits; code that goes on running need not.
+    public func close(waitingUpTo timeout: Duration? = nil) {
         queue.close()
-        // Wait (a while) for every thread to close its connection: a process that exits while libpq is
-        // still closing a connection on another thread can crash in OpenSSL's exit-time cleanup.
-        _ = finished.wait(timeout: .now() + 5)
+        if let timeout {
+            let (seconds, attoseconds) = timeout.components
+            let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            _ = finished.wait(timeout: .now() + .nanoseconds(nanoseconds))
+        }
     }
 
     /// Runs `body` with a connection on one of the pool's threads and returns its value.

@@ -17,7 +17,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let account = try await AccountStore(database: client).create(name: name)
                     if output.json { return try output.printJSON(account) }
                     print("created account \(account.id.lowercased) (\(account.name))")
@@ -33,7 +33,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let accounts = try await AccountStore(database: client).list()
                     if output.json { return try output.printJSON(accounts) }
                     for account in accounts { print("\(account.id.lowercased)  \(account.name)") }

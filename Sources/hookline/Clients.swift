@@ -39,7 +39,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let created = try await OAuthClientStore(database: client).create(
                         account: accountID, scope: console ? .api : OAuthScope(rawValue: scope ?? "") ?? .webhook,
                         expiresMinutes: expiresMinutes, description: description)
@@ -72,7 +72,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let clients = try await OAuthClientStore(database: client).list(
                         account: account.flatMap(UUID.init(uuidString:)))
                     if output.json { return try output.printJSON(clients.map { ClientOutput($0) }) }
@@ -97,7 +97,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let revoked = try await OAuthClientStore(database: client).revoke(clientID: clientID)
                     if output.json { return try output.printJSON(ClientOutput(revoked)) }
                     print("revoked client \(revoked.clientID)")

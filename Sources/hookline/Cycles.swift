@@ -24,7 +24,7 @@ extension HooklineCLI {
                 try await reportingFailures {
                     let data = try readDefinition(file)
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let cycle = try await CycleStore(database: client).create(
                         account: UUID(uuidString: account)!, definition: data)
                     if output.json { return try output.printJSON(cycle) }
@@ -42,7 +42,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let cycles = try await CycleStore(database: client).list(
                         account: account.flatMap(UUID.init(uuidString:)))
                     if output.json { return try output.printJSON(cycles) }
@@ -67,7 +67,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let (cycle, definition, versions) = try await CycleStore(database: client).show(
                         UUID(uuidString: id)!)
                     if output.json {
@@ -99,7 +99,7 @@ extension HooklineCLI {
                 try await reportingFailures {
                     let data = try readDefinition(file)
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let cycle = try await CycleStore(database: client).update(UUID(uuidString: id)!, definition: data)
                     if output.json { return try output.printJSON(cycle) }
                     print("updated cycle \(cycle.id.lowercased) to version \(cycle.version)")
@@ -136,7 +136,7 @@ struct CycleArgument: ParsableArguments {
 
     func setActive(_ active: Bool) async throws {
         let client = try database.client()
-        defer { client.close() }
+        defer { client.closeBeforeExit() }
         let cycle = try await CycleStore(database: client).setActive(UUID(uuidString: id)!, active)
         if output.json { return try output.printJSON(cycle) }
         print("\(active ? "activated" : "stopped") cycle \(cycle.id.lowercased)")

@@ -25,7 +25,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let jobs = try await JobStore(database: client).list(
                         state: state, account: account.flatMap(UUID.init(uuidString:)), limit: limit)
                     if output.json { return try output.printJSON(jobs) }
@@ -56,7 +56,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let ids = try await JobStore(database: client).retry(
                         id: id, account: account.flatMap(UUID.init(uuidString:)),
                         cycle: cycle.flatMap(UUID.init(uuidString:)), state: state)
@@ -76,7 +76,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let job = try await JobStore(database: client).show(id).jsonObject()
                     if output.json { return try output.printJSONObject(job) }
                     for key in Self.order where job[key] != nil {
@@ -112,7 +112,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     try await JobStore(database: client).cancel(id)
                     print("cancelled job \(id)")
                 }
@@ -130,7 +130,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let counts = try await JobStore(database: client).stats(
                         account: account.flatMap(UUID.init(uuidString:)))
                     if output.json { return try output.printJSON(counts) }

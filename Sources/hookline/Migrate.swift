@@ -29,7 +29,7 @@ extension HooklineCLI {
                     explicit: explicit, executable: CommandLine.arguments.first)
                 let migrations = try Migration.load(from: directory)
                 let client = try database.client(maxConnections: 1)
-                defer { client.close() }
+                defer { client.closeBeforeExit() }
                 let report = try await Migrator(client: client, migrations: migrations).migrate()
                 try printReport(report)
             }

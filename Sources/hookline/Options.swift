@@ -131,3 +131,9 @@ extension AsyncParsableCommand {
         }
     }
 }
+
+extension PostgresClient {
+    /// Closes the pool and waits (5 s at most) for its connections to close: the process exits next, and
+    /// exiting while libpq still closes a connection on another thread can crash in OpenSSL's cleanup.
+    func closeBeforeExit() { close(waitingUpTo: .seconds(5)) }
+}

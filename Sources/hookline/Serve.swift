@@ -88,7 +88,7 @@ extension HooklineCLI {
                 let logger = log.logger("hookline")
                 let pool = try poolSize ?? Env.integer("HOOKLINE_POOL_SIZE") ?? 16
                 let client = try database.client(maxConnections: pool, applicationName: "hookline-serve")
-                defer { client.close() }
+                defer { client.closeBeforeExit() }
                 let app = buildApplication(
                     settings: try settings, dependencies: ServerDependencies(database: client, logger: logger))
                 try await app.runService()

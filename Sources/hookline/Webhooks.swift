@@ -34,7 +34,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let created = try await WebhookStore(database: client).create(
                         account: UUID(uuidString: account)!, cycle: UUID(uuidString: cycle)!,
                         scheme: WebhookAuthScheme(rawValue: auth)!,
@@ -63,7 +63,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     let webhooks = try await WebhookStore(database: client).list(
                         account: account.flatMap(UUID.init(uuidString:)))
                     if output.json { return try output.printJSON(webhooks) }
@@ -89,7 +89,7 @@ extension HooklineCLI {
             func run() async throws {
                 try await reportingFailures {
                     let client = try database.client()
-                    defer { client.close() }
+                    defer { client.closeBeforeExit() }
                     try await WebhookStore(database: client).delete(UUID(uuidString: id)!)
                     print("deleted webhook \(id.lowercased())")
                 }

@@ -178,7 +178,7 @@ extension HooklineCLI {
             let logger = log.logger("hookline.worker.\(index)")
             let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") ?? min(settings.concurrency + 4, 32)
             let client = try database.client(maxConnections: pool, applicationName: "hookline-work")
-            defer { client.close() }
+            defer { client.closeBeforeExit() }
             let definitions = CycleDefinitions(database: client)
             let allowPrivate =
                 allowPrivateDestinations

@@ -84,6 +84,29 @@ extension HooklineBinary {
         }
     }
 
+    /// `count` consecutive TCP ports that nothing listens on right now; returns the first.
+    static func freePorts(_ count: Int) throws -> Int {
+        for _ in 0..<50 {
+            let first = try freePort()
+            if (1..<count).allSatisfy({ canBind(first + $0) }) { return first }
+        }
+        throw CommandFailed(arguments: ["freePorts"], stderr: "no \(count) consecutive free ports")
+    }
+
+    static func canBind(_ port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
     /// A TCP port that nothing listens on right now.
     static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

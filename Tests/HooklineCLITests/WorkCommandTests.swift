@@ -16,7 +16,7 @@ struct WorkCommandTests {
     @Test func twentyThousandJobsAreEachCompletedOnceByThreeProcessesOfEight() async throws {
         try await WorkFixture.with { fixture in
             let first = try await fixture.enqueue(count: 10_000)
-            let metricsPort = try HooklineBinary.freePort()
+            let metricsPort = try HooklineBinary.freePorts(3)
             // Polling is as good as off: the second half is found through NOTIFY or not at all.
             let work = try fixture.start([
                 "--processes", "3", "--concurrency", "8", "--poll-ms", "600000", "--metrics-port", "\(metricsPort)",
