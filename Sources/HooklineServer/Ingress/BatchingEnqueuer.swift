@@ -12,6 +12,8 @@ struct Delivery: Sendable {
     var contentType: String?
     var body: Data
     var idempotencyKey: String?
+    /// When the request arrived: the start of the job's latency, kept in `jobs.received_at`.
+    var receivedAt: Date
 }
 
 /// What happened to a delivery.
@@ -110,8 +112,8 @@ final class BatchingEnqueuer: Sendable {
                 SELECT * FROM unnest(\(deliveries.map(\.webhookID))::uuid[], \(deliveries.map(\.accountID))::uuid[],
                                      \(deliveries.map(\.cycleID))::uuid[], \(deliveries.map(\.headers))::jsonb[],
                                      \(deliveries.map(\.contentType))::text[], \(deliveries.map(\.body))::bytea[],
-                                     \(deliveries.map(\.idempotencyKey))::text[])
-                    WITH ORDINALITY AS i(webhook_id, account_id, cycle_id, headers, content_type, body, key, ord)
+                                     \(deliveries.map(\.idempotencyKey))::text[], \(deliveries.map(\.receivedAt))::timestamptz[])
+                    WITH ORDINALITY AS i(webhook_id, account_id, cycle_id, headers, content_type, body, key, received_at, ord)
             ),
             numbered AS (
                 SELECT i.*, nextval('hookline.jobs_id_seq') AS job_id FROM input i
@@ -124,12 +126,12 @@ final class BatchingEnqueuer: Sendable {
             ),
             inserted AS (
                 INSERT INTO hookline.jobs (id, account_id, webhook_id, cycle_id, cycle_version, state, max_attempts,
-                                           headers, content_type, body, idempotency_key)
+                                           headers, content_type, body, idempotency_key, received_at)
                 OVERRIDING SYSTEM VALUE
                 SELECT n.job_id, n.account_id, n.webhook_id, n.cycle_id, c.version,
                        CASE WHEN c.active THEN 'available' ELSE 'held' END,
                        coalesce((c.definition #>> '{retry,max_attempts}')::int, 6),
-                       n.headers, n.content_type, n.body, n.key
+                       n.headers, n.content_type, n.body, n.key, n.received_at
                 FROM numbered n JOIN hookline.cycles c ON c.id = n.cycle_id
                 WHERE n.key IS NULL OR EXISTS (SELECT 1 FROM claimed k WHERE k.job_id = n.job_id)
                 RETURNING id, state

@@ -24,6 +24,7 @@ struct WebhookRoutes: Sendable {
     }
 
     func receive(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
+        let receivedAt = Date()
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return Self.notFound }
         let webhook: Webhook
         do {
@@ -76,7 +77,8 @@ struct WebhookRoutes: Sendable {
         let delivery = Delivery(
             webhookID: webhook.id, accountID: webhook.accountID, cycleID: webhook.cycleID,
             headers: try PostgresJSON(encoding: stored), contentType: request.headers[.contentType], body: Data(body),
-            idempotencyKey: SignatureCheck.idempotencyKey(scheme: webhook.scheme, headers: headers, body: body))
+            idempotencyKey: SignatureCheck.idempotencyKey(scheme: webhook.scheme, headers: headers, body: body),
+            receivedAt: receivedAt)
         do {
             switch try await enqueuer.enqueue(delivery) {
             case .accepted(let jobID): return JSONResponse.make(["job_id": jobID], status: .accepted)

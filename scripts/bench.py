@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""Hookline's benchmark, run by scripts/bench (which builds hookline, starts a private durable cluster and
+sets DATABASE_URL). Measures, on this machine, with everything sharing its cores:
+
+  1. ceiling   pgbench, 32 clients: one statement that checks a token and inserts a ~1 KB job (per webhook,
+               the work PostgreSQL must do), each its own transaction
+  2. ingress   wrk, 64 connections: 1 KB JSON POSTs with a bearer token to `hookline serve`
+  3. drain     200,000 queued jobs on a cycle with one passing filter step, `hookline work` with 1 and 2
+               processes
+  4. latency   a steady 200 webhooks/s with workers running: received to first step started
+  5. soak      (--soak) ingress and workers together for 10 minutes at 70 % of the measured maximum
+
+Prints a table, or with --json one JSON object.
+"""
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import base64
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--hookline", required=True)
+parser.add_argument("--json", action="store_true")
+parser.add_argument("--soak", action="store_true", help="also run the 10-minute soak")
+parser.add_argument("--seconds", type=int, default=20, help="length of the pgbench, wrk and latency runs")
+parser.add_argument("--drain-jobs", type=int, default=200_000)
+parser.add_argument("--soak-seconds", type=int, default=600)
+parser.add_argument("--worker-concurrency", type=int, default=64)
+parser.add_argument("--claim-batch", type=int, default=500)
+args = parser.parse_args()
+
+URL = os.environ["DATABASE_URL"]
+HOOKLINE = args.hookline
+ENV = dict(os.environ)
+work_dir = tempfile.mkdtemp(prefix="hookline-bench-")
+children = []
+
+
+def note(text):
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def psql(sql):
+    result = subprocess.run(["psql", URL, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"bench: psql failed: {result.stderr.strip()}\n{sql}")
+    return result.stdout.strip()
+
+
+def hookline(*arguments):
+    result = subprocess.run([HOOKLINE, *arguments, "--json"], capture_output=True, text=True, env=ENV)
+    if result.returncode != 0:
+        raise SystemExit(f"bench: hookline {' '.join(arguments)} failed: {result.stderr.strip()}")
+    return json.loads(result.stdout)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(arguments, name):
+    log = open(os.path.join(work_dir, f"{name}.log"), "w")
+    process = subprocess.Popen(arguments, stdout=log, stderr=subprocess.STDOUT, env=ENV)
+    children.append(process)
+    return process
+
+
+def stop(process, timeout=60):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def peak_rss_mib(pid):
+    """The most resident memory the process ever had (VmHWM), in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_pids(supervisor):
+    found = subprocess.run(["pgrep", "-P", str(supervisor.pid)], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def wait_http(url, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"bench: {url} did not come up")
+
+
+def reset_queue():
+    psql("TRUNCATE hookline.jobs, hookline.job_history, hookline.step_runs, hookline.idempotency_keys")
+    psql("VACUUM ANALYZE hookline.jobs")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Setup: an account, a cycle with one passing filter step, a bearer webhook, a client and a token.
+
+results = {}
+note("setting up an account, a cycle, a webhook, a client and a token")
+account = hookline("accounts", "create", "--name", "bench")["id"]
+cycle_file = os.path.join(work_dir, "cycle.json")
+with open(cycle_file, "w") as f:
+    json.dump({"name": "bench", "steps": [{"id": "pass", "type": "filter", "path": "/type", "equals": "order.created"}]}, f)
+cycle = hookline("cycles", "create", "--account", account, "--file", cycle_file)["id"]
+webhook = hookline("webhooks", "create", "--account", account, "--cycle", cycle, "--auth", "bearer")["id"]
+client = hookline("clients", "create", "--account", account, "--scope", "webhook")
+
+port = free_port()
+serve = start([HOOKLINE, "serve", "--port", str(port), "--log-level", "error"], "serve")
+base = f"http://127.0.0.1:{port}"
+wait_http(f"{base}/readyz")
+request = urllib.request.Request(
+    f"{base}/oauth/token", data=b"grant_type=client_credentials",
+    headers={"Authorization": "Basic " + base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode(),
+             "Content-Type": "application/x-www-form-urlencoded"})
+with urllib.request.urlopen(request) as response:
+    token = json.load(response)["access_token"]
+
+# A 1 KB JSON body.
+body = json.dumps({"type": "order.created", "id": "evt_0001", "data": {"pad": ""}}, separators=(",", ":"))
+body = json.dumps({"type": "order.created", "id": "evt_0001", "data": {"pad": "x" * (1024 - len(body))}},
+                  separators=(",", ":"))
+assert len(body) == 1024
+
+# ---------------------------------------------------------------------------------------------------------
+note(f"1/5 ceiling: pgbench, 32 clients, {args.seconds} s, token check + 1 KB job insert per transaction")
+reset_queue()
+script = os.path.join(work_dir, "webhook.sql")
+with open(script, "w") as f:
+    f.write(
+        "INSERT INTO hookline.jobs (account_id, webhook_id, cycle_id, cycle_version, headers, content_type, body)\n"
+        "SELECT t.account_id, w.id, w.cycle_id, 1, '{}', 'application/json', convert_to(:body, 'UTF8')\n"
+        "FROM hookline.access_tokens t JOIN hookline.webhooks w ON w.account_id = t.account_id\n"
+        "WHERE t.token_hash = decode(:hash, 'hex') AND t.scope = 'webhook' AND t.revoked_at IS NULL\n"
+        "  AND t.expires_at > now() AND w.id = :webhook::uuid AND w.deleted_at IS NULL;\n")
+bench = subprocess.run(
+    ["pgbench", "-n", "-M", "prepared", "-c", "32", "-j", "2", "-T", str(args.seconds), "-f", script,
+     "-D", f"hash={hashlib.sha256(token.encode()).hexdigest()}", "-D", f"webhook={webhook}", "-D", f"body={body}", URL],
+    capture_output=True, text=True)
+if bench.returncode != 0:
+    raise SystemExit(f"bench: pgbench failed: {bench.stderr}")
+tps = float(re.search(r"tps = ([0-9.]+) \(without initial connection time\)", bench.stdout).group(1))
+processed = int(re.search(r"number of transactions actually processed: (\d+)", bench.stdout).group(1))
+rows = int(psql("SELECT count(*) FROM hookline.jobs"))
+if rows != processed:
+    raise SystemExit(f"bench: pgbench processed {processed} transactions but {rows} jobs exist")
+results["ceiling_tps"] = round(tps, 1)
+
+# ---------------------------------------------------------------------------------------------------------
+note(f"2/5 ingress: wrk, 64 connections, {args.seconds} s, 1 KB JSON with a bearer token")
+reset_queue()
+lua = os.path.join(work_dir, "post.lua")
+with open(lua, "w") as f:
+    f.write('wrk.method = "POST"\n')
+    f.write(f"wrk.body = {json.dumps(body)}\n")
+    f.write('wrk.headers["Content-Type"] = "application/json"\n')
+    f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+
+
+def run_wrk(seconds, connections=64):
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua, f"{base}/webhooks/{webhook}"],
+        capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"bench: wrk failed: {result.stderr}")
+    return result.stdout
+
+
+def wrk_ms(text):
+    value, unit = re.match(r"([0-9.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+run_wrk(3)  # warm-up: connections, caches, JIT-free but page-cache-warm
+reset_queue()
+output = run_wrk(args.seconds)
+requests = int(re.search(r"(\d+) requests in", output).group(1))
+non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", output) or [0, 0])[1])
+errors = re.search(r"Socket errors: (.*)", output)
+rows = int(psql("SELECT count(*) FROM hookline.jobs"))
+if non2xx != 0:
+    raise SystemExit(f"bench: {non2xx} responses were not 2xx\n{output}")
+if not (requests <= rows <= requests + 64):
+    raise SystemExit(f"bench: wrk counted {requests} answers but {rows} job rows exist")
+results["ingress_rps"] = round(float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1)), 1)
+results["ingress_p50_ms"] = round(wrk_ms(re.search(r"\s50%\s+(\S+)", output).group(1)), 2)
+results["ingress_p99_ms"] = round(wrk_ms(re.search(r"\s99%\s+(\S+)", output).group(1)), 2)
+results["ingress_rss_mib"] = round(peak_rss_mib(serve.pid), 1)
+results["ingress_socket_errors"] = errors.group(1).strip() if errors else "none"
+results["ingress_vs_ceiling"] = round(results["ingress_rps"] / results["ceiling_tps"], 2)
+
+# ---------------------------------------------------------------------------------------------------------
+def drain(processes):
+    reset_queue()
+    psql(f"""
+        INSERT INTO hookline.jobs (account_id, webhook_id, cycle_id, cycle_version, max_attempts, content_type, body)
+        SELECT '{account}', '{webhook}', '{cycle}', 1, 6, 'application/json',
+               convert_to('{{"type":"order.created","n":' || g || '}}', 'UTF8')
+        FROM generate_series(1, {args.drain_jobs}) g""")
+    psql("VACUUM ANALYZE hookline.jobs")
+    began = time.monotonic()
+    work = start([HOOKLINE, "work", "--processes", str(processes), "--concurrency", str(args.worker_concurrency),
+                  "--claim-batch", str(args.claim_batch), "--log-level", "error"], f"work-{processes}")
+    peak = 0.0
+    while True:
+        time.sleep(0.1)
+        pids = worker_pids(work)
+        for pid in pids:
+            try:
+                peak = max(peak, peak_rss_mib(pid))
+            except OSError:
+                pass
+        if int(psql("SELECT count(*) FROM hookline.jobs")) == 0:
+            break
+        if time.monotonic() - began > 600:
+            raise SystemExit("bench: the drain took over 10 minutes")
+    elapsed = time.monotonic() - began
+    stop(work)
+    done = psql("SELECT count(*) || ' ' || count(*) FILTER (WHERE outcome = 'succeeded') FROM hookline.job_history")
+    runs = int(psql("SELECT count(*) FROM hookline.step_runs"))
+    if done != f"{args.drain_jobs} {args.drain_jobs}" or runs != args.drain_jobs:
+        raise SystemExit(f"bench: after the drain: history {done}, step runs {runs}")
+    return args.drain_jobs / elapsed, peak
+
+
+note(f"3/5 drain: {args.drain_jobs} jobs, one filter step, hookline work with 1 process")
+rate1, rss1 = drain(1)
+note(f"3/5 drain: {args.drain_jobs} jobs, one filter step, hookline work with 2 processes")
+rate2, rss2 = drain(2)
+results["drain_1p_jobs_per_s"] = round(rate1)
+results["drain_2p_jobs_per_s"] = round(rate2)
+results["worker_rss_mib"] = round(max(rss1, rss2), 1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+def paced_load(rate, seconds, threads=16):
+    """Sends `rate` webhooks per second for `seconds`, each at its scheduled time, over keep-alive
+    connections; returns the number answered 202 and the number not."""
+    total = int(rate * seconds)
+    counter = iter(range(total))
+    lock = threading.Lock()
+    outcome = {"accepted": 0, "other": 0}
+    began = time.monotonic() + 0.2
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def sender():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while True:
+            with lock:
+                index = next(counter, None)
+            if index is None:
+                break
+            delay = began + index / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                connection.request("POST", f"/webhooks/{webhook}", body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except OSError:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                status = 0
+            with lock:
+                outcome["accepted" if status == 202 else "other"] += 1
+
+    pool = [threading.Thread(target=sender) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return outcome["accepted"], outcome["other"]
+
+
+note(f"4/5 latency: 200 webhooks/s for {args.seconds} s with hookline work running (2 processes)")
+reset_queue()
+work = start([HOOKLINE, "work", "--processes", "2", "--log-level", "error"], "work-latency")
+time.sleep(2)
+accepted, other = paced_load(200, args.seconds)
+deadline = time.time() + 60
+while int(psql("SELECT count(*) FROM hookline.jobs")) > 0 and time.time() < deadline:
+    time.sleep(0.2)
+stop(work)
+if other:
+    raise SystemExit(f"bench: {other} of the paced requests were not answered 202")
+p50, p99, measured = psql("""
+    SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2) || ' ' ||
+           round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 2) || ' ' || count(*)
+    FROM (SELECT extract(epoch FROM s.started_at - h.received_at) * 1000 AS ms
+          FROM hookline.job_history h JOIN hookline.step_runs s ON s.job_id = h.id AND s.step_id = 'pass') x
+""").split()
+if int(measured) != accepted:
+    raise SystemExit(f"bench: {accepted} webhooks accepted but {measured} first steps recorded")
+results["latency_p50_ms"] = float(p50)
+results["latency_p99_ms"] = float(p99)
+
+# ---------------------------------------------------------------------------------------------------------
+if args.soak:
+    rate = 0.7 * results["ingress_rps"]
+    note(f"5/5 soak: {rate:.0f} webhooks/s (70 % of the ingress maximum) with workers, {args.soak_seconds} s")
+    reset_queue()
+    size_before = int(psql("SELECT pg_total_relation_size('hookline.jobs')"))
+    work = start([HOOKLINE, "work", "--processes", "2", "--concurrency", str(args.worker_concurrency),
+                  "--claim-batch", str(args.claim_batch), "--log-level", "error"], "work-soak")
+    time.sleep(2)
+    soak_began = psql("SELECT now()")
+    lua_paced = os.path.join(work_dir, "paced.lua")
+    with open(lua, encoding="utf-8") as source, open(lua_paced, "w") as f:
+        f.write(source.read())
+        # 64 connections, each waiting so that together they send `rate` per second.
+        f.write(f"function delay() return {64 * 1000.0 / rate:.3f} end\n")
+    lua = lua_paced
+    output = run_wrk(args.soak_seconds)
+    stop(work)
+    size_after = int(psql("SELECT pg_total_relation_size('hookline.jobs')"))
+    minutes = psql(f"""
+        SELECT string_agg(n::text, ' ' ORDER BY m) FROM (
+            SELECT date_trunc('minute', finished_at - '{soak_began}'::timestamptz + '2000-01-01'::timestamptz) AS m,
+                   count(*) AS n
+            FROM hookline.job_history WHERE finished_at >= '{soak_began}'::timestamptz GROUP BY 1) x""").split()
+    per_minute = [int(n) for n in minutes]
+    full = per_minute[: args.soak_seconds // 60]
+    first, last = full[0], full[-1]
+    results["soak_rate_per_s"] = round(rate)
+    results["soak_completed_per_minute"] = full
+    results["soak_decay_pct"] = round(100.0 * (first - last) / first, 1)
+    results["soak_jobs_table_bytes_start"] = size_before
+    results["soak_jobs_table_bytes_end"] = size_after
+
+stop(serve)
+results["machine"] = f"{os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB"
+results["postgresql"] = psql("SHOW server_version")
+
+if args.json:
+    print(json.dumps(results, sort_keys=True))
+else:
+    targets = {
+        "ingress_vs_ceiling": ">= 2.0", "ingress_p99_ms": "<= 20", "drain_2p_jobs_per_s": ">= 25000",
+        "latency_p50_ms": "<= 5", "latency_p99_ms": "<= 20", "ingress_rss_mib": "<= 64", "worker_rss_mib": "<= 48",
+        "soak_decay_pct": "<= 10",
+    }
+    print(f"{'figure':<28} {'value':>14}  target")
+    for key, value in results.items():
+        shown = value if not isinstance(value, list) else " ".join(map(str, value))
+        print(f"{key:<28} {str(shown):>14}  {targets.get(key, '')}")
