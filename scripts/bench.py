@@ -35,8 +35,8 @@ parser.add_argument("--soak", action="store_true", help="also run the 10-minute 
 parser.add_argument("--seconds", type=int, default=20, help="length of the pgbench, wrk and latency runs")
 parser.add_argument("--drain-jobs", type=int, default=200_000)
 parser.add_argument("--soak-seconds", type=int, default=600)
-parser.add_argument("--worker-concurrency", type=int, default=64)
-parser.add_argument("--claim-batch", type=int, default=500)
+parser.add_argument("--worker-concurrency", type=int, default=1024)
+parser.add_argument("--claim-batch", type=int, default=2000)
 args = parser.parse_args()
 
 URL = os.environ["DATABASE_URL"]

@@ -14,7 +14,7 @@ public struct ServerSettings: Sendable, Hashable {
     public var accountRateLimit: Double?
     /// The most deliveries in one INSERT.
     public var batchSize: Int
-    /// How long a batch waits for company after its first delivery.
+    /// While a batch commits, how long new deliveries gather before they go (an idle ingress never waits).
     public var batchWindow: Duration
 
     public init(

@@ -60,6 +60,7 @@ struct LogOptions: ParsableArguments {
 
     /// A logger at the chosen level (`info` by default).
     func logger(_ label: String) -> Logger {
+        HooklineLogHandler.installed
         var logger = Logger(label: label)
         logger.logLevel = level.flatMap { Logger.Level(rawValue: $0) } ?? .info
         return logger

@@ -104,3 +104,17 @@ struct CycleDefinitionTests {
         #expect(try Template("no tags").render([:]) == "no tags")
     }
 }
+
+@Suite("JSON written directly")
+struct JSONWritingTests {
+    @Test func objectsOfStringsRoundTripThroughTheDecoder() throws {
+        let fields = [
+            "content-type": "application/json", "x-quote": "say \"hi\"", "x-back": #"a\b"#,
+            "x-control": "tab\tnew\nline\u{1}",
+            "x-unicode": "café ✓", "": "",
+        ]
+        let bytes = JSON.objectBytes(fields)
+        #expect(try JSONDecoder().decode([String: String].self, from: Data(bytes)) == fields)
+        #expect(String(decoding: JSON.objectBytes(["b": "2", "a": "1"]), as: UTF8.self) == #"{"a":"1","b":"2"}"#)
+    }
+}

@@ -160,21 +160,37 @@ public final class TokenVerifier: Sendable {
     /// says Bearer but its token is malformed.
     static func bearerToken(from header: String?) -> String?? {
         guard let header else { return nil }
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
-        guard let space = trimmed.firstIndex(of: " ") else {
-            return trimmed.lowercased() == "bearer" ? .some(nil) : nil
-        }
-        guard trimmed[..<space].lowercased() == "bearer" else { return nil }
-        let token = trimmed[space...].trimmingCharacters(in: .whitespaces)
-        guard isB64Token(token) else { return .some(nil) }
-        return .some(token)
+        // Byte by byte: this runs for every webhook request, and Foundation's trimming and Character
+        // properties cost more than the rest of the verification.
+        var bytes = Array(header.utf8)[...]
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        while let first = bytes.first, isSpace(first) { bytes.removeFirst() }
+        while let last = bytes.last, isSpace(last) { bytes.removeLast() }
+        let scheme = bytes.prefix { !isSpace($0) }
+        guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        var token = bytes.dropFirst(6)
+        while let first = token.first, isSpace(first) { token.removeFirst() }
+        guard !token.isEmpty, isB64Token(token) else { return .some(nil) }
+        return .some(String(decoding: token, as: UTF8.self))
     }
 
     /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
-    static func isB64Token(_ token: String) -> Bool {
-        var body = Substring(token)
-        while body.last == "=" { body.removeLast() }
+    static func isB64Token(_ token: String) -> Bool { isB64Token(Array(token.utf8)[...]) }
+
+    static func isB64Token(_ token: ArraySlice<UInt8>) -> Bool {
+        var body = token
+        while body.last == UInt8(ascii: "=") { body.removeLast() }
         guard !body.isEmpty, token.count <= 4096 else { return false }
-        return body.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._~+/".contains($0)) }
+        return body.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"),
+                UInt8(ascii: "/"):
+                true
+            default: false
+            }
+        }
     }
 }

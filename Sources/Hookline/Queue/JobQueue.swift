@@ -81,47 +81,23 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// Finishes jobs as `completed`, all in one transaction: their last step outputs saved, their step runs
-    /// written, and the jobs moved into `job_history`. Only jobs this worker still holds are touched; returns
-    /// their ids.
+    /// Finishes jobs as `completed` in one statement (`hookline.complete_jobs`): their last step outputs
+    /// saved, their step runs written, and the jobs moved into `job_history`. Only jobs this worker still
+    /// holds are touched; returns their ids.
     @discardableResult
     public func complete(_ completions: [Completion], worker: String) async throws -> Set<Int64> {
-        let byOutcome = Dictionary(grouping: completions, by: \.outcome)
-        if completions.allSatisfy({ $0.checkpoint == nil && $0.runs.isEmpty }), byOutcome.count == 1 {
-            // The common case of jobs without steps to record: one statement, its own transaction.
-            let rows = try await database.query(
-                Self.moveCompleted(completions.map(\.id), outcome: completions[0].outcome, worker: worker))
-            return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
-        }
-        return try await database.withTransaction { connection -> Set<Int64> in
-            let saved = completions.filter { $0.checkpoint != nil }
-            if !saved.isEmpty {
-                try connection.query(
-                    """
-                    UPDATE hookline.jobs j SET next_step = c.next_step, step_outputs = c.outputs
-                    FROM unnest(\(saved.map(\.id))::bigint[], \(saved.map { $0.checkpoint!.nextStep })::integer[],
-                                \(saved.map { $0.checkpoint!.outputs })::jsonb[]) AS c(id, next_step, outputs)
-                    WHERE j.id = c.id AND j.state = 'running' AND j.locked_by = \(worker)
-                    """)
-            }
-            var held: Set<Int64> = []
-            for (outcome, group) in byOutcome {
-                let rows = try connection.query(
-                    Self.moveCompleted(group.map(\.id), outcome: outcome, worker: worker))
-                held.formUnion(try rows.map { try $0.decode(Int64.self, at: 0) })
-            }
-            try connection.record(completions.filter { held.contains($0.id) }.flatMap(\.runs))
-            return held
-        }
-    }
-
-    private static func moveCompleted(_ ids: [Int64], outcome: String, worker: String) -> PostgresQuery {
-        """
-            SELECT hookline.move_to_history(
-                ARRAY(SELECT id FROM hookline.jobs
-                      WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker) FOR UPDATE),
-                'completed', \(outcome))
-        """
+        let runs = completions.flatMap(\.runs)
+        let rows = try await database.query(
+            """
+            SELECT hookline.complete_jobs(
+                \(worker), \(completions.map(\.id))::bigint[], \(completions.map(\.outcome))::text[],
+                \(completions.map { $0.checkpoint?.outputs })::jsonb[],
+                \(runs.map(\.jobID))::bigint[], \(runs.map(\.stepID))::text[], \(runs.map(\.attempt))::integer[],
+                \(runs.map(\.startedAt))::timestamptz[], \(runs.map(\.finishedAt))::timestamptz[],
+                \(runs.map(\.outcome))::text[], \(runs.map(\.error))::text[], \(runs.map(\.httpStatus))::integer[],
+                \(runs.map(\.rowID))::bigint[])
+            """)
+        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
     }
 
     /// What became of a failed job.

@@ -15,6 +15,15 @@ enum JSONResponse {
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// `{"job_id":N}`, the answer to every accepted webhook, written without an encoder.
+    static func jobID(_ id: Int64, status: HTTPResponse.Status) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeString("{\"job_id\":\(id)}")
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: buffer))
+    }
+
     /// An error body: `{"error": code, "error_description": description}`.
     static func error(
         _ code: String, _ description: String? = nil, status: HTTPResponse.Status, headers: HTTPFields = [:]

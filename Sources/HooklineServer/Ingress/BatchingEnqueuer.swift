@@ -26,9 +26,10 @@ enum EnqueueOutcome: Sendable, Equatable {
 
 /// Gathers concurrent deliveries into one INSERT statement and one commit per batch (DESIGN principle 2).
 ///
-/// A batch goes when it holds `maxBatch` deliveries or `window` after its first one arrived, whichever comes
-/// first; several batches may be committing at once, one per pooled connection. Each caller's `enqueue`
-/// returns only after its batch has committed: the caller answers 2xx only then (principle 1).
+/// A delivery that finds no batch committing goes at once, so that an idle ingress adds no wait. While a
+/// batch commits, arrivals gather: they go when `maxBatch` are waiting, when `window` has passed since the
+/// first of them arrived, or as soon as nothing is committing any more, whichever comes first. Each caller's
+/// `enqueue` returns only after its batch has committed: the caller answers 2xx only then (principle 1).
 final class BatchingEnqueuer: Sendable {
     private struct Waiting {
         var delivery: Delivery
@@ -37,6 +38,7 @@ final class BatchingEnqueuer: Sendable {
 
     private struct State {
         var waiting: [Waiting] = []
+        var inFlight = 0
         var timerArmed = false
     }
 
@@ -57,40 +59,46 @@ final class BatchingEnqueuer: Sendable {
     /// - Throws: ``PostgresError`` when the batch could not be committed.
     func enqueue(_ delivery: Delivery) async throws -> EnqueueOutcome {
         try await withCheckedThrowingContinuation { continuation in
-            enum Next {
-                case nothing, armTimer
-                case flush([Waiting])
-            }
-            let next = state.withLock { state -> Next in
+            let (batch, armTimer) = state.withLock { state -> ([Waiting]?, Bool) in
                 state.waiting.append(Waiting(delivery: delivery, continuation: continuation))
-                if state.waiting.count >= maxBatch {
-                    defer { state.waiting = [] }
-                    return .flush(state.waiting)
-                }
-                if !state.timerArmed {
-                    state.timerArmed = true
-                    return .armTimer
-                }
-                return .nothing
+                if state.inFlight == 0 || state.waiting.count >= maxBatch { return (take(&state), false) }
+                guard !state.timerArmed else { return (nil, false) }
+                state.timerArmed = true
+                return (nil, true)
             }
-            switch next {
-            case .nothing: break
-            case .flush(let batch): Task { await commit(batch) }
-            case .armTimer:
+            if let batch { Task { await commit(batch) } }
+            if armTimer {
                 Task {
                     try? await Task.sleep(for: window)
-                    let batch = state.withLock { state -> [Waiting] in
+                    let batch = state.withLock { state -> [Waiting]? in
                         state.timerArmed = false
-                        defer { state.waiting = [] }
-                        return state.waiting
+                        return state.waiting.isEmpty ? nil : take(&state)
                     }
-                    if !batch.isEmpty { await commit(batch) }
+                    if let batch { await commit(batch) }
                 }
             }
         }
     }
 
+    /// Up to `maxBatch` waiting deliveries, now counted as committing.
+    private func take(_ state: inout State) -> [Waiting] {
+        let batch = Array(state.waiting.prefix(maxBatch))
+        state.waiting.removeFirst(batch.count)
+        state.inFlight += 1
+        return batch
+    }
+
+    /// A batch has finished: if nothing else is committing, whatever waits goes now.
+    private func finished() {
+        let next = state.withLock { state -> [Waiting]? in
+            state.inFlight -= 1
+            return state.inFlight == 0 && !state.waiting.isEmpty ? take(&state) : nil
+        }
+        if let next { Task { await commit(next) } }
+    }
+
     private func commit(_ batch: [Waiting]) async {
+        defer { finished() }
         let deliveries = batch.map(\.delivery)
         let clock = ContinuousClock()
         let start = clock.now

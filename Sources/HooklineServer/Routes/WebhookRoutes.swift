@@ -76,13 +76,14 @@ struct WebhookRoutes: Sendable {
         let stored = headers.filter { !SignatureCheck.isCredentialHeader($0.key, settings: webhook.settings) }
         let delivery = Delivery(
             webhookID: webhook.id, accountID: webhook.accountID, cycleID: webhook.cycleID,
-            headers: try PostgresJSON(encoding: stored), contentType: request.headers[.contentType], body: Data(body),
+            headers: PostgresJSON(bytes: JSON.objectBytes(stored)), contentType: request.headers[.contentType],
+            body: Data(body),
             idempotencyKey: SignatureCheck.idempotencyKey(scheme: webhook.scheme, headers: headers, body: body),
             receivedAt: receivedAt)
         do {
             switch try await enqueuer.enqueue(delivery) {
-            case .accepted(let jobID): return JSONResponse.make(["job_id": jobID], status: .accepted)
-            case .duplicate(let jobID): return JSONResponse.make(["job_id": jobID], status: .ok)
+            case .accepted(let jobID): return JSONResponse.jobID(jobID, status: .accepted)
+            case .duplicate(let jobID): return JSONResponse.jobID(jobID, status: .ok)
             }
         } catch {
             return unavailable(error, context)
