@@ -257,7 +257,7 @@ struct WebhookIngressTests {
     @Test func anAccountOverItsRateIs429() async throws {
         try await ServerFixture.run { fixture in
             let (created, _, _) = try await fixture.webhook(.none)
-            try await fixture.application { $0.accountRateLimit = 0.5 }.test(.live) { client in
+            try await fixture.application { $0.accountRateLimit = 0.01 }.test(.live) { client in
                 #expect(try await client.deliver(created.webhook, "{}").status == .accepted)
                 let limited = try await client.deliver(created.webhook, "{}")
                 #expect(limited.status == .tooManyRequests)
