@@ -38,3 +38,26 @@ SELECT c.client_id, c.scope, c.account_id, count(*) AS live_tokens
 FROM hookline.access_tokens t JOIN hookline.oauth_clients c ON c.id = t.client_id
 WHERE t.revoked_at IS NULL AND t.expires_at > now()
 GROUP BY 1, 2, 3 ORDER BY 4 DESC;
+
+-- One job's step log: every attempt at every step of its cycle, in order.
+-- \set id 42
+SELECT step_id, attempt, outcome, http_status, started_at, finished_at - started_at AS took, left(error, 120) AS error
+FROM hookline.step_runs WHERE job_id = :id ORDER BY started_at, id;
+
+-- Which workers hold how many running jobs (locked_by is host/pid/random).
+SELECT locked_by, count(*) AS running, min(locked_until - now()) AS shortest_lease_left
+FROM hookline.jobs WHERE state = 'running' GROUP BY 1 ORDER BY 2 DESC;
+
+-- Outcomes per cycle and version over the last hour.
+SELECT cycle_id, cycle_version, state, outcome, count(*)
+FROM hookline.job_history WHERE finished_at > now() - interval '1 hour'
+GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+
+-- The versions of a cycle.
+-- \set cycle '00000000-0000-0000-0000-000000000000'
+SELECT version, created_at, definition FROM hookline.cycle_versions WHERE cycle_id = :'cycle' ORDER BY version;
+
+-- job_history's daily partitions and their sizes (the oldest go after --history-days).
+SELECT c.relname AS partition, pg_size_pretty(pg_total_relation_size(c.oid)) AS size
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'hookline.job_history'::regclass ORDER BY 1;
