@@ -53,9 +53,11 @@ SELECT cycle_id, cycle_version, state, outcome, count(*)
 FROM hookline.job_history WHERE finished_at > now() - interval '1 hour'
 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
 
--- The versions of a cycle.
--- \set cycle '00000000-0000-0000-0000-000000000000'
-SELECT version, created_at, definition FROM hookline.cycle_versions WHERE cycle_id = :'cycle' ORDER BY version;
+-- The versions of job :id's cycle.
+SELECT v.cycle_id, v.version, v.created_at, v.definition FROM hookline.cycle_versions v
+WHERE v.cycle_id = (SELECT cycle_id FROM hookline.jobs WHERE id = :id
+                    UNION ALL SELECT cycle_id FROM hookline.job_history WHERE id = :id LIMIT 1)
+ORDER BY v.version;
 
 -- job_history's daily partitions and their sizes (the oldest go after --history-days).
 SELECT c.relname AS partition, pg_size_pretty(pg_total_relation_size(c.oid)) AS size
