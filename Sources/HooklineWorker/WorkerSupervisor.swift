@@ -124,9 +124,18 @@ public final class WorkerSupervisor: Service, Sendable {
 
     private func spawn(_ arguments: [String]) throws -> pid_t {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        // At most two malloc arenas per worker unless the operator chose otherwise: glibc makes up to eight
+        // per core, one per busy thread, and a worker has a thread per pooled connection; the extra arenas
+        // hold on to memory.
+        var environment = ProcessInfo.processInfo.environment
+        if environment["MALLOC_ARENA_MAX"] == nil { environment["MALLOC_ARENA_MAX"] = "2" }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
         var pid = pid_t()
-        let result = posix_spawn(&pid, executable, nil, nil, argv, environ)
+        let result = posix_spawn(&pid, executable, nil, nil, argv, envp)
         guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
         return pid
     }
