@@ -12,7 +12,8 @@ import Synchronization
 /// Wake-up: a single claim loop per process, woken by NOTIFY on `hookline_jobs` (unless `pollOnly`), by a
 /// finished job when the last claim came back full, or by the poll timer. A burst of notifications
 /// coalesces into one claim; a process with no free slot does not claim at all; so a notification sends at
-/// most one claim statement per process to the table, never one per job slot.
+/// most one claim statement per process to the table, never one per job slot. Among the processes of one
+/// supervisor, the ingress's notifications (a random number as payload) go first to one process only.
 public final class Worker: Service, Sendable {
     public let name: String
     private let settings: WorkerSettings
@@ -57,7 +58,15 @@ public final class Worker: Service, Sendable {
                 connectionString: database.configuration.connectionString, channels: [JobNotifications.channel]
             ) { event in
                 switch event {
-                case .connected, .notification:
+                case .connected:
+                    wakeup.workArrived()
+                case .notification(let notification) where settings.namesAnotherProcess(notification.payload):
+                    // Another process of this group goes first; look a little later in case it was busy.
+                    Task {
+                        try? await Task.sleep(for: settings.sharedWakeDelay)
+                        wakeup.workArrived()
+                    }
+                case .notification:
                     wakeup.workArrived()
                 case .disconnected:
                     break

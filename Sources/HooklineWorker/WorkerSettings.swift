@@ -18,10 +18,18 @@ public struct WorkerSettings: Sendable, Hashable {
     public var shutdownSeconds: Int
     /// Most jobs claimed by one statement.
     public var claimBatch: Int
+    /// This process's place among the worker processes of one supervisor (`groupIndex` of `groupSize`). A
+    /// notification whose payload is a number goes first to the process it names (number modulo size); the
+    /// others look `sharedWakeDelay` later, in case that one was busy, so that one notification does not
+    /// send every process at the table at once.
+    public var groupIndex: Int
+    public var groupSize: Int
+    public var sharedWakeDelay: Duration
 
     public init(
         processes: Int = 1, concurrency: Int = 8, leaseSeconds: Int = 30, pollOnly: Bool = false,
-        pollInterval: Duration = .seconds(1), historyDays: Int = 31, shutdownSeconds: Int = 25, claimBatch: Int = 100
+        pollInterval: Duration = .seconds(1), historyDays: Int = 31, shutdownSeconds: Int = 25, claimBatch: Int = 100,
+        groupIndex: Int = 0, groupSize: Int = 1, sharedWakeDelay: Duration = .milliseconds(20)
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -31,6 +39,15 @@ public struct WorkerSettings: Sendable, Hashable {
         self.historyDays = historyDays
         self.shutdownSeconds = shutdownSeconds
         self.claimBatch = claimBatch
+        self.groupIndex = groupIndex
+        self.groupSize = groupSize
+        self.sharedWakeDelay = sharedWakeDelay
+    }
+
+    /// Whether a notification with this payload names another process of the group.
+    func namesAnotherProcess(_ payload: String) -> Bool {
+        guard groupSize > 1, let token = Int(payload), token >= 0 else { return false }
+        return token % groupSize != groupIndex
     }
 
     /// The time between heartbeats: a third of the lease, so that two can be missed before it runs out.

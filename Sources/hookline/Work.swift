@@ -174,7 +174,9 @@ extension HooklineCLI {
 
         /// One worker process.
         private func runWorker(index: Int) async throws {
-            let settings = try settings
+            var settings = try settings
+            settings.groupIndex = index
+            settings.groupSize = settings.processes
             let logger = log.logger("hookline.worker.\(index)")
             let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") ?? min(settings.concurrency + 4, 32)
             let client = try database.client(maxConnections: pool, applicationName: "hookline-work")

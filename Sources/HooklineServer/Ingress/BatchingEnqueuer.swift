@@ -145,7 +145,8 @@ final class BatchingEnqueuer: Sendable {
                 RETURNING id, state
             ),
             woken AS (
-                SELECT pg_notify(\(JobNotifications.channel), '') FROM inserted WHERE state = 'available' LIMIT 1
+                SELECT pg_notify(\(JobNotifications.channel), floor(random() * 1000000000)::bigint::text)
+                FROM inserted WHERE state = 'available' LIMIT 1
             )
             SELECT n.ord, n.job_id, x.id IS NOT NULL AS inserted,
                    coalesce(k.job_id, e.job_id) AS first_job_id,
