@@ -122,7 +122,8 @@ public final class Worker: Service, Sendable {
             let (draining, free) = state.withLock { state in
                 (state.draining, settings.concurrency - state.running.count)
             }
-            if draining { return }
+            // Cancellation (a sibling service failed) ends the loop like a graceful shutdown.
+            if draining || Task.isCancelled { return }
             if wakeup.takeWorkArrived() { mayHaveMore = true }
             let sinceClaim = lastClaim.duration(to: clock.now)
             if free > 0, mayHaveMore || sinceClaim >= settings.pollInterval {

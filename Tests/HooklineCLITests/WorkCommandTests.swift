@@ -327,3 +327,30 @@ struct WorkFixture: Sendable {
         return line.flatMap { Double($0.split(separator: " ")[1]) }.map { Int($0) } ?? -1
     }
 }
+
+@Suite("hookline work when a worker cannot start its metrics")
+struct WorkMetricsPortTests {
+    @Test func aWorkerWhoseMetricsPortIsTakenDiesAndIsRestartedInsteadOfHanging() async throws {
+        try await WorkFixture.with { fixture in
+            // Something else listens on the port the worker wants.
+            let port = try HooklineBinary.freePort()
+            let blocker = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(blocker) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let bound = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            #expect(bound)
+            #expect(listen(blocker, 1) == 0)
+            let work = try fixture.start(["--processes", "1", "--metrics-port", "\(port)"])
+            try await eventually(within: .seconds(20)) { work.log.contains("worker died; restarting") }
+            work.signal(SIGTERM)
+            #expect(try await work.waitForExit(timeout: .seconds(30)) == 0, "\(work.log)")
+        }
+    }
+}
