@@ -33,7 +33,17 @@ struct WakeUpTests {
                     database: database.client, runner: runner, logger: logger, name: "w\(index)")
             }
             let running = workers.map { worker in Task { try await worker.run() } }
-            try await Task.sleep(for: .milliseconds(500))  // both LISTENing
+            // Both LISTENing (and done with the claim each makes when LISTEN is in place).
+            try await eventually(within: .seconds(20)) {
+                try await database.client.query(
+                    """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE application_name = 'hookline-listener' AND datname = current_database()
+                      AND query ILIKE 'listen%'
+                    """
+                )[0].decode(Int.self, at: 0) == 2
+            }
+            try await Task.sleep(for: .milliseconds(500))
             for token in 0..<6 {
                 let id = try await database.client.withTransaction { connection in
                     let id = try connection.query(
