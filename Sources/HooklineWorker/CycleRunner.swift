@@ -59,7 +59,6 @@ private struct Run {
     let worker: String
     let definition: CycleDefinition
     let payload: JSON
-    let headers: JSON
     var outputs: [String: JSON]
     /// Step runs not written yet.
     var pending: [StepRunRecord] = []
@@ -69,7 +68,6 @@ private struct Run {
         self.worker = worker
         self.definition = definition
         payload = Self.payload(of: job)
-        headers = (try? JSON(parsing: job.headers.bytes)) ?? .object([:])
         outputs = (try? JSON(parsing: job.stepOutputs.bytes))?.object ?? [:]
     }
 
@@ -104,9 +102,11 @@ private struct Run {
             outcome: outcome, error: failure?.message, httpStatus: failure?.httpStatus)
     }
 
-    /// What templates see.
+    /// What templates see, built when a step needs it (headers are parsed only then: most cycles never
+    /// read them, and this runs for every job).
     var templateContext: [String: Any] {
-        [
+        let headers = (try? JSON(parsing: job.headers.bytes)) ?? .object([:])
+        return [
             "payload": payload.templateValue ?? "", "steps": JSON.object(outputs).templateValue ?? [:],
             "headers": headers.templateValue ?? [:], "account_id": job.accountID.lowercased, "job_id": String(job.id),
         ]
@@ -204,14 +204,15 @@ private struct Run {
     // MARK: map and values
 
     func map(_ fields: [String: CycleDefinition.Value], runner: CycleRunner) async throws -> JSON {
+        let context = templateContext
         let lookups = fields.values.compactMap { value -> String? in
-            if case .lookup(let key) = value { return key.render(templateContext) }
+            if case .lookup(let key) = value { return key.render(context) }
             return nil
         }
         let stored = try await lookup(lookups, runner: runner)
         var object: [String: JSON] = [:]
         for (name, value) in fields {
-            object[name] = evaluate(value, stored: stored)
+            object[name] = evaluate(value, context: context, stored: stored)
         }
         return .object(object)
     }
@@ -233,23 +234,24 @@ private struct Run {
         return found
     }
 
-    func evaluate(_ value: CycleDefinition.Value, stored: [String: JSON] = [:]) -> JSON {
+    /// A value, with `context` built once per step by the caller.
+    func evaluate(_ value: CycleDefinition.Value, context: [String: Any], stored: [String: JSON] = [:]) -> JSON {
         switch value {
         case .pointer(let source, let pointer): return pointer.resolve(in: self.source(source)) ?? .null
         case .literal(let json): return json
-        case .template(let template): return .string(template.render(templateContext))
-        case .lookup(let key): return stored[key.render(templateContext)] ?? .null
-        case .structure(let json): return render(json)
+        case .template(let template): return .string(template.render(context))
+        case .lookup(let key): return stored[key.render(context)] ?? .null
+        case .structure(let json): return render(json, context: context)
         }
     }
 
     /// A JSON structure with every string rendered as a template.
-    func render(_ json: JSON) -> JSON {
+    func render(_ json: JSON, context: [String: Any]) -> JSON {
         switch json {
         case .string(let text) where text.contains("{{"):
-            return .string((try? Template(text))?.render(templateContext) ?? text)
-        case .array(let items): return .array(items.map(render))
-        case .object(let fields): return .object(fields.mapValues(render))
+            return .string((try? Template(text))?.render(context) ?? text)
+        case .array(let items): return .array(items.map { render($0, context: context) })
+        case .object(let fields): return .object(fields.mapValues { render($0, context: context) })
         default: return json
         }
     }
@@ -298,9 +300,10 @@ private struct Run {
         _ runner: CycleRunner
     ) async throws {
         guard let cycle = job.cycleID else { return }
-        let key = key.render(templateContext)
+        let context = templateContext
+        let key = key.render(context)
         guard !key.isEmpty else { throw StepFailure(message: "the key rendered empty", permanent: true) }
-        let stored = evaluate(value)
+        let stored = evaluate(value, context: context)
         outputs[step.id] = .object(["key": .string(key), "value": stored])
         pending.append(record(step, started: started, outcome: "succeeded"))
         let json = PostgresJSON(bytes: stored.bytes)
@@ -328,7 +331,7 @@ private struct Run {
         }
         var body: [UInt8]?
         if let value = call.body {
-            let json = evaluate(value)
+            let json = evaluate(value, context: context)
             switch (value, json) {
             case (.template, .string(let text)):
                 body = Array(text.utf8)

@@ -20,13 +20,15 @@ struct CycleRunnerTests {
                       {"id": "shape", "type": "map", "fields": {"sku": "/data/sku", "qty": "/data/quantity",
                         "note": "for {{payload.data.customer}}", "source": {"value": "hookline"}}},
                       {"id": "send", "type": "http", "method": "POST", "url": "\(base)/orders",
-                       "headers": {"X-Account": "{{account_id}}"}, "body_from": "shape"},
+                       "headers": {"X-Account": "{{account_id}}", "X-Job": "job-{{job_id}}",
+                                   "X-Source": "{{headers.x-source}}"}, "body_from": "shape"},
                       {"id": "keep", "type": "store", "key": "{{steps.shape.sku}}", "value_from": "send"},
                       {"id": "recall", "type": "map", "fields": {"kept": {"lookup": "{{steps.shape.sku}}"}}}
                     ]}
                     """)
                 let order = try await fixture.enqueue(
-                    cycle, #"{"type": "order.created", "data": {"sku": "A-1", "quantity": 2, "customer": "Ann"}}"#)
+                    cycle, #"{"type": "order.created", "data": {"sku": "A-1", "quantity": 2, "customer": "Ann"}}"#,
+                    headers: #"{"x-source": "shop"}"#)
                 let refund = try await fixture.enqueue(cycle, #"{"type": "refund.created", "data": {}}"#)
                 try await fixture.work { try await fixture.finished([order, refund]).count == 2 }
 
@@ -43,6 +45,8 @@ struct CycleRunnerTests {
                             "source": .string("hookline"),
                         ]))
                 #expect(requests[0].headers["x-account"] == fixture.account.lowercased)
+                #expect(requests[0].headers["x-job"] == "job-\(order)")
+                #expect(requests[0].headers["x-source"] == "shop", "a template over the delivery's headers")
                 #expect(requests[0].headers["idempotency-key"] == "\(order)-send")
                 #expect(requests[0].headers["content-type"] == "application/json")
 
@@ -305,12 +309,12 @@ struct CycleFixture: Sendable {
     }
 
     /// A job on the cycle's current version, as the ingress would queue it.
-    func enqueue(_ cycle: Cycle, _ body: String) async throws -> Int64 {
+    func enqueue(_ cycle: Cycle, _ body: String, headers: String = "{}") async throws -> Int64 {
         try await database.client.query(
             """
-            INSERT INTO hookline.jobs (account_id, cycle_id, cycle_version, max_attempts, content_type, body)
+            INSERT INTO hookline.jobs (account_id, cycle_id, cycle_version, max_attempts, content_type, body, headers)
             SELECT \(account), id, version, coalesce((definition #>> '{retry,max_attempts}')::int, 6),
-                   'application/json', convert_to(\(body), 'UTF8')
+                   'application/json', convert_to(\(body), 'UTF8'), \(headers)::jsonb
             FROM hookline.cycles WHERE id = \(cycle.id) RETURNING id
             """
         )[0].decode(Int64.self, at: 0)
