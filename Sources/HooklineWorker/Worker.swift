@@ -250,7 +250,12 @@ public final class Worker: Service, Sendable {
             let ids = state.withLock { Array($0.running.keys) }
             guard !ids.isEmpty else { continue }
             do {
-                let held = try await queue.heartbeat(ids, worker: name, leaseSeconds: settings.leaseSeconds)
+                // A lease with more than half an interval beyond the next heartbeat left can wait for it.
+                let (seconds, attoseconds) = settings.heartbeatInterval.components
+                let interval = Double(seconds) + Double(attoseconds) / 1e18
+                let held = try await queue.heartbeat(
+                    ids, worker: name, leaseSeconds: settings.leaseSeconds,
+                    renewWithinSeconds: Double(settings.leaseSeconds) - interval / 2)
                 let lost = state.withLock { state in
                     ids.filter { !held.contains($0) }.compactMap { id in state.running[id].map { (id, $0) } }
                 }

@@ -23,6 +23,14 @@ public final class PostgresConnection {
     private var cancellation: PostgresCancellation?
     /// Whether this connection has issued LISTEN since it was last reset.
     public private(set) var isListening = false
+    /// The names of the statements prepared on this connection, by SQL text and parameter types.
+    private var preparedStatements: [PreparedKey: String] = [:]
+    private var preparedCount = 0
+
+    private struct PreparedKey: Hashable {
+        var sql: String
+        var types: [Oid]
+    }
 
     /// Connects with a libpq connection string (`host=… dbname=…`) or a `postgresql://` URI.
     ///
@@ -220,13 +228,54 @@ public final class PostgresConnection {
         }
         storage.append(0)  // never empty, so that every non-NULL value has a real address
         let formats = [Int32](repeating: 1, count: count)
+        var key: PreparedKey?
+        var name: String?
+        if query.isPrepared {
+            key = PreparedKey(sql: query.sql, types: types)
+            name = try preparedName(for: key!, cancellable: cancellable)
+        }
         let sent = storage.withUnsafeBytes { raw -> Int32 in
             let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
             let values: [UnsafePointer<CChar>?] = (0..<count).map { lengths[$0] < 0 ? nil : base + offsets[$0] }
+            if let name {
+                return PQsendQueryPrepared(handle, name, Int32(count), values, lengths, formats, 1)
+            }
             return PQsendQueryParams(handle, query.sql, Int32(count), types, values, lengths, formats, 1)
         }
         guard sent == 1 else { throw sendError() }
-        return try awaitResult(cancellable: cancellable)
+        do {
+            return try awaitResult(cancellable: cancellable)
+        } catch let error as PostgresError where key != nil && Self.invalidatesPrepared(error) {
+            // The server no longer has the statement (DISCARD ALL by a pooler) or its plan no longer fits
+            // (a migration changed a table's columns): both are raised before anything runs, so prepare
+            // again and run once more.
+            // Inside a transaction the error has aborted it, so it is the caller's to retry.
+            preparedStatements[key!] = nil
+            guard !isInTransaction else { throw error }
+            _ = try? run("DEALLOCATE \(unsafe: name!)", cancellable: false)
+            var again = query
+            again.isPrepared = false
+            return try run(again, cancellable: cancellable)
+        }
+    }
+
+    /// The name under which `key` is prepared on this connection, preparing it first if it is not.
+    private func preparedName(for key: PreparedKey, cancellable: Bool) throws -> String {
+        if let name = preparedStatements[key] { return name }
+        preparedCount += 1
+        let name = "hookline_\(preparedCount)"
+        guard PQsendPrepare(handle, name, key.sql, Int32(key.types.count), key.types) == 1 else {
+            throw sendError()
+        }
+        _ = try awaitResult(cancellable: cancellable)
+        preparedStatements[key] = name
+        return name
+    }
+
+    /// `26000` (no such prepared statement) and `0A000` (what "cached plan must not change result type"
+    /// is raised as).
+    private static func invalidatesPrepared(_ error: PostgresError) -> Bool {
+        error.code?.rawValue == "26000" || error.code?.rawValue == "0A000"
     }
 
     /// Reads every result of the statement in flight; returns the last one or throws the first error.

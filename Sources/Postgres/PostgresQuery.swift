@@ -34,6 +34,10 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     public var sql: String
     /// The parameters, `$1` first.
     public var binds: [PostgresBind]
+    /// Whether the statement is prepared on each connection the first time it runs there and executed by
+    /// name after that, so that the server parses and plans it once per connection instead of every time.
+    /// For the hot path's fixed statements; see ``prepared(_:)``.
+    public var isPrepared = false
 
     /// SQL text from outside a literal, with explicit binds. The caller vouches that `sql` holds no values.
     public init(unsafeSQL sql: String, binds: [PostgresBind] = []) {
@@ -49,6 +53,18 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     public init(stringInterpolation: StringInterpolation) {
         self.sql = stringInterpolation.sql
         self.binds = stringInterpolation.binds
+    }
+
+    /// This statement, prepared once per connection (a server-side named statement, planned with
+    /// `plan_cache_mode` `auto`) and executed by name after that: for statements that run often with the
+    /// same SQL text, where parsing and planning would cost more than running. A connection keeps each
+    /// distinct SQL text it prepared for its lifetime, so the text must come from a fixed set.
+    ///
+    ///     let rows = try await database.query(.prepared("SELECT … WHERE id = \(id)"))
+    public static func prepared(_ query: PostgresQuery) -> PostgresQuery {
+        var query = query
+        query.isPrepared = true
+        return query
     }
 
     /// The SQL text only: parameters are never printed.

@@ -129,6 +129,41 @@ struct JobQueueTests {
         }
     }
 
+    @Test func heartbeatsLeaveFreshLeasesAloneAndSkipRowsBeingFinished() async throws {
+        try await MigratedDatabase.with { database in
+            let ids = try await insertJobs(database, count: 2)
+            let queue = JobQueue(database: database.client)
+            _ = try await queue.claim(limit: 2, worker: "w", leaseSeconds: 30)
+            @Sendable func leases() async throws -> [Date] {
+                try await database.client.query(
+                    "SELECT locked_until FROM hookline.jobs WHERE id = ANY(\(ids)) ORDER BY id"
+                ).map { try $0.decode(Date.self, at: 0) }
+            }
+            let claimed = try await leases()
+            // 30 s left, and only leases with under 10 s left are due: nothing is rewritten, both are held.
+            #expect(try await queue.heartbeat(ids, worker: "w", leaseSeconds: 30, renewWithinSeconds: 10) == Set(ids))
+            #expect(try await leases() == claimed)
+
+            // Another transaction holds the first row (a completion in flight) for two seconds: the heartbeat
+            // neither waits for it (which is how heartbeats and completions deadlocked) nor reports it lost.
+            let locker = Task {
+                try await database.client.withTransaction { connection in
+                    try connection.query("SELECT 1 FROM hookline.jobs WHERE id = \(ids[0]) FOR UPDATE")
+                    Thread.sleep(forTimeInterval: 2)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let clock = ContinuousClock()
+            let began = clock.now
+            #expect(try await queue.heartbeat(ids, worker: "w", leaseSeconds: 60) == Set(ids))
+            #expect(began.duration(to: clock.now) < .milliseconds(1500), "the heartbeat waited for the lock")
+            try await locker.value
+            let after = try await leases()
+            #expect(after[0] == claimed[0], "the locked row was skipped")
+            #expect(after[1] > claimed[1].addingTimeInterval(20), "the other lease was extended")
+        }
+    }
+
     @Test func aJobThatExhaustsItsAttemptsByLosingLeasesIsDead() async throws {
         try await MigratedDatabase.with { database in
             let id = try await insertJobs(database, count: 1, maxAttempts: 1)[0]

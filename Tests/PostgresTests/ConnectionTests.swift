@@ -55,6 +55,32 @@ struct ConnectionTests {
         }
     }
 
+    @Test func preparedStatementsArePreparedOnceAndSurviveDeallocateAndATableChange() throws {
+        let connection = try PostgresConnection(try TestDatabase.url)
+        let table = TestDatabase.uniqueName("prep")
+        try connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (k integer, v text)"))
+        try connection.query(PostgresQuery(unsafeSQL: "INSERT INTO \(table) VALUES (1, 'one'), (2, 'two')"))
+        func select(_ key: Int) throws -> PostgresResult {
+            try connection.query(
+                .prepared(PostgresQuery(unsafeSQL: "SELECT * FROM \(table) WHERE k = $1", binds: [.init(key)])))
+        }
+        func preparedCount() throws -> Int {
+            try connection.query("SELECT count(*) FROM pg_prepared_statements")[0].decode(Int.self, at: 0)
+        }
+        #expect(try select(1)[0].decode(String.self, at: 1) == "one")
+        #expect(try select(2)[0].decode(String.self, at: 1) == "two")
+        // One server-side statement for both runs, and an unprepared query adds none.
+        #expect(try preparedCount() == 1)
+        try connection.query("DEALLOCATE ALL")
+        #expect(try select(2)[0].decode(String.self, at: 1) == "two")
+        // A changed result type ("cached plan must not change result type") is prepared again, too.
+        try connection.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(table) ADD COLUMN extra integer DEFAULT 7"))
+        let row = try select(1)[0]
+        #expect(try row.decode(Int.self, at: 2) == 7)
+        #expect(try select(1)[0].decode(Int.self, at: 2) == 7)
+        #expect(try preparedCount() == 1)
+    }
+
     @Test func syntaxErrorsAreQueryErrorsAndTheConnectionStaysUsable() throws {
         let connection = try PostgresConnection(try TestDatabase.url)
         let error = #expect(throws: PostgresError.self) { try connection.query("SELEC 1") }

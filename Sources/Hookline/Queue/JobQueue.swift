@@ -20,21 +20,22 @@ public struct JobQueue: Sendable {
     /// One statement: concurrent workers skip each other's rows instead of waiting on them.
     public func claim(limit: Int, worker: String, leaseSeconds: Int) async throws -> [ClaimedJob] {
         let rows = try await database.query(
-            """
-            WITH next AS (
-                SELECT id FROM hookline.jobs
-                WHERE state = 'available' AND run_at <= now()
-                ORDER BY priority DESC, run_at, id
-                LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-            )
-            UPDATE hookline.jobs j
-            SET state = 'running', attempt = j.attempt + 1, locked_by = \(worker),
-                locked_until = now() + make_interval(secs => \(Double(leaseSeconds)))
-            FROM next WHERE j.id = next.id
-            RETURNING j.id, j.account_id, j.webhook_id, j.cycle_id, j.cycle_version, j.attempt, j.max_attempts,
-                      j.next_step, j.step_outputs, j.headers, j.content_type, j.body, j.received_at, j.locked_until
-            """)
+            .prepared(
+                """
+                WITH next AS (
+                    SELECT id FROM hookline.jobs
+                    WHERE state = 'available' AND run_at <= now()
+                    ORDER BY priority DESC, run_at, id
+                    LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE hookline.jobs j
+                SET state = 'running', attempt = j.attempt + 1, locked_by = \(worker),
+                    locked_until = now() + make_interval(secs => \(Double(leaseSeconds)))
+                FROM next WHERE j.id = next.id
+                RETURNING j.id, j.account_id, j.webhook_id, j.cycle_id, j.cycle_version, j.attempt, j.max_attempts,
+                          j.next_step, j.step_outputs, j.headers, j.content_type, j.body, j.received_at, j.locked_until
+                """))
         return try rows.map { row in
             ClaimedJob(
                 id: try row.decode(Int64.self, at: 0), accountID: try row.decode(UUID.self, at: 1),
@@ -49,13 +50,32 @@ public struct JobQueue: Sendable {
     }
 
     /// Extends the leases of jobs this worker still holds; returns the ids it still holds.
-    public func heartbeat(_ ids: [Int64], worker: String, leaseSeconds: Int) async throws -> Set<Int64> {
+    ///
+    /// Only leases with less than `renewWithinSeconds` left are written (a job claimed moments ago needs
+    /// nothing yet: fast jobs then finish without ever being rewritten), and rows that a completion of this
+    /// worker has locked are skipped rather than waited for. Waiting is what made heartbeats and
+    /// completions deadlock, each holding rows of one batch the other wanted; a skipped job is being
+    /// finished, or, if that fails, is renewed by the next heartbeat.
+    public func heartbeat(
+        _ ids: [Int64], worker: String, leaseSeconds: Int, renewWithinSeconds: Double? = nil
+    ) async throws -> Set<Int64> {
+        let within = renewWithinSeconds ?? Double(leaseSeconds)
         let rows = try await database.query(
-            """
-            UPDATE hookline.jobs SET locked_until = now() + make_interval(secs => \(Double(leaseSeconds)))
-            WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker)
-            RETURNING id
-            """)
+            .prepared(
+                """
+                WITH due AS (
+                    SELECT id FROM hookline.jobs
+                    WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker)
+                      AND locked_until < now() + make_interval(secs => \(within))
+                    ORDER BY id
+                    FOR UPDATE SKIP LOCKED
+                ),
+                extended AS (
+                    UPDATE hookline.jobs j SET locked_until = now() + make_interval(secs => \(Double(leaseSeconds)))
+                    FROM due WHERE j.id = due.id
+                )
+                SELECT id FROM hookline.jobs WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker)
+                """))
         return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
     }
 
@@ -86,17 +106,23 @@ public struct JobQueue: Sendable {
     /// holds are touched; returns their ids.
     @discardableResult
     public func complete(_ completions: [Completion], worker: String) async throws -> Set<Int64> {
+        // In id order: the statement deletes (and so locks) rows in the order of the array, and statements
+        // that wait for row locks must all take them in one order, or two of them can deadlock (PostgreSQL
+        // breaks that only after deadlock_timeout, a second, failing one). Heartbeats and the reaper skip
+        // locked rows instead of waiting.
+        let completions = completions.sorted { $0.id < $1.id }
         let runs = completions.flatMap(\.runs)
         let rows = try await database.query(
-            """
-            SELECT hookline.complete_jobs(
-                \(worker), \(completions.map(\.id))::bigint[], \(completions.map(\.outcome))::text[],
-                \(completions.map { $0.checkpoint?.outputs })::jsonb[],
-                \(runs.map(\.jobID))::bigint[], \(runs.map(\.stepID))::text[], \(runs.map(\.attempt))::integer[],
-                \(runs.map(\.startedAt))::timestamptz[], \(runs.map(\.finishedAt))::timestamptz[],
-                \(runs.map(\.outcome))::text[], \(runs.map(\.error))::text[], \(runs.map(\.httpStatus))::integer[],
-                \(runs.map(\.rowID))::bigint[])
-            """)
+            .prepared(
+                """
+                SELECT hookline.complete_jobs(
+                    \(worker), \(completions.map(\.id))::bigint[], \(completions.map(\.outcome))::text[],
+                    \(completions.map { $0.checkpoint?.outputs })::jsonb[],
+                    \(runs.map(\.jobID))::bigint[], \(runs.map(\.stepID))::text[], \(runs.map(\.attempt))::integer[],
+                    \(runs.map(\.startedAt))::timestamptz[], \(runs.map(\.finishedAt))::timestamptz[],
+                    \(runs.map(\.outcome))::text[], \(runs.map(\.error))::text[], \(runs.map(\.httpStatus))::integer[],
+                    \(runs.map(\.rowID))::bigint[])
+                """))
         return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
     }
 
@@ -170,9 +196,15 @@ public struct JobQueue: Sendable {
                 .decode(Bool.self, at: 0)
             guard locked else { return 0 }
             let message = "lease expired: the worker stopped renewing it"
+            // Rows a worker is finishing right now are skipped, not waited for (and locked in id order),
+            // so that the reaper never deadlocks with a batch completion.
             let expired = try connection.query(
                 """
-                UPDATE hookline.jobs
+                WITH due AS (
+                    SELECT id FROM hookline.jobs WHERE state = 'running' AND locked_until < now()
+                    ORDER BY id FOR UPDATE SKIP LOCKED
+                )
+                UPDATE hookline.jobs j
                 SET last_error = \(message),
                     errors = errors || jsonb_build_array(
                         jsonb_build_object('attempt', attempt, 'error', \(message)::text, 'at', now())),
@@ -180,8 +212,8 @@ public struct JobQueue: Sendable {
                     locked_by = CASE WHEN attempt >= max_attempts THEN locked_by END,
                     locked_until = CASE WHEN attempt >= max_attempts THEN locked_until END,
                     run_at = now()
-                WHERE state = 'running' AND locked_until < now()
-                RETURNING id, attempt >= max_attempts
+                FROM due WHERE j.id = due.id
+                RETURNING j.id, j.attempt >= j.max_attempts
                 """)
             let exhausted = try expired.filter { try $0.decode(Bool.self, at: 1) }.map {
                 try $0.decode(Int64.self, at: 0)
@@ -204,10 +236,14 @@ public struct JobQueue: Sendable {
         let rows = try await database.withTransaction { connection -> PostgresResult in
             let rows = try connection.query(
                 """
-                UPDATE hookline.jobs
-                SET state = 'available', attempt = attempt - 1, locked_by = NULL, locked_until = NULL, run_at = now()
-                WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker)
-                RETURNING id
+                WITH mine AS (
+                    SELECT id FROM hookline.jobs WHERE id = ANY(\(ids)) AND state = 'running' AND locked_by = \(worker)
+                    ORDER BY id FOR UPDATE
+                )
+                UPDATE hookline.jobs j
+                SET state = 'available', attempt = j.attempt - 1, locked_by = NULL, locked_until = NULL, run_at = now()
+                FROM mine WHERE j.id = mine.id
+                RETURNING j.id
                 """)
             if rows.count > 0 { try connection.notify(JobNotifications.channel) }
             return rows

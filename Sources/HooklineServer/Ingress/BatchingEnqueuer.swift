@@ -157,7 +157,7 @@ final class BatchingEnqueuer: Sendable {
             LEFT JOIN hookline.idempotency_keys e ON e.webhook_id = n.webhook_id AND e.key = n.key
             ORDER BY n.ord
             """
-        let rows = try await database.query(query)
+        let rows = try await database.query(.prepared(query))
         var outcomes: [EnqueueOutcome?] = []
         var unresolved: [Int] = []
         for (index, row) in rows.enumerated() {
