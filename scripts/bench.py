@@ -36,8 +36,8 @@ parser.add_argument("--soak", action="store_true", help="also run the 10-minute 
 parser.add_argument("--seconds", type=int, default=20, help="length of the pgbench, wrk and latency runs")
 parser.add_argument("--drain-jobs", type=int, default=200_000)
 parser.add_argument("--soak-seconds", type=int, default=600)
-parser.add_argument("--worker-concurrency", type=int, default=1024)
-parser.add_argument("--claim-batch", type=int, default=2000)
+parser.add_argument("--worker-concurrency", type=int, default=2000)
+parser.add_argument("--claim-batch", type=int, default=500)
 parser.add_argument("--latency-processes", type=int, default=2)
 parser.add_argument("--only", default="ceiling,ingress,drain,latency", help="the phases to run (comma-separated)")
 args = parser.parse_args()
@@ -96,6 +96,16 @@ def peak_rss_mib(pid):
     with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def anon_mib(pid):
+    """The process's private (anonymous) resident memory now, in MiB: its RSS without the pages of the binary
+    and shared libraries, which every process of the binary shares."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -241,16 +251,18 @@ def drain(processes):
     work = start([HOOKLINE, "work", "--processes", str(processes), "--concurrency", str(args.worker_concurrency),
                   "--claim-batch", str(args.claim_batch), "--log-level", "error"], f"work-{processes}")
     peak = 0.0
+    anon = 0.0
     while True:
-        time.sleep(0.25)
+        time.sleep(1.0)
         pids = worker_pids(work)
         for pid in pids:
             try:
                 peak = max(peak, peak_rss_mib(pid))
+                anon = max(anon, anon_mib(pid))
             except OSError:
                 pass
-        # EXISTS stops at the first live row; a count(*) here would scan the whole table four times a
-        # second and take CPU from the drain it measures.
+        # Once a second, and EXISTS, which stops at the first live row: every psql here is a process and a
+        # new backend, and a count(*) scanned the whole table, all CPU taken from the drain it measures.
         if psql("SELECT EXISTS (SELECT 1 FROM hookline.jobs)") == "f":
             break
         if time.monotonic() - began > 600:
@@ -262,17 +274,19 @@ def drain(processes):
     runs = int(psql("SELECT count(*) FROM hookline.step_runs"))
     if done != f"{args.drain_jobs} {args.drain_jobs}" or runs != args.drain_jobs:
         raise SystemExit(f"bench: after the drain: history {done}, step runs {runs}")
-    return args.drain_jobs / elapsed, peak
+    return args.drain_jobs / elapsed, peak, anon
 
 
 def phase_drain():
     note(f"3/5 drain: {args.drain_jobs} jobs, one filter step, hookline work with 1 process")
-    rate1, rss1 = drain(1)
+    rate1, rss1, anon1 = drain(1)
     note(f"3/5 drain: {args.drain_jobs} jobs, one filter step, hookline work with 2 processes")
-    rate2, rss2 = drain(2)
+    rate2, rss2, anon2 = drain(2)
     results["drain_1p_jobs_per_s"] = round(rate1)
     results["drain_2p_jobs_per_s"] = round(rate2)
     results["worker_rss_mib"] = round(max(rss1, rss2), 1)
+    # Sampled every second, so a lower bound of the peak.
+    results["worker_private_mib"] = round(max(anon1, anon2), 1)
 
 
 
@@ -381,9 +395,41 @@ def phase_soak():
     paced = os.path.join(work_dir, "paced.lua")
     with open(lua, encoding="utf-8") as source, open(paced, "w") as f:
         f.write(source.read())
-        # 64 connections, each waiting so that together they send `rate` per second.
-        f.write(f"function delay() return {64 * 1000.0 / rate:.3f} end\n")
-    run_wrk(args.soak_seconds, script=paced)
+        # Each of wrk's 2 threads sends its next request at its next slot of a fixed schedule (LuaJIT's FFI
+        # reads the monotonic clock), whatever the answers' latency: a fixed delay per connection would add
+        # the latency to it and offer less than `rate`.
+        f.write(f"""
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct {{ long tv_sec; long tv_nsec; }} bench_timespec;
+int clock_gettime(int clock, bench_timespec *tp);
+]]
+local now = ffi.new("bench_timespec")
+local interval = 2 * 1000.0 / {rate:.3f}
+local slot = nil
+function delay()
+  ffi.C.clock_gettime(1, now)
+  local t = tonumber(now.tv_sec) * 1000 + tonumber(now.tv_nsec) / 1e6
+  if slot == nil then slot = t end
+  slot = slot + interval
+  if slot < t then return 0 end
+  return slot - t
+end
+""")
+    wrk = subprocess.Popen(
+        ["wrk", "-t2", "-c64", f"-d{args.soak_seconds}s", "-s", paced, f"{base}/webhooks/{webhook}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sizes, backlogs = [], []
+    began = time.monotonic()
+    for minute in range(1, args.soak_seconds // 60 + 1):
+        time.sleep(max(0, began + 60 * minute - time.monotonic()))
+        sizes.append(round(int(psql("SELECT pg_total_relation_size('hookline.jobs')")) / 2**20, 1))
+        backlogs.append(int(psql("SELECT count(*) FROM hookline.jobs")))
+    output, errors = wrk.communicate()
+    if wrk.returncode != 0:
+        raise SystemExit(f"bench: wrk failed: {errors}")
+    offered = float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1))
+    non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", output) or [0, 0])[1])
     size_after = int(psql("SELECT pg_total_relation_size('hookline.jobs')"))
     backlog = int(psql("SELECT count(*) FROM hookline.jobs"))
     stop(work)
@@ -398,9 +444,12 @@ def phase_soak():
     results["pipeline_accepted_per_s"] = round(accepted)
     results["pipeline_finished_per_s"] = round(finished)
     results["soak_rate_per_s"] = round(rate)
+    results["soak_offered_per_s"] = round(offered)
+    results["soak_non_2xx"] = non2xx
     results["soak_completed_per_minute"] = full
     results["soak_decay_pct"] = round(100.0 * (first - last) / first, 1)
-    results["soak_backlog_at_end"] = backlog
+    results["soak_backlog_per_minute"] = backlogs
+    results["soak_jobs_table_mib_per_minute"] = sizes
     results["soak_jobs_table_bytes_start"] = size_before
     results["soak_jobs_table_bytes_end"] = size_after
 

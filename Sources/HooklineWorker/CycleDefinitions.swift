@@ -28,6 +28,13 @@ public final class CycleDefinitions: Sendable {
         return definition
     }
 
+    /// The definition the job was accepted under if it has been read already; nil otherwise.
+    public func cached(for job: ClaimedJob) -> CycleDefinition? {
+        guard let cycle = job.cycleID else { return nil }
+        let key = "\(cycle.lowercased)/\(job.cycleVersion ?? 1)"
+        return cache.withLock { $0[key] }
+    }
+
     /// The retry policy of the job's cycle version (the default for a job without a cycle).
     func policy(for job: ClaimedJob) async throws -> RetryPolicy {
         try await definition(for: job)?.retry ?? .default

@@ -39,6 +39,33 @@ public struct CycleRunner: JobRunner {
         var run = Run(job: job, worker: worker, definition: definition)
         return try await run.execute(self)
     }
+
+    /// Runs the job at once when what is left of its cycle runs in memory (`filter`, and `map` without
+    /// lookups) and its definition is already known: no task, no suspension, for the cycles that are
+    /// pure computation. Nil when the job needs ``run(_:worker:)``.
+    public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? {
+        guard job.cycleID != nil else { return .completed(outcome: "succeeded") }
+        guard let definition = definitions.cached(for: job),
+            definition.steps.dropFirst(job.nextStep).allSatisfy(\.runsInMemory)
+        else { return nil }
+        var run = Run(job: job, worker: worker, definition: definition)
+        return run.executeInMemory()
+    }
+}
+
+extension CycleDefinition.Step {
+    /// Whether the step needs nothing but the job: `filter`, and `map` without `lookup` values.
+    var runsInMemory: Bool {
+        switch action {
+        case .filter: return true
+        case .map(let fields):
+            return !fields.values.contains { value in
+                if case .lookup = value { return true }
+                return false
+            }
+        default: return false
+        }
+    }
 }
 
 /// A failed step: what went wrong, whether trying again could help, and when.
@@ -128,12 +155,7 @@ private struct Run {
             do {
                 switch step.action {
                 case .filter(let filter):
-                    guard matches(filter) else {
-                        pending.append(record(step, started: started, outcome: "filtered"))
-                        return .completed(outcome: "filtered", checkpoint: checkpoint(next: index), runs: pending)
-                    }
-                    outputs[step.id] = .object(["matched": .bool(true)])
-                    pending.append(record(step, started: started, outcome: "succeeded"))
+                    if let result = self.filter(step, filter, at: index, started: started) { return result }
                 case .map(let fields):
                     outputs[step.id] = try await map(fields, runner: runner)
                     pending.append(record(step, started: started, outcome: "succeeded"))
@@ -156,6 +178,39 @@ private struct Run {
             index += 1
         }
         return .completed(outcome: "succeeded", checkpoint: checkpoint(next: index), runs: pending)
+    }
+
+    /// The rest of the cycle, when every step left runs in memory (see ``CycleDefinition/Step/runsInMemory``).
+    mutating func executeInMemory() -> JobResult {
+        var index = job.nextStep
+        while index < definition.steps.count {
+            let step = definition.steps[index]
+            let started = Date()
+            switch step.action {
+            case .filter(let filter):
+                if let result = self.filter(step, filter, at: index, started: started) { return result }
+            case .map(let fields):
+                outputs[step.id] = map(fields, context: templateContext, stored: [:])
+                pending.append(record(step, started: started, outcome: "succeeded"))
+            default:
+                preconditionFailure("step \(step.id) does not run in memory")
+            }
+            index += 1
+        }
+        return .completed(outcome: "succeeded", checkpoint: checkpoint(next: index), runs: pending)
+    }
+
+    /// A `filter` step: the run's end (`filtered`) when the job does not match, else nil to go on.
+    mutating func filter(_ step: CycleDefinition.Step, _ filter: CycleDefinition.Filter, at index: Int, started: Date)
+        -> JobResult?
+    {
+        guard matches(filter) else {
+            pending.append(record(step, started: started, outcome: "filtered"))
+            return .completed(outcome: "filtered", checkpoint: checkpoint(next: index), runs: pending)
+        }
+        outputs[step.id] = .object(["matched": .bool(true)])
+        pending.append(record(step, started: started, outcome: "succeeded"))
+        return nil
     }
 
     /// Applies the cycle's `on_error`: a result that ends the run, or nil to go on with the next step.
@@ -209,7 +264,11 @@ private struct Run {
             if case .lookup(let key) = value { return key.render(context) }
             return nil
         }
-        let stored = try await lookup(lookups, runner: runner)
+        return map(fields, context: context, stored: try await lookup(lookups, runner: runner))
+    }
+
+    /// A `map` step's output, once its lookups are done.
+    func map(_ fields: [String: CycleDefinition.Value], context: [String: Any], stored: [String: JSON]) -> JSON {
         var object: [String: JSON] = [:]
         for (name, value) in fields {
             object[name] = evaluate(value, context: context, stored: stored)

@@ -23,6 +23,15 @@ public enum JobResult: Sendable, Equatable {
 public protocol JobRunner: Sendable {
     /// - Parameter worker: the worker's name (`locked_by`), for statements that must hold the job's lease.
     func run(_ job: ClaimedJob, worker: String) async throws -> JobResult
+
+    /// Runs the job at once, without suspending, if it needs nothing but memory; nil if it needs
+    /// ``run(_:worker:)``. The worker runs such jobs in the claim's batch, without a task each, and records
+    /// them together.
+    func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult?
+}
+
+extension JobRunner {
+    public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? { nil }
 }
 
 /// The work of a job without a cycle: nothing, successfully.
@@ -30,4 +39,6 @@ public struct EmptyCycleRunner: JobRunner {
     public init() {}
 
     public func run(_ job: ClaimedJob, worker: String) async throws -> JobResult { .completed(outcome: "succeeded") }
+
+    public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? { .completed(outcome: "succeeded") }
 }

@@ -20,11 +20,18 @@ public final class PostgresClient: Sendable {
         public var maxConnections: Int
         /// Shown in `pg_stat_activity.application_name`.
         public var applicationName: String
+        /// Whether ``PostgresQuery/prepared(_:)`` statements are prepared on the server; off, they run like
+        /// any other statement (for poolers in transaction mode that do not track prepared statements).
+        public var preparedStatements: Bool
 
-        public init(connectionString: String, maxConnections: Int = 8, applicationName: String = "hookline") {
+        public init(
+            connectionString: String, maxConnections: Int = 8, applicationName: String = "hookline",
+            preparedStatements: Bool = true
+        ) {
             self.connectionString = connectionString
             self.maxConnections = max(1, maxConnections)
             self.applicationName = applicationName
+            self.preparedStatements = preparedStatements
         }
     }
 
@@ -214,7 +221,8 @@ private final class Slot: @unchecked Sendable {
         if let connection, !connection.isBroken { return connection }
         connection = nil
         let fresh = try PostgresConnection(
-            configuration.connectionString, applicationName: configuration.applicationName)
+            configuration.connectionString, applicationName: configuration.applicationName,
+            preparedStatements: configuration.preparedStatements)
         connection = fresh
         return fresh
     }

@@ -26,6 +26,7 @@ public final class PostgresConnection {
     /// The names of the statements prepared on this connection, by SQL text and parameter types.
     private var preparedStatements: [PreparedKey: String] = [:]
     private var preparedCount = 0
+    private let usesPreparedStatements: Bool
 
     private struct PreparedKey: Hashable {
         var sql: String
@@ -36,7 +37,11 @@ public final class PostgresConnection {
     ///
     /// - Throws: ``PostgresError`` of kind `invalidConnectionString`, `connectionRefused`,
     ///   `authenticationFailed` or `connectionFailed`.
-    public init(_ connectionString: String, applicationName: String = "hookline") throws {
+    ///
+    /// With `preparedStatements` off, ``PostgresQuery/prepared(_:)`` statements run unprepared.
+    public init(_ connectionString: String, applicationName: String = "hookline", preparedStatements: Bool = true)
+        throws
+    {
         try PostgresConnection.validate(connectionString)
         // Later keywords override earlier ones, and the expanded `dbname` stands where it is listed: so our
         // connect_timeout is only a default, and UTF-8 is always the client encoding.
@@ -64,6 +69,7 @@ public final class PostgresConnection {
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         handle = connection
         wakePipe = (fds[0], fds[1])
+        usesPreparedStatements = preparedStatements
     }
 
     deinit {
@@ -230,7 +236,7 @@ public final class PostgresConnection {
         let formats = [Int32](repeating: 1, count: count)
         var key: PreparedKey?
         var name: String?
-        if query.isPrepared {
+        if query.isPrepared, usesPreparedStatements {
             key = PreparedKey(sql: query.sql, types: types)
             name = try preparedName(for: key!, cancellable: cancellable)
         }

@@ -12,6 +12,19 @@ struct DatabaseOptions: ParsableArguments {
             "PostgreSQL connection URL or libpq connection string (env: DATABASE_URL).", valueName: "url"))
     var explicitURL: String?
 
+    @Flag(
+        name: .customLong("no-prepared-statements"),
+        help: ArgumentHelp(
+            "Never prepare statements on the server: for transaction-mode poolers that do not track them "
+                + "(env: HOOKLINE_PREPARED_STATEMENTS=off)."))
+    var noPreparedStatements = false
+
+    /// Whether the hot path's statements are prepared on the server (on unless turned off).
+    var preparedStatements: Bool {
+        if noPreparedStatements { return false }
+        return Env.string("HOOKLINE_PREPARED_STATEMENTS")?.lowercased() != "off"
+    }
+
     /// The URL from the flag, else from `$DATABASE_URL`.
     var url: String {
         get throws {
@@ -27,7 +40,8 @@ struct DatabaseOptions: ParsableArguments {
     func client(maxConnections: Int = 2, applicationName: String = "hookline-cli") throws -> PostgresClient {
         PostgresClient(
             configuration: .init(
-                connectionString: try url, maxConnections: maxConnections, applicationName: applicationName))
+                connectionString: try url, maxConnections: maxConnections, applicationName: applicationName,
+                preparedStatements: preparedStatements))
     }
 }
 

@@ -73,6 +73,79 @@ struct CycleRunnerTests {
         }
     }
 
+    @Test func jobsOfAKnownPureCycleRunInMemoryWithTheSameResultsAndAreRecorded() async throws {
+        try await CycleFixture.with { fixture in
+            let cycle = try await fixture.cycle(
+                """
+                {"name": "pure", "steps": [
+                  {"id": "orders", "type": "filter", "path": "/type", "equals": "order.created"},
+                  {"id": "shape", "type": "map", "fields": {"n": "/n", "note": "n={{payload.n}} job {{job_id}}"}}
+                ]}
+                """)
+            let lookup = try await fixture.cycle(
+                #"{"name": "lookup", "steps": [{"id": "m", "type": "map", "fields": {"k": {"lookup": "x"}}}]}"#)
+            let definitions = CycleDefinitions(database: fixture.database.client)
+            let caller = HTTPCaller(allowPrivateDestinations: false)
+            defer { Task { try await caller.shutdown() } }
+            let runner = CycleRunner(database: fixture.database.client, definitions: definitions, caller: caller)
+            let queue = JobQueue(database: fixture.database.client)
+            for n in 0..<6 {
+                _ = try await fixture.enqueue(
+                    cycle, #"{"type": "\#(n % 3 == 0 ? "refund" : "order").created", "n": \#(n)}"#)
+            }
+            _ = try await fixture.enqueue(lookup, "{}")
+            let jobs = try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30)
+            #expect(jobs.count == 7)
+            // Not before the definition is known (reading it is I/O), never for a cycle with a lookup.
+            #expect(jobs.allSatisfy { runner.runInMemory($0, worker: "w") == nil })
+            for job in jobs { _ = try await definitions.definition(for: job) }
+            for job in jobs {
+                let inMemory = runner.runInMemory(job, worker: "w")
+                if job.cycleID == lookup.id {
+                    #expect(inMemory == nil)
+                    continue
+                }
+                let expected = try await runner.run(job, worker: "w")
+                guard case .completed(let outcome, let checkpoint, let runs)? = inMemory,
+                    case .completed(let wantedOutcome, let wantedCheckpoint, let wantedRuns) = expected
+                else {
+                    Issue.record("job \(job.id): \(String(describing: inMemory)) against \(expected)")
+                    continue
+                }
+                #expect(outcome == wantedOutcome)
+                #expect(checkpoint == wantedCheckpoint)
+                #expect(runs.map { [$0.stepID, $0.outcome] } == wantedRuns.map { [$0.stepID, $0.outcome] })
+            }
+            try await fixture.database.client.query("DELETE FROM hookline.jobs")
+
+            // Through a worker: the first job reads the definition, those queued after it run in memory; all
+            // land in history with their outputs and step runs.
+            let first = try await fixture.enqueue(cycle, #"{"type": "order.created", "n": 100}"#)
+            var rest: [Int64] = []
+            try await fixture.work {
+                guard try await fixture.finished([first]).count == 1 else { return false }
+                if rest.isEmpty {
+                    for n in 0..<40 {
+                        rest.append(
+                            try await fixture.enqueue(
+                                cycle, #"{"type": "\#(n % 4 == 0 ? "refund" : "order").created", "n": \#(n)}"#))
+                    }
+                }
+                return try await fixture.finished(rest).count == rest.count
+            }
+            let finished = try await fixture.finished(rest)
+            for (n, id) in rest.enumerated() {
+                let passes = n % 4 != 0
+                #expect(finished[id]?.outcome == (passes ? "succeeded" : "filtered"))
+                if passes {
+                    #expect(finished[id]?.outputs["shape"]?.object?["note"] == .string("n=\(n) job \(id)"))
+                }
+                let runs = try await fixture.stepRuns(id)
+                #expect(runs.map(\.step) == (passes ? ["orders", "shape"] : ["orders"]))
+            }
+        }
+    }
+
     @Test func everyFilterConditionPassesAndStopsWhatItShould() async throws {
         try await CycleFixture.with { fixture in
             let payload = #"{"type": "a", "amount": "12.5", "count": 3, "tags": null}"#

@@ -81,6 +81,14 @@ struct ConnectionTests {
         #expect(try preparedCount() == 1)
     }
 
+    @Test func withPreparedStatementsOffNothingIsPrepared() throws {
+        let connection = try PostgresConnection(try TestDatabase.url, preparedStatements: false)
+        let query = PostgresQuery.prepared("SELECT \(41) + 1")
+        #expect(try connection.query(query)[0].decode(Int.self, at: 0) == 42)
+        #expect(try connection.query(query)[0].decode(Int.self, at: 0) == 42)
+        #expect(try connection.query("SELECT count(*) FROM pg_prepared_statements")[0].decode(Int.self, at: 0) == 0)
+    }
+
     @Test func syntaxErrorsAreQueryErrorsAndTheConnectionStaysUsable() throws {
         let connection = try PostgresConnection(try TestDatabase.url)
         let error = #expect(throws: PostgresError.self) { try connection.query("SELEC 1") }
