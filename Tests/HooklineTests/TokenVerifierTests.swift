@@ -18,7 +18,8 @@ struct TokenVerifierTests {
             let verifier = verifier()
             let listener = verifier.makeListener(connectionString: database.url)
             listener.start()
-            try await eventually { verifier.isListening }
+            // Setup, not a contract: the whole suite starting at once can keep the LISTEN connection waiting.
+            try await eventually(within: .seconds(10)) { verifier.isListening }
             return (verifier, listener)
         }
 
