@@ -197,9 +197,9 @@ public final class Worker: Service, Sendable {
             }
             do {
                 let held = try await self.completions.complete(completions)
-                let finished = completions.filter { held.contains($0.id) }.count
-                metrics.completed.increment(by: Int64(finished))
-                for completion in completions where !held.contains(completion.id) { lostLease(completion.id) }
+                let lost = completions.filter { !held.contains($0.id) }
+                metrics.completed.increment(by: Int64(completions.count - lost.count))
+                for completion in lost { lostLease(completion.id) }
             } catch {
                 // As for one job: they stay `running` under this lease and come back when it runs out.
                 logger.error(
@@ -302,12 +302,9 @@ public final class Worker: Service, Sendable {
             let ids = state.withLock { Array($0.running.keys) }
             guard !ids.isEmpty else { continue }
             do {
-                // A lease with more than half an interval beyond the next heartbeat left can wait for it.
-                let (seconds, attoseconds) = settings.heartbeatInterval.components
-                let interval = Double(seconds) + Double(attoseconds) / 1e18
                 let held = try await queue.heartbeat(
                     ids, worker: name, leaseSeconds: settings.leaseSeconds,
-                    renewWithinSeconds: Double(settings.leaseSeconds) - interval / 2)
+                    renewWithinSeconds: settings.renewWithinSeconds)
                 let lost = state.withLock { state in
                     ids.filter { !held.contains($0) }.compactMap { id in state.running[id].map { (id, $0) } }
                 }

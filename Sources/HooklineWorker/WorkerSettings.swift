@@ -53,6 +53,11 @@ public struct WorkerSettings: Sendable, Hashable {
     /// The time between heartbeats: a third of the lease, so that two can be missed before it runs out.
     var heartbeatInterval: Duration { .milliseconds(max(200, leaseSeconds * 1000 / 3)) }
 
+    /// The heartbeat renews a lease only when less than this is left: a lease that lasts half an interval
+    /// beyond the next heartbeat can wait for that one, so jobs that finish within seconds are never
+    /// rewritten.
+    var renewWithinSeconds: Double { Double(leaseSeconds) - heartbeatInterval / .seconds(1) / 2 }
+
     /// The time between runs of the reaper.
     var reaperInterval: Duration { .milliseconds(max(500, leaseSeconds * 1000 / 2)) }
 }

@@ -96,6 +96,11 @@ extension HooklineBinary {
     static func canBind(_ port: Int) -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
+        return bindLoopback(descriptor, port: port)
+    }
+
+    /// Binds a TCP socket to 127.0.0.1:`port`; whether that worked.
+    static func bindLoopback(_ descriptor: Int32, port: Int) -> Bool {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")

@@ -336,15 +336,7 @@ struct WorkMetricsPortTests {
             let port = try HooklineBinary.freePort()
             let blocker = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(blocker) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let bound = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
-            }
+            let bound = HooklineBinary.bindLoopback(blocker, port: port)
             #expect(bound)
             #expect(listen(blocker, 1) == 0)
             let work = try fixture.start(["--processes", "1", "--metrics-port", "\(port)"])

@@ -20,6 +20,28 @@ struct JobQueueTests {
         ).map { try $0.decode(Int64.self, at: 0) }
     }
 
+    /// Holds the job's row lock (`FOR UPDATE`, as a completion in flight does) in another transaction for
+    /// `seconds`; returns once it is held. Await the task to know it was released.
+    func holdRowLock(_ database: MigratedDatabase, _ id: Int64, seconds: Double) async throws -> Task<Void, any Error> {
+        let locker = Task {
+            try await database.client.withTransaction { connection in
+                try connection.query("SELECT 1 FROM hookline.jobs WHERE id = \(id) FOR UPDATE")
+                Thread.sleep(forTimeInterval: seconds)
+            }
+        }
+        try await eventually(within: .seconds(5)) {
+            try await database.client.query(
+                """
+                SELECT count(*) FROM pg_locks
+                WHERE relation = 'hookline.jobs'::regclass AND mode = 'RowShareLock' AND granted
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND pid <> pg_backend_pid()
+                """
+            )[0].decode(Int.self, at: 0) > 0
+        }
+        return locker
+    }
+
     func state(_ database: MigratedDatabase, _ id: Int64) async throws -> String? {
         let rows = try await database.client.query(
             """
@@ -146,13 +168,7 @@ struct JobQueueTests {
 
             // Another transaction holds the first row (a completion in flight) for two seconds: the heartbeat
             // neither waits for it (which is how heartbeats and completions deadlocked) nor reports it lost.
-            let locker = Task {
-                try await database.client.withTransaction { connection in
-                    try connection.query("SELECT 1 FROM hookline.jobs WHERE id = \(ids[0]) FOR UPDATE")
-                    Thread.sleep(forTimeInterval: 2)
-                }
-            }
-            try await Task.sleep(for: .milliseconds(300))
+            let locker = try await holdRowLock(database, ids[0], seconds: 2)
             let clock = ContinuousClock()
             let began = clock.now
             #expect(try await queue.heartbeat(ids, worker: "w", leaseSeconds: 60) == Set(ids))
@@ -161,6 +177,28 @@ struct JobQueueTests {
             let after = try await leases()
             #expect(after[0] == claimed[0], "the locked row was skipped")
             #expect(after[1] > claimed[1].addingTimeInterval(20), "the other lease was extended")
+        }
+    }
+
+    @Test func theReaperSkipsExpiredRowsBeingFinishedAndTakesThemLater() async throws {
+        try await MigratedDatabase.with { database in
+            let ids = try await insertJobs(database, count: 2)
+            let queue = JobQueue(database: database.client)
+            _ = try await queue.claim(limit: 2, worker: "gone", leaseSeconds: 30)
+            try await database.client.query(
+                "UPDATE hookline.jobs SET locked_until = now() - interval '1 second' WHERE id = ANY(\(ids))")
+            // A completion holds the first row for two seconds: the reaper neither waits for it (which is how
+            // the reaper could deadlock with a batch completion) nor touches it.
+            let locker = try await holdRowLock(database, ids[0], seconds: 2)
+            let clock = ContinuousClock()
+            let began = clock.now
+            #expect(try await queue.reclaimExpiredLeases() == 1)
+            #expect(began.duration(to: clock.now) < .milliseconds(1500), "the reaper waited for the lock")
+            #expect(try await state(database, ids[0]) == "running")
+            #expect(try await state(database, ids[1]) == "available")
+            try await locker.value
+            #expect(try await queue.reclaimExpiredLeases() == 1)
+            #expect(try await state(database, ids[0]) == "available")
         }
     }
 

@@ -122,16 +122,24 @@ extension JSON {
     /// A JSON object of strings, written directly (sorted keys): the ingress stores every delivery's headers
     /// this way, and JSONEncoder costs several times more.
     public static func objectBytes(_ fields: [String: String]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
+        var out: [UInt8] = []
         out.reserveCapacity(fields.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        appendObject(fields, to: &out) { value, out in appendString(value, to: &out) }
+        return out
+    }
+
+    /// `{"key":value,…}` with sorted keys, each value written by `appendValue`.
+    static func appendObject<Value>(
+        _ fields: [String: Value], to out: inout [UInt8], _ appendValue: (Value, inout [UInt8]) -> Void
+    ) {
+        out.append(UInt8(ascii: "{"))
         for (index, key) in fields.keys.sorted().enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             appendString(key, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendString(fields[key]!, to: &out)
+            appendValue(fields[key]!, &out)
         }
         out.append(UInt8(ascii: "}"))
-        return out
     }
 
     static func appendString(_ text: String, to out: inout [UInt8]) {

@@ -78,17 +78,20 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             object[key] = try parseValue()
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(object)
-            } else {
-                throw fail("expected ',' or '}'")
-            }
+            if try closes(with: UInt8(ascii: "}")) { return .object(object) }
         }
+    }
+
+    /// After a member or element: true past the closing bracket `close`, false past a comma.
+    private mutating func closes(with close: UInt8) throws -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw fail("unexpected end") }
+        let byte = bytes[index]
+        guard byte == UInt8(ascii: ",") || byte == close else {
+            throw fail("expected ',' or '\(Character(Unicode.Scalar(close)))'")
+        }
+        index += 1
+        return byte == close
     }
 
     private mutating func parseArray() throws -> JSON {
@@ -103,16 +106,7 @@ struct JSONParser {
         }
         while true {
             array.append(try parseValue())
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(array)
-            } else {
-                throw fail("expected ',' or ']'")
-            }
+            if try closes(with: UInt8(ascii: "]")) { return .array(array) }
         }
     }
 
@@ -253,14 +247,7 @@ extension JSON {
             }
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
-            out.append(UInt8(ascii: "{"))
-            for (position, key) in fields.keys.sorted().enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
-                JSON.appendString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                fields[key]!.write(to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            JSON.appendObject(fields, to: &out) { value, out in value.write(to: &out) }
         }
     }
 }

@@ -175,8 +175,6 @@ public final class TokenVerifier: Sendable {
     }
 
     /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
-    static func isB64Token(_ token: String) -> Bool { isB64Token(Array(token.utf8)[...]) }
-
     static func isB64Token(_ token: ArraySlice<UInt8>) -> Bool {
         var body = token
         while body.last == UInt8(ascii: "=") { body.removeLast() }
