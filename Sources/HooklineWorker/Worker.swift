@@ -132,13 +132,13 @@ public final class Worker: Service, Sendable {
                 let limit = min(free, settings.claimBatch)
                 do {
                     let started = clock.now
-                    let jobs = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds)
+                    let claimed = try await claim(limit: limit)
                     metrics.claimLatency.record(started.duration(to: clock.now))
-                    metrics.claimed.increment(by: Int64(jobs.count))
+                    metrics.claimed.increment(by: Int64(claimed))
                     failures = 0
-                    start(jobs)
-                    // A full batch says more may be waiting: claim again as soon as a slot is free.
-                    mayHaveMore = jobs.count == limit
+                    // A full batch says more may be waiting: claim again as soon as a slot is free (jobs
+                    // finished in the claim left theirs free at once).
+                    mayHaveMore = claimed == limit
                 } catch {
                     failures += 1
                     logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
@@ -151,6 +151,37 @@ public final class Worker: Service, Sendable {
             let untilPoll = settings.pollInterval - sinceClaim
             await wakeup.wait(timeout: free > 0 && untilPoll > .zero ? untilPoll : settings.pollInterval)
         }
+    }
+
+    /// Claims up to `limit` jobs and starts them; returns how many it claimed.
+    ///
+    /// Jobs that need nothing but memory are run inside the claim's transaction and finished by its commit
+    /// (``JobQueue/claim(limit:worker:leaseSeconds:finishing:)``); the others are leased and started. After
+    /// a worker died (``WorkerSettings/leasedClaimsUntil``), every job is leased for a while.
+    private func claim(limit: Int) async throws -> Int {
+        if let until = settings.leasedClaimsUntil, ContinuousClock.now < until {
+            let jobs = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds)
+            start(jobs)
+            return jobs.count
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let runner = runner
+        let name = name
+        let claim = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds) { jobs in
+            jobs.compactMap { job in
+                guard case .completed(let outcome, let checkpoint, let runs) = runner.runInMemory(job, worker: name)
+                else { return nil }
+                return JobQueue.Completion(id: job.id, outcome: outcome, checkpoint: checkpoint, runs: runs)
+            }
+        }
+        if !claim.finished.isEmpty {
+            let elapsed = started.duration(to: clock.now)
+            for _ in claim.finished { metrics.jobDuration.record(elapsed) }
+            metrics.completed.increment(by: Int64(claim.finished.count))
+        }
+        start(claim.leased)
+        return claim.leased.count + claim.finished.count
     }
 
     private func start(_ jobs: [ClaimedJob]) {

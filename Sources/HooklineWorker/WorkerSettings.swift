@@ -25,11 +25,17 @@ public struct WorkerSettings: Sendable, Hashable {
     public var groupIndex: Int
     public var groupSize: Int
     public var sharedWakeDelay: Duration
+    /// Until then, every claimed job is leased and run as usual, none finished inside the claim's
+    /// transaction. The supervisor sets it for a worker that replaces one that died: a job that kills its
+    /// worker while being finished in the claim's transaction would otherwise come back with its attempt
+    /// uncounted, again and again.
+    public var leasedClaimsUntil: ContinuousClock.Instant?
 
     public init(
         processes: Int = 1, concurrency: Int = 8, leaseSeconds: Int = 30, pollOnly: Bool = false,
         pollInterval: Duration = .seconds(1), historyDays: Int = 31, shutdownSeconds: Int = 25, claimBatch: Int = 100,
-        groupIndex: Int = 0, groupSize: Int = 1, sharedWakeDelay: Duration = .milliseconds(20)
+        groupIndex: Int = 0, groupSize: Int = 1, sharedWakeDelay: Duration = .milliseconds(20),
+        leasedClaimsUntil: ContinuousClock.Instant? = nil
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -42,6 +48,7 @@ public struct WorkerSettings: Sendable, Hashable {
         self.groupIndex = groupIndex
         self.groupSize = groupSize
         self.sharedWakeDelay = sharedWakeDelay
+        self.leasedClaimsUntil = leasedClaimsUntil
     }
 
     /// Whether a notification with this payload names another process of the group.

@@ -15,7 +15,7 @@ import Synchronization
 /// exited `grace` after that gets SIGKILL (its jobs then come back when their leases run out).
 public final class WorkerSupervisor: Service, Sendable {
     private let executable: String
-    private let arguments: @Sendable (Int) -> [String]
+    private let arguments: @Sendable (_ index: Int, _ replacesDead: Bool) -> [String]
     private let processes: Int
     private let grace: Duration
     private let logger: Logger
@@ -29,10 +29,11 @@ public final class WorkerSupervisor: Service, Sendable {
 
     /// - Parameters:
     ///   - executable: the program each worker runs (this one, as a rule).
-    ///   - arguments: the arguments of worker number `index` (from 0).
+    ///   - arguments: the arguments of worker number `index` (from 0), and whether it replaces one that died.
     ///   - grace: how long workers get to drain after SIGTERM before SIGKILL.
     public init(
-        executable: String, arguments: @escaping @Sendable (Int) -> [String], processes: Int, grace: Duration,
+        executable: String, arguments: @escaping @Sendable (_ index: Int, _ replacesDead: Bool) -> [String],
+        processes: Int, grace: Duration,
         logger: Logger
     ) {
         self.executable = executable
@@ -81,11 +82,12 @@ public final class WorkerSupervisor: Service, Sendable {
 
     private func keepRunning(_ index: Int) async {
         var pause = Duration.seconds(1)
+        var replacesDead = false
         let clock = ContinuousClock()
         while !stopping {
             let pid: pid_t
             do {
-                pid = try spawn(arguments(index))
+                pid = try spawn(arguments(index, replacesDead))
             } catch {
                 logger.error("could not start a worker", metadata: ["worker": "\(index)", "error": "\(error)"])
                 await sleep(pause)
@@ -108,6 +110,7 @@ public final class WorkerSupervisor: Service, Sendable {
             logger.error(
                 "worker died; restarting it",
                 metadata: ["worker": "\(index)", "pid": "\(pid)", "status": "\(status)", "restart_in": "\(pause)"])
+            replacesDead = true
             await sleep(pause)
             pause = min(pause * 2, .seconds(30))
         }

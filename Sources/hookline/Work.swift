@@ -109,6 +109,14 @@ extension HooklineCLI {
         @Option(name: .customLong("supervisor-pid"), help: ArgumentHelp(visibility: .hidden))
         var supervisorPID: Int32?
 
+        /// Given by the supervisor to a worker that replaces one that died (see
+        /// `WorkerSettings.leasedClaimsUntil`).
+        @Option(name: .customLong("leased-claims-seconds"), help: ArgumentHelp(visibility: .hidden))
+        var leasedClaimsSeconds: Int?
+
+        /// How long a worker that replaces a dead one leases every job it claims.
+        static let leasedClaimsAfterDeath = 300
+
         var settings: WorkerSettings {
             get throws {
                 let defaults = WorkerSettings()
@@ -164,7 +172,9 @@ extension HooklineCLI {
             let logger = log.logger("hookline.supervisor")
             let service = WorkerSupervisor(
                 executable: executable,
-                arguments: { index in given + ["--worker-index", String(index), "--supervisor-pid", String(supervisor)]
+                arguments: { index, replacesDead in
+                    given + ["--worker-index", String(index), "--supervisor-pid", String(supervisor)]
+                        + (replacesDead ? ["--leased-claims-seconds", String(Self.leasedClaimsAfterDeath)] : [])
                 },
                 processes: settings.processes, grace: .seconds(settings.shutdownSeconds + 10), logger: logger)
             let group = ServiceGroup(
@@ -177,6 +187,7 @@ extension HooklineCLI {
             var settings = try settings
             settings.groupIndex = index
             settings.groupSize = settings.processes
+            settings.leasedClaimsUntil = leasedClaimsSeconds.map { .now + .seconds($0) }
             let logger = log.logger("hookline.worker.\(index)")
             let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") ?? min(settings.concurrency + 4, 32)
             let client = try database.client(maxConnections: pool, applicationName: "hookline-work")

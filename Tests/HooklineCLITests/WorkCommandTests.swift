@@ -77,6 +77,11 @@ struct WorkCommandTests {
             }
             #expect(work.log.contains("worker died; restarting"))
             #expect(work.log.contains("killed by signal 9"))
+            // Its replacement leases every job for a while, so that a job that kills workers inside the
+            // claim's transaction (where an attempt is not counted) has its attempts counted.
+            let replacement = try #require(records.first { $0.event == "done" }?.pid)
+            let arguments = try String(contentsOfFile: "/proc/\(replacement)/cmdline", encoding: .utf8)
+            #expect(arguments.split(separator: "\0").contains("--leased-claims-seconds"), "\(arguments)")
             work.signal(SIGTERM)
             #expect(try await work.waitForExit() == 0, "\(work.log)")
         }

@@ -89,6 +89,107 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aClaimFinishesTheJobsItRanInItsOwnTransactionAndLeasesTheRest() async throws {
+        try await MigratedDatabase.with(maxConnections: 8) { database in
+            let ids = try await insertJobs(database, count: 6)
+            let queue = JobQueue(database: database.client)
+            let started = Date()
+            let claim = try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30) { jobs in
+                jobs.filter { $0.id % 2 == 0 }.map { job in
+                    JobQueue.Completion(
+                        id: job.id, outcome: "succeeded",
+                        checkpoint: StepCheckpoint(
+                            nextStep: 1, outputs: PostgresJSON(rawJSON: #"{"pass": {"n": \#(job.id)}}"#)),
+                        runs: [
+                            StepRunRecord(
+                                jobID: job.id, stepID: "pass", attempt: job.attempt, startedAt: started,
+                                outcome: "succeeded")
+                        ])
+                }
+            }
+            let even = ids.filter { $0 % 2 == 0 }
+            #expect(Set(claim.finished.map(\.id)) == Set(even))
+            #expect(Set(claim.leased.map(\.id)) == Set(ids).subtracting(even))
+            #expect(claim.leased.allSatisfy { $0.attempt == 1 && $0.lockedUntil > Date() })
+            // Finished: in history with the attempt counted, their outputs and one step run each; gone from jobs.
+            let history = try await database.client.query(
+                """
+                SELECT id, state, outcome, attempt, step_outputs->'pass'->>'n' FROM hookline.job_history ORDER BY id
+                """
+            ).map { try $0.decode((Int64, String, String, Int, String).self) }
+            #expect(history.map(\.0) == even)
+            #expect(history.allSatisfy { $0.1 == "completed" && $0.2 == "succeeded" && $0.3 == 1 && $0.4 == "\($0.0)" })
+            let runs = try await database.client.query(
+                "SELECT job_id, attempt, outcome FROM hookline.step_runs ORDER BY job_id"
+            ).map { try $0.decode((Int64, Int, String).self) }
+            #expect(runs.map(\.0) == even && runs.allSatisfy { $0.1 == 1 && $0.2 == "succeeded" })
+            // Leased: running under this worker, as an ordinary claim leaves them.
+            let leased = try await database.client.query(
+                "SELECT id, state, attempt, locked_by FROM hookline.jobs ORDER BY id"
+            ).map { try $0.decode((Int64, String, Int, String?).self) }
+            #expect(leased.map(\.0) == ids.filter { $0 % 2 != 0 })
+            #expect(leased.allSatisfy { $0.1 == "running" && $0.2 == 1 && $0.3 == "w" })
+        }
+    }
+
+    @Test func aClaimThatFailsBeforeItsCommitLeavesEveryJobAsItWas() async throws {
+        struct Crash: Error {}
+        try await MigratedDatabase.with(maxConnections: 8) { database in
+            let ids = try await insertJobs(database, count: 4)
+            let queue = JobQueue(database: database.client)
+            await #expect(throws: Crash.self) {
+                _ = try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30) { jobs -> [JobQueue.Completion] in
+                    #expect(jobs.count == 4)
+                    throw Crash()
+                }
+            }
+            let rows = try await database.client.query(
+                "SELECT id, state, attempt, locked_by FROM hookline.jobs ORDER BY id"
+            ).map { try $0.decode((Int64, String, Int, String?).self) }
+            #expect(rows.map(\.0) == ids)
+            #expect(rows.allSatisfy { $0.1 == "available" && $0.2 == 0 && $0.3 == nil })
+            #expect(
+                try await database.client.query("SELECT count(*) FROM hookline.job_history")[0].decode(Int.self, at: 0)
+                    == 0)
+            // And they are claimable again at once.
+            #expect(try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30).map(\.id) == ids)
+        }
+    }
+
+    @Test func whileAClaimRunsItsJobsOtherClaimsSkipThemAndFinishingOutsideAClaimTouchesNothing() async throws {
+        try await MigratedDatabase.with(maxConnections: 8) { database in
+            let ids = try await insertJobs(database, count: 4)
+            let queue = JobQueue(database: database.client)
+            let inside = AsyncStream<Void>.makeStream()
+            let release = DispatchSemaphore(value: 0)
+            let first = Task {
+                try await queue.claim(limit: 2, worker: "a", leaseSeconds: 30) { jobs in
+                    inside.continuation.yield()
+                    release.wait()
+                    return jobs.map { JobQueue.Completion(id: $0.id, outcome: "succeeded") }
+                }
+            }
+            var iterator = inside.stream.makeAsyncIterator()
+            await iterator.next()
+            // The first claim holds ids[0...1] (its row locks are its lease): a second claim takes the others.
+            let second = try await queue.claim(limit: 10, worker: "b", leaseSeconds: 30)
+            #expect(second.map(\.id) == Array(ids[2...]))
+            // The function only finishes rows its own transaction has locked.
+            let stray = try await database.client.query(
+                """
+                SELECT count(*) FROM hookline.finish_claimed_jobs(
+                    \(ids)::bigint[], array_fill('succeeded'::text, ARRAY[4]), array_fill(NULL::jsonb, ARRAY[4]),
+                    '{}', '{}', '{}', '{}', '{}', '{}', '{}')
+                """)
+            #expect(try stray[0].decode(Int.self, at: 0) == 0)
+            release.signal()
+            let claim = try await first.value
+            #expect(claim.finished.map(\.id) == Array(ids[..<2]))
+            #expect(try await state(database, ids[0]) == "completed")
+            #expect(try await state(database, ids[2]) == "running")
+        }
+    }
+
     @Test func failuresBackOffExponentiallyThenDeadLetterWithTheirErrors() async throws {
         try await MigratedDatabase.with { database in
             let id = try await insertJobs(database, count: 1, maxAttempts: 3)[0]

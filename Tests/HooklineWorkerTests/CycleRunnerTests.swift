@@ -137,6 +137,7 @@ struct CycleRunnerTests {
             for (n, id) in rest.enumerated() {
                 let passes = n % 4 != 0
                 #expect(finished[id]?.outcome == (passes ? "succeeded" : "filtered"))
+                #expect(finished[id]?.attempt == 1, "finished in the claim's transaction, the attempt counted")
                 if passes {
                     #expect(finished[id]?.outputs["shape"]?.object?["note"] == .string("n=\(n) job \(id)"))
                 }

@@ -36,16 +36,79 @@ public struct JobQueue: Sendable {
                 RETURNING j.id, j.account_id, j.webhook_id, j.cycle_id, j.cycle_version, j.attempt, j.max_attempts,
                           j.next_step, j.step_outputs, j.headers, j.content_type, j.body, j.received_at, j.locked_until
                 """))
-        return try rows.map { row in
-            ClaimedJob(
-                id: try row.decode(Int64.self, at: 0), accountID: try row.decode(UUID.self, at: 1),
-                webhookID: try row.decode(UUID?.self, at: 2), cycleID: try row.decode(UUID?.self, at: 3),
-                cycleVersion: try row.decode(Int?.self, at: 4), attempt: try row.decode(Int.self, at: 5),
-                maxAttempts: try row.decode(Int.self, at: 6), nextStep: try row.decode(Int.self, at: 7),
-                stepOutputs: try row.decode(PostgresJSON.self, at: 8),
-                headers: try row.decode(PostgresJSON.self, at: 9),
-                contentType: try row.decode(String?.self, at: 10), body: try row.decode(Data.self, at: 11),
-                receivedAt: try row.decode(Date.self, at: 12), lockedUntil: try row.decode(Date.self, at: 13))
+        return try rows.map(ClaimedJob.init(row:))
+    }
+
+    /// What a claim that finished jobs in its own transaction did.
+    public struct Claim: Sendable {
+        /// The jobs now `running` under this worker's lease, to be run as usual.
+        public var leased: [ClaimedJob]
+        /// The jobs finished (moved to history) in the claim's transaction.
+        public var finished: [Completion]
+    }
+
+    /// Claims like ``claim(limit:worker:leaseSeconds:)``, but first hands the jobs to `finish`, which runs
+    /// those it can at once and returns their completions: they are moved to history in the claim's own
+    /// transaction, and only the others are leased (`running`), all in one commit.
+    ///
+    /// Until that commit the row locks stand for the lease; if the worker dies first, the transaction rolls
+    /// back and every job is `available` as before, its attempt not counted. So `finish` may only run what
+    /// leaves no trace outside the transaction (steps that need nothing but memory), and a job that kills
+    /// its worker there comes back uncounted: the supervisor restarts a dead worker with leased claims for a
+    /// while (``WorkerSettings/leasedClaimsUntil``), which count its attempts. A finished job needs no second
+    /// row version for `running`, nor index entries for it, nor a second commit.
+    /// - Parameter finish: runs in the transaction, on the database thread; throwing rolls the claim back.
+    public func claim(
+        limit: Int, worker: String, leaseSeconds: Int,
+        finishing finish: @escaping @Sendable ([ClaimedJob]) throws -> [Completion]
+    ) async throws -> Claim {
+        try await database.withTransaction { connection -> Claim in
+            let jobs = try connection.query(
+                .prepared(
+                    """
+                    SELECT id, account_id, webhook_id, cycle_id, cycle_version, attempt + 1, max_attempts, next_step,
+                           step_outputs, headers, content_type, body, received_at,
+                           now() + make_interval(secs => \(Double(leaseSeconds)))
+                    FROM hookline.jobs
+                    WHERE state = 'available' AND run_at <= now()
+                    ORDER BY priority DESC, run_at, id
+                    LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED
+                    """)
+            ).map(ClaimedJob.init(row:))
+            guard !jobs.isEmpty else { return Claim(leased: [], finished: []) }
+            // Steps that started earlier (with a step_runs row of their own) are not for this path.
+            let completions = try finish(jobs).filter { $0.runs.allSatisfy { $0.rowID == nil } }
+            var finished: Set<Int64> = []
+            if !completions.isEmpty {
+                let runs = completions.flatMap(\.runs)
+                finished = Set(
+                    try connection.query(
+                        .prepared(
+                            """
+                            SELECT hookline.finish_claimed_jobs(
+                                \(completions.map(\.id))::bigint[], \(completions.map(\.outcome))::text[],
+                                \(completions.map { $0.checkpoint?.outputs })::jsonb[],
+                                \(runs.map(\.jobID))::bigint[], \(runs.map(\.stepID))::text[],
+                                \(runs.map(\.attempt))::integer[], \(runs.map(\.startedAt))::timestamptz[],
+                                \(runs.map(\.finishedAt))::timestamptz[], \(runs.map(\.outcome))::text[],
+                                \(runs.map(\.error))::text[])
+                            """)
+                    ).map { try $0.decode(Int64.self, at: 0) })
+            }
+            let leased = jobs.filter { !finished.contains($0.id) }
+            if !leased.isEmpty {
+                // now() is the transaction's start, so the lease is the one the jobs were read with.
+                try connection.query(
+                    .prepared(
+                        """
+                        UPDATE hookline.jobs
+                        SET state = 'running', attempt = attempt + 1, locked_by = \(worker),
+                            locked_until = now() + make_interval(secs => \(Double(leaseSeconds)))
+                        WHERE id = ANY(\(leased.map(\.id)))
+                        """))
+            }
+            return Claim(leased: leased, finished: completions.filter { finished.contains($0.id) })
         }
     }
 
