@@ -158,7 +158,7 @@ struct JobQueueTests {
 
     @Test func whileAClaimRunsItsJobsOtherClaimsSkipThemAndFinishingOutsideAClaimTouchesNothing() async throws {
         try await MigratedDatabase.with(maxConnections: 8) { database in
-            let ids = try await insertJobs(database, count: 4)
+            let ids = try await insertJobs(database, count: 5)
             let queue = JobQueue(database: database.client)
             let inside = AsyncStream<Void>.makeStream()
             let release = DispatchSemaphore(value: 0)
@@ -171,17 +171,19 @@ struct JobQueueTests {
             }
             var iterator = inside.stream.makeAsyncIterator()
             await iterator.next()
-            // The first claim holds ids[0...1] (its row locks are its lease): a second claim takes the others.
-            let second = try await queue.claim(limit: 10, worker: "b", leaseSeconds: 30)
-            #expect(second.map(\.id) == Array(ids[2...]))
-            // The function only finishes rows its own transaction has locked.
+            // The first claim holds ids[0...1] (its row locks are its lease): a second claim takes the next.
+            let second = try await queue.claim(limit: 2, worker: "b", leaseSeconds: 30)
+            #expect(second.map(\.id) == Array(ids[2...3]))
+            // Without a worker, complete_jobs finishes only rows its own transaction has locked: not those
+            // another claim holds, not those leased, not an available one nobody holds.
             let stray = try await database.client.query(
                 """
-                SELECT count(*) FROM hookline.finish_claimed_jobs(
-                    \(ids)::bigint[], array_fill('succeeded'::text, ARRAY[4]), array_fill(NULL::jsonb, ARRAY[4]),
-                    '{}', '{}', '{}', '{}', '{}', '{}', '{}')
+                SELECT count(*) FROM hookline.complete_jobs(
+                    NULL, \(ids)::bigint[], array_fill('succeeded'::text, ARRAY[5]), array_fill(NULL::jsonb, ARRAY[5]),
+                    '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}')
                 """)
             #expect(try stray[0].decode(Int.self, at: 0) == 0)
+            #expect(try await state(database, ids[4]) == "available")
             release.signal()
             let claim = try await first.value
             #expect(claim.finished.map(\.id) == Array(ids[..<2]))

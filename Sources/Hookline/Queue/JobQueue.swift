@@ -77,24 +77,10 @@ public struct JobQueue: Sendable {
                     """)
             ).map(ClaimedJob.init(row:))
             guard !jobs.isEmpty else { return Claim(leased: [], finished: []) }
-            // Steps that started earlier (with a step_runs row of their own) are not for this path.
-            let completions = try finish(jobs).filter { $0.runs.allSatisfy { $0.rowID == nil } }
+            let completions = try finish(jobs)
             var finished: Set<Int64> = []
             if !completions.isEmpty {
-                let runs = completions.flatMap(\.runs)
-                finished = Set(
-                    try connection.query(
-                        .prepared(
-                            """
-                            SELECT hookline.finish_claimed_jobs(
-                                \(completions.map(\.id))::bigint[], \(completions.map(\.outcome))::text[],
-                                \(completions.map { $0.checkpoint?.outputs })::jsonb[],
-                                \(runs.map(\.jobID))::bigint[], \(runs.map(\.stepID))::text[],
-                                \(runs.map(\.attempt))::integer[], \(runs.map(\.startedAt))::timestamptz[],
-                                \(runs.map(\.finishedAt))::timestamptz[], \(runs.map(\.outcome))::text[],
-                                \(runs.map(\.error))::text[])
-                            """)
-                    ).map { try $0.decode(Int64.self, at: 0) })
+                finished = try connection.complete(completions.sorted { $0.id < $1.id }, worker: nil)
             }
             let leased = jobs.filter { !finished.contains($0.id) }
             if !leased.isEmpty {
@@ -174,19 +160,9 @@ public struct JobQueue: Sendable {
         // breaks that only after deadlock_timeout, a second, failing one). Heartbeats and the reaper skip
         // locked rows instead of waiting.
         let completions = completions.sorted { $0.id < $1.id }
-        let runs = completions.flatMap(\.runs)
-        let rows = try await database.query(
-            .prepared(
-                """
-                SELECT hookline.complete_jobs(
-                    \(worker), \(completions.map(\.id))::bigint[], \(completions.map(\.outcome))::text[],
-                    \(completions.map { $0.checkpoint?.outputs })::jsonb[],
-                    \(runs.map(\.jobID))::bigint[], \(runs.map(\.stepID))::text[], \(runs.map(\.attempt))::integer[],
-                    \(runs.map(\.startedAt))::timestamptz[], \(runs.map(\.finishedAt))::timestamptz[],
-                    \(runs.map(\.outcome))::text[], \(runs.map(\.error))::text[], \(runs.map(\.httpStatus))::integer[],
-                    \(runs.map(\.rowID))::bigint[])
-                """))
-        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
+        return try await database.withConnection { connection in
+            try connection.complete(completions, worker: worker)
+        }
     }
 
     /// What became of a failed job.
@@ -330,5 +306,26 @@ public struct JobQueue: Sendable {
             depth[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
         }
         return depth
+    }
+}
+
+extension PostgresConnection {
+    /// `hookline.complete_jobs`: moves the jobs to history as `completed` with their outputs and step runs,
+    /// the jobs `worker` holds, or with a nil worker the available jobs this transaction has locked (a claim
+    /// that finishes what it ran). Returns the ids it finished.
+    fileprivate func complete(_ completions: [JobQueue.Completion], worker: String?) throws -> Set<Int64> {
+        let runs = completions.flatMap(\.runs)
+        let rows = try query(
+            .prepared(
+                """
+                SELECT hookline.complete_jobs(
+                    \(worker), \(completions.map(\.id))::bigint[], \(completions.map(\.outcome))::text[],
+                    \(completions.map { $0.checkpoint?.outputs })::jsonb[],
+                    \(runs.map(\.jobID))::bigint[], \(runs.map(\.stepID))::text[], \(runs.map(\.attempt))::integer[],
+                    \(runs.map(\.startedAt))::timestamptz[], \(runs.map(\.finishedAt))::timestamptz[],
+                    \(runs.map(\.outcome))::text[], \(runs.map(\.error))::text[], \(runs.map(\.httpStatus))::integer[],
+                    \(runs.map(\.rowID))::bigint[])
+                """))
+        return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
     }
 }
