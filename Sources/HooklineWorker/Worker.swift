@@ -159,17 +159,14 @@ public final class Worker: Service, Sendable {
     /// (``JobQueue/claim(limit:worker:leaseSeconds:finishing:)``); the others are leased and started. After
     /// a worker died (``WorkerSettings/leasedClaimsUntil``), every job is leased for a while.
     private func claim(limit: Int) async throws -> Int {
-        if let until = settings.leasedClaimsUntil, ContinuousClock.now < until {
-            let jobs = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds)
-            start(jobs)
-            return jobs.count
-        }
         let clock = ContinuousClock()
         let started = clock.now
         let runner = runner
         let name = name
+        let leaseAll = settings.leasedClaimsUntil.map { started < $0 } ?? false
         let claim = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds) { jobs in
-            jobs.compactMap { job in
+            if leaseAll { return [] }
+            return jobs.compactMap { job in
                 guard case .completed(let outcome, let checkpoint, let runs) = runner.runInMemory(job, worker: name)
                 else { return nil }
                 return JobQueue.Completion(id: job.id, outcome: outcome, checkpoint: checkpoint, runs: runs)

@@ -15,28 +15,12 @@ public struct JobQueue: Sendable {
     /// The advisory lock that lets one reaper run at a time.
     static let reaperLockKey: Int64 = 0x686f_6f6b_7265_6170
 
-    /// Claims up to `limit` available jobs whose `run_at` has come, highest priority first, then oldest.
+    /// Claims up to `limit` available jobs whose `run_at` has come, highest priority first, then oldest,
+    /// and leases them all to `worker`: each turns `running`, its attempt counted.
     ///
-    /// One statement: concurrent workers skip each other's rows instead of waiting on them.
+    /// Concurrent workers skip each other's rows instead of waiting on them.
     public func claim(limit: Int, worker: String, leaseSeconds: Int) async throws -> [ClaimedJob] {
-        let rows = try await database.query(
-            .prepared(
-                """
-                WITH next AS (
-                    SELECT id FROM hookline.jobs
-                    WHERE state = 'available' AND run_at <= now()
-                    ORDER BY priority DESC, run_at, id
-                    LIMIT \(limit)
-                    FOR UPDATE SKIP LOCKED
-                )
-                UPDATE hookline.jobs j
-                SET state = 'running', attempt = j.attempt + 1, locked_by = \(worker),
-                    locked_until = now() + make_interval(secs => \(Double(leaseSeconds)))
-                FROM next WHERE j.id = next.id
-                RETURNING j.id, j.account_id, j.webhook_id, j.cycle_id, j.cycle_version, j.attempt, j.max_attempts,
-                          j.next_step, j.step_outputs, j.headers, j.content_type, j.body, j.received_at, j.locked_until
-                """))
-        return try rows.map(ClaimedJob.init(row:))
+        try await claim(limit: limit, worker: worker, leaseSeconds: leaseSeconds) { _ in [] }.leased
     }
 
     /// What a claim that finished jobs in its own transaction did.
