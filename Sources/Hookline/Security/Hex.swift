@@ -27,3 +27,33 @@ extension Data {
         }
     }
 }
+
+extension UUID {
+    /// Parses the canonical form, 8-4-4-4-12 hex digits of either case, as `UUID(uuidString:)` does, but
+    /// without its `sscanf`: the ingress parses one from every request's path.
+    public init?(canonical text: some StringProtocol) {
+        let utf8 = text.utf8
+        guard utf8.count == 36 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        var high: UInt8?
+        for (offset, byte) in utf8.enumerated() {
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard let digit = Data.hexDigit(byte) else { return nil }
+            if let first = high {
+                bytes.append(first << 4 | digit)
+                high = nil
+            } else {
+                high = digit
+            }
+        }
+        self.init(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
+    }
+}

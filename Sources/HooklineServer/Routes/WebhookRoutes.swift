@@ -25,7 +25,7 @@ struct WebhookRoutes: Sendable {
 
     func receive(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
         let receivedAt = Date()
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return Self.notFound }
+        guard let id = context.parameters.get("id").flatMap({ UUID(canonical: $0) }) else { return Self.notFound }
         let webhook: Webhook
         do {
             guard let found = try await directory.webhook(id) else { return Self.notFound }
