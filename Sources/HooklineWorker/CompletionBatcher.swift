@@ -6,8 +6,8 @@ import Synchronization
 /// and an idle one commits each at once.
 final class CompletionBatcher: Sendable {
     private struct Pending {
-        var completions: [JobQueue.Completion]
-        var continuation: CheckedContinuation<Set<Int64>, any Error>
+        var completion: JobQueue.Completion
+        var continuation: CheckedContinuation<Bool, any Error>
     }
 
     private struct State {
@@ -27,17 +27,9 @@ final class CompletionBatcher: Sendable {
     /// Moves the job to history as `completed`; returns whether this worker still held it (and so
     /// finished it), once the statement that did it has committed.
     func complete(_ completion: JobQueue.Completion) async throws -> Bool {
-        try await complete([completion]).contains(completion.id)
-    }
-
-    /// Moves the jobs to history as `completed`; returns those this worker still held (and so finished),
-    /// once the statement that did it has committed. The returned set may name other jobs of the same
-    /// statement too.
-    func complete(_ completions: [JobQueue.Completion]) async throws -> Set<Int64> {
-        guard !completions.isEmpty else { return [] }
-        return try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { continuation in
             let startFlushing = state.withLock { state -> Bool in
-                state.pending.append(Pending(completions: completions, continuation: continuation))
+                state.pending.append(Pending(completion: completion, continuation: continuation))
                 guard !state.flushing else { return false }
                 state.flushing = true
                 return true
@@ -55,10 +47,10 @@ final class CompletionBatcher: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let held = try await queue.complete(batch.flatMap(\.completions), worker: worker)
-                for pending in batch { pending.continuation.resume(returning: held) }
+                let held = try await queue.complete(batch.map(\.completion), worker: worker)
+                for job in batch { job.continuation.resume(returning: held.contains(job.completion.id)) }
             } catch {
-                for pending in batch { pending.continuation.resume(throwing: error) }
+                for job in batch { job.continuation.resume(throwing: error) }
             }
         }
     }

@@ -25,8 +25,8 @@ public protocol JobRunner: Sendable {
     func run(_ job: ClaimedJob, worker: String) async throws -> JobResult
 
     /// Runs the job at once, without suspending, if it needs nothing but memory; nil if it needs
-    /// ``run(_:worker:)``. The worker runs such jobs in the claim's batch, without a task each, and records
-    /// them together.
+    /// ``run(_:worker:)``. The worker runs every claimed job this way first, inside the claim's transaction,
+    /// and finishes the completed ones there; the rest (nil, or a failure) get ``run(_:worker:)``.
     func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult?
 }
 

@@ -181,66 +181,15 @@ public final class Worker: Service, Sendable {
         return claim.leased.count + claim.finished.count
     }
 
+    /// Gives each leased job a task; it holds its slot (and its place in heartbeats) until recorded.
     private func start(_ jobs: [ClaimedJob]) {
         guard !jobs.isEmpty else { return }
         metrics.running.increment(by: Double(jobs.count))
-        // Jobs that need nothing but memory run here and now, and are recorded together by one task; the
-        // others get a task each. Both hold their slots (and their place in heartbeats) until recorded.
-        let clock = ContinuousClock()
-        let started = clock.now
-        var done: [(ClaimedJob, JobResult)] = []
-        var others: [ClaimedJob] = []
-        for job in jobs {
-            if let result = runner.runInMemory(job, worker: name) {
-                done.append((job, result))
-            } else {
-                others.append(job)
-            }
-        }
         state.withLock { state in
-            for job in others {
+            for job in jobs {
                 state.running[job.id] = Task { await self.execute(job) }
             }
-            if !done.isEmpty {
-                let finished = done
-                let batch = Task { await self.record(finished, startedAt: started) }
-                for (job, _) in finished { state.running[job.id] = batch }
-            }
         }
-    }
-
-    /// Records the results of jobs run in memory: the completions in one statement, anything else one by
-    /// one.
-    private func record(_ done: [(ClaimedJob, JobResult)], startedAt started: ContinuousClock.Instant) async {
-        // In a task of its own, so that a cancellation (shutdown) cannot abort the statements.
-        await Task {
-            var completions: [JobQueue.Completion] = []
-            for (job, result) in done {
-                if case .completed(let outcome, let checkpoint, let runs) = result {
-                    completions.append(
-                        JobQueue.Completion(id: job.id, outcome: outcome, checkpoint: checkpoint, runs: runs))
-                } else {
-                    await record(result, of: job)
-                }
-            }
-            do {
-                let held = try await self.completions.complete(completions)
-                let lost = completions.filter { !held.contains($0.id) }
-                metrics.completed.increment(by: Int64(completions.count - lost.count))
-                for completion in lost { lostLease(completion.id) }
-            } catch {
-                // As for one job: they stay `running` under this lease and come back when it runs out.
-                logger.error(
-                    "recording jobs' results failed", metadata: ["jobs": "\(completions.count)", "error": "\(error)"])
-            }
-        }.value
-        let elapsed = started.duration(to: ContinuousClock().now)
-        for _ in done { metrics.jobDuration.record(elapsed) }
-        state.withLock { state in
-            for (job, _) in done { state.running.removeValue(forKey: job.id) }
-        }
-        metrics.running.decrement(by: Double(done.count))
-        wakeup.signal()
     }
 
     // MARK: Running one job

@@ -1,0 +1,68 @@
+import Foundation
+import Hookline
+import HooklineWorker
+import Logging
+import Postgres
+import Synchronization
+import TestSupport
+import Testing
+
+/// Counts how each job was run: in memory (inside the claim) or by `run` (after a lease).
+final class PathCounter: JobRunner {
+    let inMemory = Mutex(0)
+    let run = Mutex(0)
+
+    func run(_ job: ClaimedJob, worker: String) async throws -> JobResult {
+        run.withLock { $0 += 1 }
+        return .completed(outcome: "succeeded")
+    }
+
+    func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? {
+        inMemory.withLock { $0 += 1 }
+        return .completed(outcome: "succeeded")
+    }
+}
+
+@Suite("Claims that finish jobs, and the window after a worker died")
+struct ClaimWindowTests {
+    /// Runs a worker over `count` queued jobs until they are all in history; returns the counter.
+    func drain(count: Int, leasedClaimsUntil: ContinuousClock.Instant?) async throws -> (PathCounter, [Int]) {
+        try await MigratedDatabase.with(maxConnections: 8) { database in
+            let account = try await database.makeAccount()
+            try await database.client.query(
+                "INSERT INTO hookline.jobs (account_id) SELECT \(account.id) FROM generate_series(1, \(count))")
+            let counter = PathCounter()
+            var logger = Logger(label: "test.claims")
+            logger.logLevel = .warning
+            let worker = Worker(
+                settings: WorkerSettings(
+                    concurrency: 8, pollInterval: .milliseconds(50), leasedClaimsUntil: leasedClaimsUntil),
+                database: database.client, runner: counter, logger: logger)
+            let running = Task { try await worker.run() }
+            try await eventually(within: .seconds(20)) {
+                try await database.client.query("SELECT count(*) FROM hookline.job_history")[0].decode(
+                    Int.self, at: 0) == count
+            }
+            worker.shutdown()
+            try await running.value
+            let attempts = try await database.client.query("SELECT attempt FROM hookline.job_history").map {
+                try $0.decode(Int.self, at: 0)
+            }
+            return (counter, attempts)
+        }
+    }
+
+    @Test func jobsThatRunInMemoryAreFinishedInsideTheClaim() async throws {
+        let (counter, attempts) = try await drain(count: 20, leasedClaimsUntil: nil)
+        #expect(counter.inMemory.withLock { $0 } == 20)
+        #expect(counter.run.withLock { $0 } == 0)
+        #expect(attempts == Array(repeating: 1, count: 20))
+    }
+
+    @Test func inTheWindowAfterAWorkerDiedEveryJobIsLeasedAndRun() async throws {
+        let (counter, attempts) = try await drain(count: 20, leasedClaimsUntil: .now + .seconds(600))
+        #expect(counter.inMemory.withLock { $0 } == 0)
+        #expect(counter.run.withLock { $0 } == 20)
+        #expect(attempts == Array(repeating: 1, count: 20))
+    }
+}
