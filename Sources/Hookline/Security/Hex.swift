@@ -30,30 +30,31 @@ extension Data {
 
 extension UUID {
     /// Parses the canonical form, 8-4-4-4-12 hex digits of either case, as `UUID(uuidString:)` does, but
-    /// without its `sscanf`: the ingress parses one from every request's path.
-    public init?(canonical text: some StringProtocol) {
-        let utf8 = text.utf8
-        guard utf8.count == 36 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        var high: UInt8?
-        for (offset, byte) in utf8.enumerated() {
-            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-                continue
+    /// without its `sscanf`: the ingress parses one from every request's path. Concrete (not generic over
+    /// `StringProtocol`) and without allocations, so that it compiles to a loop over the string's bytes.
+    public init?(canonical text: String) {
+        var text = text
+        let parsed = text.withUTF8 { utf8 -> uuid_t? in
+            guard utf8.count == 36 else { return nil }
+            var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            let valid = withUnsafeMutableBytes(of: &uuid) { bytes -> Bool in
+                var offset = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        guard utf8[offset] == UInt8(ascii: "-") else { return false }
+                        offset += 1
+                    }
+                    guard let high = Data.hexDigit(utf8[offset]), let low = Data.hexDigit(utf8[offset + 1]) else {
+                        return false
+                    }
+                    bytes[index] = high << 4 | low
+                    offset += 2
+                }
+                return true
             }
-            guard let digit = Data.hexDigit(byte) else { return nil }
-            if let first = high {
-                bytes.append(first << 4 | digit)
-                high = nil
-            } else {
-                high = digit
-            }
+            return valid ? uuid : nil
         }
-        self.init(
-            uuid: (
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
-                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-            ))
+        guard let parsed else { return nil }
+        self.init(uuid: parsed)
     }
 }
