@@ -28,11 +28,41 @@ public final class CycleDefinitions: Sendable {
         guard let definition = try await store.definition(cycle, version: version) else {
             throw HooklineError.notFound("cycle \(cycle.lowercased) has no version \(version)")
         }
+        keep(definition, for: key)
+        return definition
+    }
+
+    /// Reads the definitions of these jobs that are not cached yet, on a connection the caller holds (the
+    /// claim's transaction), so that ``cached(for:)`` finds them. A version that is gone or does not parse is
+    /// left out: the job's run reports it.
+    /// - Throws: ``PostgresError`` when a read fails (the transaction is then aborted).
+    public func load(missingFor jobs: [ClaimedJob], on connection: PostgresConnection) throws {
+        let missing = cache.withLock { cache in
+            Set(
+                jobs.compactMap { job -> Key? in
+                    guard let cycle = job.cycleID else { return nil }
+                    let key = Key(cycle: cycle, version: job.cycleVersion ?? 1)
+                    return cache[key] == nil ? key : nil
+                })
+        }
+        for key in missing {
+            let definition: CycleDefinition?
+            do {
+                definition = try CycleStore.definition(key.cycle, version: key.version, on: connection)
+            } catch let error as PostgresError {
+                throw error
+            } catch {
+                continue
+            }
+            if let definition { keep(definition, for: key) }
+        }
+    }
+
+    private func keep(_ definition: CycleDefinition, for key: Key) {
         cache.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
             cache[key] = definition
         }
-        return definition
     }
 
     /// The definition the job was accepted under if it has been read already; nil otherwise.

@@ -1,4 +1,5 @@
 import Hookline
+import Postgres
 
 /// What running a job came to.
 public enum JobResult: Sendable, Equatable {
@@ -28,10 +29,17 @@ public protocol JobRunner: Sendable {
     /// ``run(_:worker:)``. The worker runs every claimed job this way first, inside the claim's transaction,
     /// and finishes the completed ones there; the rest (nil, or a failure) get ``run(_:worker:)``.
     func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult?
+
+    /// Reads, inside the claim's transaction and before ``runInMemory(_:worker:)`` sees these jobs, what
+    /// running them in memory needs from the database (a cycle's definition the first time a worker meets
+    /// it). Throwing rolls the claim back.
+    func prepareInMemory(_ jobs: [ClaimedJob], on connection: PostgresConnection) throws
 }
 
 extension JobRunner {
     public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? { nil }
+
+    public func prepareInMemory(_ jobs: [ClaimedJob], on connection: PostgresConnection) throws {}
 }
 
 /// The work of a job without a cycle: nothing, successfully.

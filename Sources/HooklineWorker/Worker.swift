@@ -164,8 +164,10 @@ public final class Worker: Service, Sendable {
         let runner = runner
         let name = name
         let leaseAll = settings.leasedClaimsUntil.map { started < $0 } ?? false
-        let claim = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds) { jobs in
+        let claim = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds) {
+            connection, jobs in
             if leaseAll { return [] }
+            try runner.prepareInMemory(jobs, on: connection)
             return jobs.compactMap { job in
                 guard case .completed(let outcome, let checkpoint, let runs) = runner.runInMemory(job, worker: name)
                 else { return nil }

@@ -94,7 +94,7 @@ struct JobQueueTests {
             let ids = try await insertJobs(database, count: 6)
             let queue = JobQueue(database: database.client)
             let started = Date()
-            let claim = try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30) { jobs in
+            let claim = try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30) { _, jobs in
                 jobs.filter { $0.id % 2 == 0 }.map { job in
                     JobQueue.Completion(
                         id: job.id, outcome: "succeeded",
@@ -138,7 +138,8 @@ struct JobQueueTests {
             let ids = try await insertJobs(database, count: 4)
             let queue = JobQueue(database: database.client)
             await #expect(throws: Crash.self) {
-                _ = try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30) { jobs -> [JobQueue.Completion] in
+                _ = try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30) {
+                    _, jobs -> [JobQueue.Completion] in
                     #expect(jobs.count == 4)
                     throw Crash()
                 }
@@ -163,7 +164,7 @@ struct JobQueueTests {
             let inside = AsyncStream<Void>.makeStream()
             let release = DispatchSemaphore(value: 0)
             let first = Task {
-                try await queue.claim(limit: 2, worker: "a", leaseSeconds: 30) { jobs in
+                try await queue.claim(limit: 2, worker: "a", leaseSeconds: 30) { _, jobs in
                     inside.continuation.yield()
                     release.wait()
                     return jobs.map { JobQueue.Completion(id: $0.id, outcome: "succeeded") }

@@ -96,9 +96,17 @@ struct CycleRunnerTests {
             _ = try await fixture.enqueue(lookup, "{}")
             let jobs = try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30)
             #expect(jobs.count == 7)
-            // Not before the definition is known (reading it is I/O), never for a cycle with a lookup.
+            // Not before the definition is known (reading it is I/O), never for a cycle with a lookup. The
+            // claim reads the definitions it lacks in its own transaction (prepareInMemory); a version that
+            // is gone is left to the job's run.
             #expect(jobs.allSatisfy { runner.runInMemory($0, worker: "w") == nil })
-            for job in jobs { _ = try await definitions.definition(for: job) }
+            var gone = jobs[0]
+            gone.cycleVersion = 99
+            let claimed = jobs + [gone]
+            try await fixture.database.client.withConnection { connection in
+                try runner.prepareInMemory(claimed, on: connection)
+            }
+            #expect(definitions.cached(for: gone) == nil)
             for job in jobs {
                 let inMemory = runner.runInMemory(job, worker: "w")
                 if job.cycleID == lookup.id {
@@ -118,8 +126,8 @@ struct CycleRunnerTests {
             }
             try await fixture.database.client.query("DELETE FROM hookline.jobs")
 
-            // Through a worker: the first job reads the definition, those queued after it run in memory; all
-            // land in history with their outputs and step runs.
+            // Through a worker: every job runs in memory inside its claim and lands in history with its
+            // outputs and step runs.
             let first = try await fixture.enqueue(cycle, #"{"type": "order.created", "n": 100}"#)
             var rest: [Int64] = []
             try await fixture.work {

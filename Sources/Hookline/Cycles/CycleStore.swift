@@ -105,7 +105,14 @@ public struct CycleStore: Sendable {
     /// The definition of one version of a cycle, parsed; nil when there is no such version. (A cycle written
     /// into `hookline.cycles` by hand, without a `cycle_versions` row, is read from there.)
     public func definition(_ id: UUID, version: Int) async throws -> CycleDefinition? {
-        let rows = try await database.query(
+        try await database.withConnection { try Self.definition(id, version: version, on: $0) }
+    }
+
+    /// ``definition(_:version:)`` on a connection the caller holds (inside its transaction).
+    public static func definition(_ id: UUID, version: Int, on connection: PostgresConnection) throws
+        -> CycleDefinition?
+    {
+        let rows = try connection.query(
             """
             SELECT definition FROM hookline.cycle_versions WHERE cycle_id = \(id) AND version = \(version)
             UNION ALL

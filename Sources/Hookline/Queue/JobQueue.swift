@@ -20,7 +20,7 @@ public struct JobQueue: Sendable {
     ///
     /// Concurrent workers skip each other's rows instead of waiting on them.
     public func claim(limit: Int, worker: String, leaseSeconds: Int) async throws -> [ClaimedJob] {
-        try await claim(limit: limit, worker: worker, leaseSeconds: leaseSeconds) { _ in [] }.leased
+        try await claim(limit: limit, worker: worker, leaseSeconds: leaseSeconds) { _, _ in [] }.leased
     }
 
     /// What a claim that finished jobs in its own transaction did.
@@ -41,10 +41,11 @@ public struct JobQueue: Sendable {
     /// its worker there comes back uncounted: the supervisor restarts a dead worker with leased claims for a
     /// while (``WorkerSettings/leasedClaimsUntil``), which count its attempts. A finished job needs no second
     /// row version for `running`, nor index entries for it, nor a second commit.
-    /// - Parameter finish: runs in the transaction, on the database thread; throwing rolls the claim back.
+    /// - Parameter finish: runs in the transaction, on the database thread, with the transaction's connection
+    ///   (for reads the run needs, such as a cycle's definition); throwing rolls the claim back.
     public func claim(
         limit: Int, worker: String, leaseSeconds: Int,
-        finishing finish: @escaping @Sendable ([ClaimedJob]) throws -> [Completion]
+        finishing finish: @escaping @Sendable (PostgresConnection, [ClaimedJob]) throws -> [Completion]
     ) async throws -> Claim {
         try await database.withTransaction { connection -> Claim in
             let jobs = try connection.query(
@@ -61,7 +62,7 @@ public struct JobQueue: Sendable {
                     """)
             ).map(ClaimedJob.init(row:))
             guard !jobs.isEmpty else { return Claim(leased: [], finished: []) }
-            let completions = try finish(jobs)
+            let completions = try finish(connection, jobs)
             var finished: Set<Int64> = []
             if !completions.isEmpty {
                 finished = try connection.complete(completions.sorted { $0.id < $1.id }, worker: nil)
