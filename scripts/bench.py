@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -37,7 +38,7 @@ parser.add_argument("--seconds", type=int, default=20, help="length of the pgben
 parser.add_argument("--drain-jobs", type=int, default=200_000)
 parser.add_argument("--soak-seconds", type=int, default=600)
 parser.add_argument("--worker-concurrency", type=int, default=2000)
-parser.add_argument("--claim-batch", type=int, default=500)
+parser.add_argument("--claim-batch", type=int, default=1000)
 parser.add_argument("--latency-processes", type=int, default=2)
 parser.add_argument("--only", default="ceiling,ingress,drain,latency", help="the phases to run (comma-separated)")
 args = parser.parse_args()
@@ -108,6 +109,32 @@ def anon_mib(pid):
             if line.startswith("RssAnon:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system) a process has used, in seconds."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    # fields[0] is the state (stat's field 3): utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_cpu_seconds():
+    """CPU time the whole machine has been busy (every core, all but idle and I/O wait), in seconds. During a
+    phase PostgreSQL's share is this less that of the processes the bench measures: PostgreSQL's backends
+    come and go, so they are not counted one by one."""
+    with open("/proc/stat") as stat:
+        user, nice, system, idle, iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def children_cpu_seconds():
+    """CPU time of this script's waited-for children (wrk, pgbench, psql)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def worker_pids(supervisor):
@@ -186,7 +213,9 @@ def phase_ceiling():
             capture_output=True, text=True)
     pgbench(3)  # warm-up, as the ingress has one: connections, caches and WAL segments to recycle
     reset_queue()
+    machine_before, pgbench_before = machine_cpu_seconds(), children_cpu_seconds()
     bench = pgbench(args.seconds)
+    machine_cpu, pgbench_cpu = machine_cpu_seconds() - machine_before, children_cpu_seconds() - pgbench_before
     if bench.returncode != 0:
         raise SystemExit(f"bench: pgbench failed: {bench.stderr}")
     tps = float(re.search(r"tps = ([0-9.]+) \(without initial connection time\)", bench.stdout).group(1))
@@ -195,6 +224,9 @@ def phase_ceiling():
     if rows != processed:
         raise SystemExit(f"bench: pgbench processed {processed} transactions but {rows} jobs exist")
     results["ceiling_tps"] = round(tps, 1)
+    # Where the machine's CPU went, per transaction.
+    results["ceiling_postgres_cpu_us"] = round(1e6 * (machine_cpu - pgbench_cpu) / processed, 1)
+    results["ceiling_pgbench_cpu_us"] = round(1e6 * pgbench_cpu / processed, 1)
 
 
 
@@ -227,7 +259,10 @@ def phase_ingress():
     reset_queue()
     run_wrk(3)  # warm-up: connections and caches
     reset_queue()
+    serve_before, machine_before, wrk_before = cpu_seconds(serve.pid), machine_cpu_seconds(), children_cpu_seconds()
     output = run_wrk(args.seconds)
+    serve_cpu, wrk_cpu = cpu_seconds(serve.pid) - serve_before, children_cpu_seconds() - wrk_before
+    machine_cpu = machine_cpu_seconds() - machine_before
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", output) or [0, 0])[1])
     errors = re.search(r"Socket errors: (.*)", output)
@@ -241,6 +276,10 @@ def phase_ingress():
     results["ingress_p99_ms"] = round(wrk_ms(re.search(r"\s99%\s+(\S+)", output).group(1)), 2)
     results["ingress_rss_mib"] = round(peak_rss_mib(serve.pid), 1)
     results["ingress_socket_errors"] = errors.group(1).strip() if errors else "none"
+    # Where the machine's CPU went, per request answered.
+    results["ingress_serve_cpu_us"] = round(1e6 * serve_cpu / requests, 1)
+    results["ingress_postgres_cpu_us"] = round(1e6 * (machine_cpu - serve_cpu - wrk_cpu) / requests, 1)
+    results["ingress_wrk_cpu_us"] = round(1e6 * wrk_cpu / requests, 1)
     if "ceiling_tps" in results:
         results["ingress_vs_ceiling"] = round(results["ingress_rps"] / results["ceiling_tps"], 2)
 
