@@ -40,13 +40,15 @@ public struct CycleRunner: JobRunner {
         return try await run.execute(self)
     }
 
-    /// Runs the job at once when what is left of its cycle runs in memory (`filter`, and `map` without
-    /// lookups) and its definition is already known: no task, no suspension, for the cycles that are
-    /// pure computation. Nil when the job needs ``run(_:worker:)``.
+    /// Reads the cycle definitions of these jobs that this worker has not seen yet, in the claim's
+    /// transaction, so that even a worker's first batch runs in memory.
     public func prepareInMemory(_ jobs: [ClaimedJob], on connection: PostgresConnection) throws {
         try definitions.load(missingFor: jobs, on: connection)
     }
 
+    /// Runs the job at once when what is left of its cycle runs in memory (`filter`, and `map` without
+    /// lookups) and its definition is already known: no task, no suspension, for the cycles that are
+    /// pure computation. Nil when the job needs ``run(_:worker:)``.
     public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? {
         guard job.cycleID != nil else { return .completed(outcome: "succeeded") }
         guard let definition = definitions.cached(for: job),
