@@ -4,11 +4,14 @@ public enum HooklineError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     /// The named thing does not exist.
     case notFound(String)
+    /// The named thing was revoked (a client revoked while it asked for a token).
+    case revoked(String)
 
     public var description: String {
         switch self {
         case .invalidArgument(let message): message
         case .notFound(let message): message
+        case .revoked(let message): message
         }
     }
 }

@@ -1,3 +1,5 @@
+import HTTPTypes
+import Hookline
 import Hummingbird
 import NIOCore
 
@@ -12,6 +14,11 @@ public struct HooklineRequestContext: RequestContext, RemoteAddressRequestContex
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The peer's IP address as text, for per-source limits.
-    var sourceAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// The client's address, for allow-lists and per-source limits: the peer's, or, when the peer is a trusted
+    /// proxy, the rightmost `X-Forwarded-For` entry that is not a trusted proxy (see ``ClientAddress``).
+    func clientAddress(of request: Request, trustedProxies: [CIDR]) -> String? {
+        ClientAddress.resolve(
+            peer: remoteAddress?.ipAddress, forwardedFor: request.headers[ClientAddress.forwardedFor],
+            trustedProxies: trustedProxies)
+    }
 }

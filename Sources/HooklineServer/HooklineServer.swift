@@ -1,7 +1,9 @@
 import Foundation
 import Hookline
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import Postgres
 import ServiceLifecycle
 
@@ -12,11 +14,18 @@ public struct ServerDependencies: Sendable {
     /// The clock of token issue and expiry (tests drive it).
     public var now: @Sendable () -> Date
     public var logger: Logger
+    /// How long the LISTEN connection may be quiet before it checks its server answers, and how long it
+    /// waits for that answer (tests shorten it).
+    public var listenerPing: Duration
 
-    public init(database: PostgresClient, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+    public init(
+        database: PostgresClient, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger,
+        listenerPing: Duration = .seconds(10)
+    ) {
         self.database = database
         self.now = now
         self.logger = logger
+        self.listenerPing = listenerPing
     }
 }
 
@@ -35,7 +44,8 @@ public func buildApplication(
     let limiter = FailedAuthenticationLimiter(now: dependencies.now)
     let metrics = IngressMetrics()
     let enqueuer = BatchingEnqueuer(
-        database: database, maxBatch: settings.batchSize, window: settings.batchWindow, metrics: metrics)
+        database: database, maxBatch: settings.batchSize, maxBatchBytes: settings.maxBatchBytes,
+        window: settings.batchWindow, metrics: metrics)
 
     let router = Router(context: HooklineRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
@@ -45,24 +55,32 @@ public func buildApplication(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
-    OAuthRoutes(clients: clients, limiter: limiter).register(on: router)
+    OAuthRoutes(clients: clients, limiter: limiter, trustedProxies: settings.trustedProxies).register(on: router)
     AdminRoutes(verifier: verifier, accounts: AccountStore(database: database)).register(on: router)
     WebhookRoutes(
-        directory: directory, verifier: verifier, enqueuer: enqueuer, settings: settings,
+        directory: directory, verifier: verifier, enqueuer: enqueuer,
+        bodyBudget: BodyBudget(limit: settings.maxBufferedBytes), settings: settings,
         rateLimiter: settings.accountRateLimit.map { AccountRateLimiter(rate: $0) }, now: dependencies.now
     ).register(on: router)
 
     // One LISTEN connection keeps both caches honest: token revocations and webhook changes.
     let listener = PostgresListener(
         connectionString: database.configuration.connectionString,
-        channels: [AuthNotifications.channel, ConfigNotifications.channel]
+        channels: [AuthNotifications.channel, ConfigNotifications.channel],
+        pingInterval: dependencies.listenerPing, pingTimeout: dependencies.listenerPing
     ) { event in
         verifier.handle(event)
         directory.handle(event)
     }
     return Application(
         router: router,
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "hookline"),
+        server: .hookline(
+            timeouts: .init(
+                header: TimeAmount(settings.headerTimeout), body: TimeAmount(settings.bodyTimeout),
+                keepAlive: TimeAmount(settings.keepAliveTimeout))),
+        configuration: .init(
+            address: .hostname(settings.host, port: settings.port), serverName: "hookline",
+            availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
         services: [ListenerService(listener: listener)],
         logger: dependencies.logger)
 }

@@ -1,6 +1,7 @@
 import Hookline
 
-/// Settings of the HTTP ingress (`hookline serve`), with the defaults that DESIGN.md fixes.
+/// Settings of the HTTP ingress (`hookline serve`), with their defaults. Every limit here has a flag and a
+/// line in the README's "Limits and timeouts" table.
 public struct ServerSettings: Sendable, Hashable {
     /// The address to listen on.
     public var host: String
@@ -8,26 +9,76 @@ public struct ServerSettings: Sendable, Hashable {
     public var port: Int
     /// Webhook bodies larger than this are refused with 413.
     public var maxBodyBytes: Int
-    /// Proxies whose `X-Forwarded-For` is believed (for IP allow-lists); none by default.
+    /// The request-body bytes held at once across all requests; past it a delivery gets 503.
+    public var maxBufferedBytes: Int
+    /// Proxies whose `X-Forwarded-For` is believed (for IP allow-lists and the login brake); none by default.
     public var trustedProxies: [CIDR]
-    /// Webhook requests per second per account (per instance); `nil`: no limit.
+    /// Authenticated webhook requests per second per account (per instance); `nil`: no limit.
     public var accountRateLimit: Double?
     /// The most deliveries in one INSERT.
     public var batchSize: Int
+    /// The most body bytes in one INSERT (a single larger delivery still goes, alone).
+    public var maxBatchBytes: Int
     /// While a batch commits, how long new deliveries gather before they go (an idle ingress never waits).
     public var batchWindow: Duration
+    /// How long a client may take to send a request's head, from its first byte (and a new connection to
+    /// start one).
+    public var headerTimeout: Duration
+    /// How long a request body may go without a byte arriving.
+    public var bodyTimeout: Duration
+    /// How long a kept-alive connection may sit idle between requests.
+    public var keepAliveTimeout: Duration
+    /// The most open connections; past it new connections wait in the listen backlog.
+    public var maxConnections: Int
+    /// The longest a database statement of the ingress may run (server side); the client gives up on a
+    /// connection that has not answered a few seconds after it.
+    public var databaseTimeout: Duration
+
+    /// The largest body one delivery can carry to PostgreSQL: a protocol message holds at most 1 GiB − 1
+    /// bytes, and the delivery's headers and the statement's other parameters need some of it.
+    public static let largestStorableBody = (1 << 30) - 1 - (1 << 20)
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 10 * 1024 * 1024,
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 10 << 20, maxBufferedBytes: Int = 512 << 20,
         trustedProxies: [CIDR] = [], accountRateLimit: Double? = nil, batchSize: Int = 128,
-        batchWindow: Duration = .milliseconds(2)
+        maxBatchBytes: Int = 64 << 20, batchWindow: Duration = .milliseconds(2), headerTimeout: Duration = .seconds(60),
+        bodyTimeout: Duration = .seconds(60), keepAliveTimeout: Duration = .seconds(75), maxConnections: Int = 4096,
+        databaseTimeout: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.maxBufferedBytes = maxBufferedBytes
         self.trustedProxies = trustedProxies
         self.accountRateLimit = accountRateLimit
         self.batchSize = batchSize
+        self.maxBatchBytes = maxBatchBytes
         self.batchWindow = batchWindow
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+        self.keepAliveTimeout = keepAliveTimeout
+        self.maxConnections = maxConnections
+        self.databaseTimeout = databaseTimeout
+    }
+
+    /// Why these settings cannot work, if they cannot.
+    public var problem: String? {
+        if maxBodyBytes <= 0 { return "--max-body-bytes must be positive" }
+        if maxBodyBytes > Self.largestStorableBody {
+            return
+                "--max-body-bytes \(maxBodyBytes) is more than one PostgreSQL protocol message can carry with its headers (at most \(Self.largestStorableBody))"
+        }
+        if maxBufferedBytes < maxBodyBytes {
+            return "--max-buffered-bytes must be at least --max-body-bytes, or no body of the largest size could arrive"
+        }
+        if maxBatchBytes <= 0 { return "--max-batch-bytes must be positive" }
+        if maxConnections <= 0 { return "--max-connections must be positive" }
+        for (name, value) in [
+            ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
+            ("--keep-alive-timeout", keepAliveTimeout), ("--database-timeout", databaseTimeout),
+        ] where value <= .zero {
+            return "\(name) must be positive"
+        }
+        return nil
     }
 }

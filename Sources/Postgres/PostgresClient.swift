@@ -23,15 +23,20 @@ public final class PostgresClient: Sendable {
         /// Whether ``PostgresQuery/prepared(_:)`` statements are prepared on the server; off, they run like
         /// any other statement (for poolers in transaction mode that do not track prepared statements).
         public var preparedStatements: Bool
+        /// The sessions' `statement_timeout`; a connection whose server has not answered a statement 5 s
+        /// after it is given up (see ``PostgresConnection/init(_:applicationName:preparedStatements:statementTimeout:)``).
+        /// `nil`: the server's setting, and no client-side limit.
+        public var statementTimeout: Duration?
 
         public init(
             connectionString: String, maxConnections: Int = 8, applicationName: String = "hookline",
-            preparedStatements: Bool = true
+            preparedStatements: Bool = true, statementTimeout: Duration? = nil
         ) {
             self.connectionString = connectionString
             self.maxConnections = max(1, maxConnections)
             self.applicationName = applicationName
             self.preparedStatements = preparedStatements
+            self.statementTimeout = statementTimeout
         }
     }
 
@@ -222,7 +227,7 @@ private final class Slot: @unchecked Sendable {
         connection = nil
         let fresh = try PostgresConnection(
             configuration.connectionString, applicationName: configuration.applicationName,
-            preparedStatements: configuration.preparedStatements)
+            preparedStatements: configuration.preparedStatements, statementTimeout: configuration.statementTimeout)
         connection = fresh
         return fresh
     }

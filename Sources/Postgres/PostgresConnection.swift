@@ -27,6 +27,10 @@ public final class PostgresConnection {
     private var preparedStatements: [PreparedKey: String] = [:]
     private var preparedCount = 0
     private let usesPreparedStatements: Bool
+    /// How long a statement may go unanswered before the connection is given up (see ``init``).
+    private let answerTimeout: Duration?
+    /// Set when the server stopped answering: the connection counts as broken from then on.
+    private var abandoned = false
 
     private struct PreparedKey: Hashable {
         var sql: String
@@ -39,14 +43,25 @@ public final class PostgresConnection {
     ///   `authenticationFailed` or `connectionFailed`.
     ///
     /// With `preparedStatements` off, ``PostgresQuery/prepared(_:)`` statements run unprepared.
-    public init(_ connectionString: String, applicationName: String = "hookline", preparedStatements: Bool = true)
-        throws
-    {
+    ///
+    /// Every connection has TCP keepalives (a probe after 10 s of silence, every 5 s, 3 times) and a
+    /// `tcp_user_timeout` of 20 s, unless the connection string sets its own: a connection whose peer vanished
+    /// without a word breaks within half a minute instead of hanging for the kernel's two hours. With
+    /// `statementTimeout`, the session's `statement_timeout` is set to it, and a statement that has had no
+    /// answer 5 s after it (a server or network that stopped answering without closing the socket) gives the
+    /// connection up: the statement fails with `connectionLost`, and the pool opens a new connection.
+    public init(
+        _ connectionString: String, applicationName: String = "hookline", preparedStatements: Bool = true,
+        statementTimeout: Duration? = nil
+    ) throws {
         try PostgresConnection.validate(connectionString)
         // Later keywords override earlier ones, and the expanded `dbname` stands where it is listed: so our
-        // connect_timeout is only a default, and UTF-8 is always the client encoding.
-        let keywords = ["connect_timeout", "application_name", "dbname", "client_encoding"]
-        let values = ["10", applicationName, connectionString, "UTF8"]
+        // connect_timeout and keepalives are only defaults, and UTF-8 is always the client encoding.
+        let keywords = [
+            "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+            "tcp_user_timeout", "application_name", "dbname", "client_encoding",
+        ]
+        let values = ["10", "1", "10", "5", "3", "20000", applicationName, connectionString, "UTF8"]
         let connection = withCStrings(keywords) { keys in
             withCStrings(values) { vals in PQconnectdbParams(keys, vals, 1) }
         }
@@ -70,6 +85,12 @@ public final class PostgresConnection {
         handle = connection
         wakePipe = (fds[0], fds[1])
         usesPreparedStatements = preparedStatements
+        answerTimeout = statementTimeout.map { $0 + .seconds(5) }
+        if let statementTimeout {
+            try query(
+                PostgresQuery(
+                    unsafeSQL: "SET statement_timeout = \(statementTimeout / .milliseconds(1))", binds: []))
+        }
     }
 
     deinit {
@@ -80,7 +101,7 @@ public final class PostgresConnection {
 
     /// Whether the connection has broken (server gone, backend terminated). A broken connection stays
     /// broken: make a new one.
-    public var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+    public var isBroken: Bool { abandoned || PQstatus(handle) != CONNECTION_OK }
 
     /// Whether a transaction is open (or failed and not yet rolled back).
     public var isInTransaction: Bool {
@@ -98,6 +119,14 @@ public final class PostgresConnection {
     public func query(_ query: PostgresQuery) throws -> PostgresResult {
         try checkNotCancelled()
         return try run(query)
+    }
+
+    /// Runs one statement, and gives the connection up (throwing `connectionLost`, leaving it broken) if the
+    /// server sends nothing for `timeout`: how a long-lived connection checks that its server still answers.
+    @discardableResult
+    public func query(_ query: PostgresQuery, timeout: Duration) throws -> PostgresResult {
+        try checkNotCancelled()
+        return try run(query, timeout: timeout)
     }
 
     /// Runs SQL text that may hold several statements and no parameters (a migration file), in libpq's
@@ -213,7 +242,9 @@ public final class PostgresConnection {
 
     /// Sends a statement and waits for its result. A `cancellable: false` statement (COMMIT, ROLLBACK,
     /// UNLISTEN: the clean-up after a cancel) is neither refused nor cancelled when the caller is cancelled.
-    private func run(_ query: PostgresQuery, cancellable: Bool = true) throws -> PostgresResult {
+    private func run(_ query: PostgresQuery, cancellable: Bool = true, timeout: Duration? = nil) throws
+        -> PostgresResult
+    {
         let count = query.binds.count
         var types: [Oid] = []
         var lengths: [Int32] = []
@@ -250,7 +281,7 @@ public final class PostgresConnection {
         }
         guard sent == 1 else { throw sendError() }
         do {
-            return try awaitResult(cancellable: cancellable)
+            return try awaitResult(cancellable: cancellable, timeout: timeout)
         } catch let error as PostgresError where key != nil && Self.invalidatesPrepared(error) {
             // The server no longer has the statement (DISCARD ALL by a pooler) or its plan no longer fits
             // (a migration changed a table's columns): both are raised before anything runs, so prepare
@@ -285,13 +316,27 @@ public final class PostgresConnection {
     }
 
     /// Reads every result of the statement in flight; returns the last one or throws the first error.
-    private func awaitResult(cancellable: Bool = true) throws -> PostgresResult {
+    ///
+    /// With an answer timeout (the connection's, or `timeout` for this statement), a server that sends
+    /// nothing for that long is given up on: the connection is marked broken and `connectionLost` thrown.
+    private func awaitResult(cancellable: Bool = true, timeout: Duration? = nil) throws -> PostgresResult {
         var cancelSentAt: ContinuousClock.Instant?
         var firstError: PostgresError?
         var last: PostgresResult?
+        let limit = timeout ?? answerTimeout
+        let deadline = limit.map { ContinuousClock.now + $0 }
         while true {
             while PQisBusy(handle) == 1 {
-                let events = try wait(milliseconds: cancelSentAt == nil ? -1 : 250)
+                var milliseconds: Int32 = cancelSentAt == nil ? -1 : 250
+                if let deadline {
+                    let remaining = Self.milliseconds(max(.zero, ContinuousClock.now.duration(to: deadline)))
+                    milliseconds = milliseconds < 0 ? remaining : min(milliseconds, remaining)
+                }
+                let events = try wait(milliseconds: milliseconds)
+                if let deadline, !events.socket, !events.wake, ContinuousClock.now >= deadline {
+                    abandoned = true
+                    throw connectionLost(message: "the server did not answer within \(limit!)")
+                }
                 if events.wake { drainWakePipe() }
                 if cancellable, cancellation?.isCancelled == true,
                     cancelSentAt.map({ $0.duration(to: .now) >= .milliseconds(250) }) ?? true

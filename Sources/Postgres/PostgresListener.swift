@@ -26,6 +26,8 @@ public final class PostgresListener: Sendable {
     private let connectionString: String
     private let channels: [String]
     private let reconnectDelay: Duration
+    private let pingInterval: Duration
+    private let pingTimeout: Duration
     private let handler: @Sendable (Event) -> Void
     private let stopSignal = PostgresCancellation()
     private let state = Mutex(State())
@@ -34,14 +36,22 @@ public final class PostgresListener: Sendable {
     /// - Parameters:
     ///   - channels: the channels to LISTEN on.
     ///   - reconnectDelay: the pause between failed connection attempts.
+    ///   - pingInterval: after this long without a notification, the listener sends `SELECT 1`
+    ///   - pingTimeout: and gives the connection up (``Event/disconnected(_:)``) when that has no answer
+    ///     within this long: a connection dropped without a word (a NAT or firewall forgetting it, a server
+    ///     host gone) is noticed within `pingInterval + pingTimeout`, 20 s by default, besides the TCP
+    ///     keepalives every connection has.
     ///   - handler: called on the listener's thread, one event at a time; keep it short.
     public init(
         connectionString: String, channels: [String], reconnectDelay: Duration = .milliseconds(250),
+        pingInterval: Duration = .seconds(10), pingTimeout: Duration = .seconds(10),
         handler: @escaping @Sendable (Event) -> Void
     ) {
         self.connectionString = connectionString
         self.channels = channels
         self.reconnectDelay = reconnectDelay
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
         self.handler = handler
     }
 
@@ -80,8 +90,17 @@ public final class PostgresListener: Sendable {
                 try connection.withCancellation(stopSignal) {
                     for channel in channels { try connection.listen(channel) }
                     handler(.connected)
+                    let clock = ContinuousClock()
+                    var lastHeard = clock.now
                     while !isStopped {
-                        if let notification = try connection.waitForNotification(timeout: .seconds(5)) {
+                        let quiet = lastHeard.duration(to: clock.now)
+                        if quiet >= pingInterval {
+                            try connection.query("SELECT 1", timeout: pingTimeout)
+                            lastHeard = clock.now
+                        } else if let notification = try connection.waitForNotification(
+                            timeout: min(.seconds(5), pingInterval - quiet))
+                        {
+                            lastHeard = clock.now
                             handler(.notification(notification))
                         }
                     }

@@ -37,11 +37,13 @@ struct DatabaseOptions: ParsableArguments {
     func validate() throws { _ = try url }
 
     /// A pool on the database, small by default for a command-line run.
-    func client(maxConnections: Int = 2, applicationName: String = "hookline-cli") throws -> PostgresClient {
+    func client(
+        maxConnections: Int = 2, applicationName: String = "hookline-cli", statementTimeout: Duration? = nil
+    ) throws -> PostgresClient {
         PostgresClient(
             configuration: .init(
                 connectionString: try url, maxConnections: maxConnections, applicationName: applicationName,
-                preparedStatements: preparedStatements))
+                preparedStatements: preparedStatements, statementTimeout: statementTimeout))
     }
 }
 

@@ -19,10 +19,7 @@ extension HooklineCLI {
         @Option(help: ArgumentHelp("Port to listen on (env: HOOKLINE_PORT).", valueName: "port"))
         var port: Int?
 
-        @Option(
-            name: .customLong("max-body-bytes"),
-            help: ArgumentHelp("Largest webhook body accepted (env: HOOKLINE_MAX_BODY_BYTES).", valueName: "bytes"))
-        var maxBodyBytes: Int?
+        @OptionGroup var limits: ServeLimits
 
         @Option(
             name: .customLong("trusted-proxy"),
@@ -65,19 +62,19 @@ extension HooklineCLI {
                     }
                     rate = parsed
                 }
-                return ServerSettings(
+                var settings = ServerSettings(
                     host: host ?? Env.string("HOOKLINE_HOST") ?? defaults.host,
                     port: try port ?? Env.integer("HOOKLINE_PORT") ?? defaults.port,
-                    maxBodyBytes: try maxBodyBytes ?? Env.integer("HOOKLINE_MAX_BODY_BYTES")
-                        ?? defaults.maxBodyBytes,
                     trustedProxies: networks, accountRateLimit: rate)
+                try limits.apply(to: &settings)
+                return settings
             }
         }
 
         func validate() throws {
             let settings = try settings
             guard (0...65535).contains(settings.port) else { throw ValidationError("--port must be 0–65535") }
-            guard settings.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+            if let problem = settings.problem { throw ValidationError(problem) }
             if let rate = settings.accountRateLimit, rate <= 0 {
                 throw ValidationError("--account-rate-limit must be positive")
             }
@@ -87,10 +84,12 @@ extension HooklineCLI {
             try await reportingFailures {
                 let logger = log.logger("hookline")
                 let pool = try poolSize ?? Env.integer("HOOKLINE_POOL_SIZE") ?? 16
-                let client = try database.client(maxConnections: pool, applicationName: "hookline-serve")
+                let settings = try settings
+                let client = try database.client(
+                    maxConnections: pool, applicationName: "hookline-serve", statementTimeout: settings.databaseTimeout)
                 defer { client.closeBeforeExit() }
                 let app = buildApplication(
-                    settings: try settings, dependencies: ServerDependencies(database: client, logger: logger))
+                    settings: settings, dependencies: ServerDependencies(database: client, logger: logger))
                 try await app.runService()
             }
         }

@@ -46,14 +46,15 @@ extension HooklineBinary {
         let port: Int
         let logFile: URL
 
-        init(url: String, port: Int) throws {
+        init(url: String, port: Int, arguments: [String] = []) throws {
             self.port = port
             logFile = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).log")
             _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
             let log = try FileHandle(forWritingTo: logFile)
             process = Process()
             process.executableURL = URL(fileURLWithPath: HooklineBinary.path)
-            process.arguments = ["serve", "--host", "127.0.0.1", "--database-url", url, "--log-level", "trace"]
+            process.arguments =
+                ["serve", "--host", "127.0.0.1", "--database-url", url, "--log-level", "trace"] + arguments
             var environment = ProcessInfo.processInfo.environment
             environment["HOOKLINE_PORT"] = String(port)
             process.environment = environment

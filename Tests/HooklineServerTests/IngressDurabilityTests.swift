@@ -92,6 +92,7 @@ struct IngressDurabilityTests {
             account: account.id, cycle: cycle.id, scheme: .none
         )
         .webhook
+        let credentials = try await OAuthClientStore(database: database).create(account: account.id, scope: .webhook)
         let app = buildApplication(
             settings: ServerSettings(host: "127.0.0.1", port: 0),
             dependencies: ServerDependencies(database: database, logger: LogCapture().logger()))
@@ -106,6 +107,11 @@ struct IngressDurabilityTests {
             #expect(start.duration(to: clock.now) < .seconds(3), "503 comes quickly")
             let notReady = try await client.execute(uri: "/readyz", method: .get)
             #expect(notReady.status == .serviceUnavailable, "readiness follows the database")
+            // Good credentials during an outage: 503, not 401 (which would tell the client its secret is wrong).
+            let token = try await client.token(clientID: credentials.client.clientID, secret: credentials.clientSecret)
+            #expect(token.status == .serviceUnavailable)
+            #expect(token.json["error"] as? String == "temporarily_unavailable")
+            #expect(token.headers[.retryAfter] != nil)
             try await cluster.restart()
             try await eventually(within: .seconds(15)) { try await client.deliver(webhook, "{}").status == .accepted }
         }

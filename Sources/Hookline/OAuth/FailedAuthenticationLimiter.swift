@@ -8,6 +8,10 @@ import Synchronization
 /// Keyed by client ID *and* source, so an attacker hammering a client ID from their own address cannot lock
 /// the real client out from its address; the longest anyone waits is `window`. In memory, per instance: it
 /// is a brake, not an accounting system (the secrets carry 256 bits; guessing is hopeless anyway).
+///
+/// Bounded: the token endpoint records only client IDs of our shape (24 bytes) and addresses, at most
+/// `maxFailures` times for at most `maxKeys` keys; failures older than `window` are dropped when their key is
+/// next touched, and every expired key when the limiter is full.
 public final class FailedAuthenticationLimiter: Sendable {
     struct Key: Hashable {
         var clientID: String
@@ -56,6 +60,9 @@ public final class FailedAuthenticationLimiter: Sendable {
             failures[key] = Array(recent.suffix(maxFailures))
         }
     }
+
+    /// How many client ID and source pairs are tracked.
+    public var trackedKeys: Int { failures.withLock { $0.count } }
 
     /// Forgets the failures of a client ID and source that just authenticated.
     public func recordSuccess(clientID: String, source: String) {

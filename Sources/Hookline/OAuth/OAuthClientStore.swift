@@ -41,8 +41,8 @@ public struct OAuthClientStore: Sendable {
             }
             lifetime = expiresMinutes * 60
         }
-        let clientID = Secrets.generate(prefix: "hlc_", bytes: 15)
-        let secret = Secrets.generate(prefix: "hls_", bytes: 32)
+        let clientID = Secrets.generate(prefix: Secrets.clientIDPrefix, bytes: Secrets.clientIDBytes)
+        let secret = Secrets.generate(prefix: Secrets.secretPrefix, bytes: Secrets.secretBytes)
         let secretHash = Secrets.hash(secret)
         let createdAt = now()
         let query: PostgresQuery = """
@@ -119,16 +119,24 @@ public struct OAuthClientStore: Sendable {
     // MARK: Tokens
 
     /// Issues a new access token to an authenticated client. Earlier tokens stay valid until they expire.
+    ///
+    /// The token is inserted by one statement that requires the client to be live and takes a share lock on
+    /// its row: a concurrent ``revoke(clientID:)`` either commits first (then this finds the client revoked
+    /// and issues nothing) or waits for this insert to commit (then its own token update, a later statement,
+    /// sees the new token and revokes it). No token can outlive its client's revocation.
+    /// - Throws: ``HooklineError/revoked(_:)`` when the client was revoked since it authenticated.
     public func issueToken(to client: OAuthClient) async throws -> IssuedToken {
-        let token = Secrets.generate(prefix: "hlt_", bytes: 32)
+        let token = Secrets.generate(prefix: Secrets.tokenPrefix, bytes: Secrets.tokenBytes)
         let issuedAt = now()
         let expiresAt = issuedAt.addingTimeInterval(TimeInterval(client.tokenLifetimeSeconds))
-        try await database.query(
+        let rows = try await database.query(
             """
             INSERT INTO hookline.access_tokens (token_hash, client_id, account_id, scope, issued_at, expires_at)
-            VALUES (\(Secrets.hash(token)), \(client.id), \(client.accountID), \(client.scope.rawValue),
-                    \(issuedAt), \(expiresAt))
+            SELECT \(Secrets.hash(token)), c.id, c.account_id, c.scope, \(issuedAt), \(expiresAt)
+            FROM hookline.oauth_clients c WHERE c.id = \(client.id) AND c.revoked_at IS NULL
+            FOR SHARE
             """)
+        guard rows.affectedRows == 1 else { throw HooklineError.revoked("client \(client.clientID) is revoked") }
         return IssuedToken(
             accessToken: token, expiresIn: client.tokenLifetimeSeconds, expiresAt: expiresAt, scope: client.scope,
             clientID: client.clientID)

@@ -92,7 +92,11 @@ public final class TokenVerifier: Sendable {
     }
 
     /// Verifies a bearer token for a route of `scope` and a resource of `account`.
+    ///
+    /// A token that cannot be one of ours (not `hlt_` and 43 base64url characters) is unknown at once: no
+    /// database read, nothing cached.
     public func verify(token: String, scope: OAuthScope, account: UUID?) async throws -> Verdict {
+        guard Secrets.isTokenShaped(token) else { return .rejected(.unknown) }
         let hash = Secrets.hash(token)
         let record = try await cache.value(for: hash) { try await load(hash) }
         return decide(record, scope: scope, account: account)
@@ -110,11 +114,15 @@ public final class TokenVerifier: Sendable {
                 expiresAt: record.expiresAt))
     }
 
+    /// A token's record; revoked when the token or its client is (belt and braces: issuing a token already
+    /// excludes a concurrent revocation of its client).
     private func load(_ hash: Data) async throws -> Record? {
         let rows = try await database.query(
             """
-            SELECT client_id, account_id, scope, expires_at, revoked_at IS NOT NULL
-            FROM hookline.access_tokens WHERE token_hash = \(hash)
+            SELECT t.client_id, t.account_id, t.scope, t.expires_at,
+                   t.revoked_at IS NOT NULL OR c.revoked_at IS NOT NULL
+            FROM hookline.access_tokens t JOIN hookline.oauth_clients c ON c.id = t.client_id
+            WHERE t.token_hash = \(hash)
             """)
         guard let row = rows.first else { return nil }
         let (client, account, scope, expiresAt, revoked) = try row.decode((UUID, UUID?, String, Date, Bool).self)
@@ -151,6 +159,9 @@ public final class TokenVerifier: Sendable {
 
     /// Whether cached records are in use (LISTEN is up).
     public var isListening: Bool { cache.isLive }
+
+    /// How many token records are cached.
+    public var cachedRecords: Int { cache.count }
 
     // MARK: The header
 

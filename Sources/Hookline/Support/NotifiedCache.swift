@@ -9,32 +9,52 @@ import Synchronization
 /// that was in flight while anything was evicted is used for its request but not kept, so an eviction
 /// cannot be undone by a read that started before it. `nil` values (no such row) are kept too: for keys that
 /// are random ids, a row that does not exist now never will.
+///
+/// Bounded: at most `maxEntries` entries (keys are fixed-size ids or hashes, values rows of bounded size),
+/// each trusted for `timeToLive` at most. When the cache is full, expired entries go first, then, if it is
+/// still full, all of them: a flood of unknown keys costs database reads, never memory.
 final class NotifiedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct Entry {
+        var value: Value?
+        var storedAt: ContinuousClock.Instant
+    }
+
     private struct State {
         var live = false
         var generation: UInt64 = 0
-        var entries: [Key: Value?] = [:]
+        var entries: [Key: Entry] = [:]
     }
 
     private let state = Mutex(State())
     private let maxEntries: Int
+    private let timeToLive: Duration
 
-    init(maxEntries: Int) { self.maxEntries = maxEntries }
+    init(maxEntries: Int, timeToLive: Duration = .seconds(300)) {
+        self.maxEntries = maxEntries
+        self.timeToLive = timeToLive
+    }
 
     /// The cached value, or the loaded one (kept when that is safe).
     func value(for key: Key, load: () async throws -> Value?) async throws -> Value? {
-        let (hit, generation) = state.withLock { state -> (Value??, UInt64) in
+        let now = ContinuousClock.now
+        let (hit, generation) = state.withLock { state -> (Entry?, UInt64) in
             (state.live ? state.entries[key] : nil, state.generation)
         }
-        if let hit { return hit }
+        if let hit, hit.storedAt.duration(to: now) < timeToLive { return hit.value }
         let loaded = try await load()
         state.withLock { state in
             guard state.live, state.generation == generation else { return }
-            if state.entries.count >= maxEntries { state.entries.removeAll(keepingCapacity: true) }
-            state.entries[key] = .some(loaded)
+            if state.entries[key] == nil, state.entries.count >= maxEntries {
+                state.entries = state.entries.filter { $0.value.storedAt.duration(to: now) < timeToLive }
+                if state.entries.count >= maxEntries { state.entries.removeAll(keepingCapacity: true) }
+            }
+            state.entries[key] = Entry(value: loaded, storedAt: now)
         }
         return loaded
     }
+
+    /// How many entries are kept.
+    var count: Int { state.withLock { $0.entries.count } }
 
     /// LISTEN is up: start trusting, from empty (whatever changed while nobody listened is unknown).
     func connected() {
@@ -66,7 +86,7 @@ final class NotifiedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     func evict(where predicate: (Key, Value?) -> Bool) {
         state.withLock { state in
             state.generation &+= 1
-            state.entries = state.entries.filter { !predicate($0.key, $0.value) }
+            state.entries = state.entries.filter { !predicate($0.key, $0.value.value) }
         }
     }
 

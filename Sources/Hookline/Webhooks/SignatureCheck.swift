@@ -82,19 +82,38 @@ public enum SignatureCheck {
         }
     }
 
-    /// The delivery's idempotency key: `Idempotency-Key`, else `webhook-id` (Standard Webhooks), else
-    /// `X-GitHub-Delivery`, else (Stripe) the event's `id` in the body.
+    /// The delivery's idempotency key, which decides repeats.
+    ///
+    /// A delivery id the signature covers comes first: `webhook-id` under Standard Webhooks, the event's `id`
+    /// in a Stripe-signed body. Only then the unsigned headers: `Idempotency-Key`, `webhook-id`,
+    /// `X-GitHub-Delivery`. So replaying a signed delivery with a fresh `Idempotency-Key` is still a repeat.
+    /// Keys are bounded in bytes: one over ``maxKeyBytes`` of UTF-8 is replaced by `sha256:` and the hex of its
+    /// SHA-256, so any key can be stored and two long keys never collide by sharing a prefix.
     public static func idempotencyKey(scheme: WebhookAuthScheme, headers: [String: String], body: [UInt8]) -> String? {
-        for name in ["idempotency-key", "webhook-id", "x-github-delivery"] {
-            if let value = headers[name], !value.isEmpty { return String(value.prefix(255)) }
-        }
-        if scheme == .stripe,
-            let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+        let signed: String? =
+            switch scheme {
+            case .standardWebhooks: headers["webhook-id"]
+            case .stripe: stripeEventID(body)
+            default: nil
+            }
+        let candidates = [signed, headers["idempotency-key"], headers["webhook-id"], headers["x-github-delivery"]]
+        guard let key = candidates.lazy.compactMap({ $0 }).first(where: { !$0.isEmpty }) else { return nil }
+        return bounded(key)
+    }
+
+    /// The longest idempotency key kept as it is, in bytes of UTF-8.
+    public static let maxKeyBytes = 255
+
+    static func bounded(_ key: String) -> String {
+        key.utf8.count <= maxKeyBytes ? key : "sha256:" + Data(SHA256.hash(data: Data(key.utf8))).hexString
+    }
+
+    /// The `id` of a Stripe event body, if it is a JSON object with a non-empty string `id`.
+    private static func stripeEventID(_ body: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
             let id = object["id"] as? String, !id.isEmpty
-        {
-            return String(id.prefix(255))
-        }
-        return nil
+        else { return nil }
+        return id
     }
 
     /// The headers that carry credentials or signatures: never stored with a job.

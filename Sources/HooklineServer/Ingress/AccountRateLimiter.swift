@@ -3,6 +3,9 @@ import Synchronization
 
 /// A token bucket per account: `rate` requests a second on average, bursts up to `burst`. In memory, per
 /// instance: with N ingress instances an account gets up to N times the rate.
+///
+/// Only accounts whose deliveries authenticated have buckets, and a bucket that has filled up again is the
+/// same as none: when `maxEntries` buckets exist, the full ones are dropped.
 final class AccountRateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
@@ -13,15 +16,23 @@ final class AccountRateLimiter: Sendable {
     private let burst: Double
     private let buckets = Mutex([UUID: Bucket]())
 
-    init(rate: Double, burst: Double? = nil) {
+    private let maxEntries: Int
+
+    init(rate: Double, burst: Double? = nil, maxEntries: Int = 100_000) {
         self.rate = rate
         self.burst = max(1, burst ?? rate)
+        self.maxEntries = maxEntries
     }
 
     /// Takes one token; `nil` when the request may go ahead, else the seconds until a token is there.
     func take(_ account: UUID) -> Int? {
         let now = ContinuousClock.now
         return buckets.withLock { buckets -> Int? in
+            if buckets[account] == nil, buckets.count >= maxEntries {
+                buckets = buckets.filter {
+                    $0.value.tokens + $0.value.updated.duration(to: now) / .seconds(1) * rate < burst
+                }
+            }
             var bucket = buckets[account] ?? Bucket(tokens: burst, updated: now)
             let elapsed = bucket.updated.duration(to: now) / .seconds(1)
             bucket.tokens = min(burst, bucket.tokens + elapsed * rate)

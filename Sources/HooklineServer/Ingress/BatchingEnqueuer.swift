@@ -14,6 +14,11 @@ struct Delivery: Sendable {
     var idempotencyKey: String?
     /// When the request arrived: the start of the job's latency, kept in `jobs.received_at`.
     var receivedAt: Date
+
+    /// What this delivery adds to a batch statement's parameters, near enough.
+    var size: Int {
+        body.count + headers.bytes.count + (contentType?.utf8.count ?? 0) + (idempotencyKey?.utf8.count ?? 0)
+    }
 }
 
 /// What happened to a delivery.
@@ -30,6 +35,11 @@ enum EnqueueOutcome: Sendable, Equatable {
 /// batch commits, arrivals gather: they go when `maxBatch` are waiting, when `window` has passed since the
 /// first of them arrived, or as soon as nothing is committing any more, whichever comes first. Each caller's
 /// `enqueue` returns only after its batch has committed: the caller answers 2xx only then (principle 1).
+///
+/// A batch holds at most `maxBatch` deliveries and, past its first, at most `maxBatchBytes` of them, far below
+/// the 1 GiB that one protocol message can carry. One delivery never fails the others: when a batch fails for
+/// a reason other than the connection (a value the server refuses, say), its deliveries are tried again one at
+/// a time, so only the faulty one fails.
 final class BatchingEnqueuer: Sendable {
     private struct Waiting {
         var delivery: Delivery
@@ -38,19 +48,26 @@ final class BatchingEnqueuer: Sendable {
 
     private struct State {
         var waiting: [Waiting] = []
+        var waitingBytes = 0
         var inFlight = 0
         var timerArmed = false
     }
 
     private let database: PostgresClient
     private let maxBatch: Int
+    private let maxBatchBytes: Int
     private let window: Duration
     private let metrics: IngressMetrics
     private let state = Mutex(State())
 
-    init(database: PostgresClient, maxBatch: Int = 128, window: Duration = .milliseconds(2), metrics: IngressMetrics) {
+    init(
+        database: PostgresClient, maxBatch: Int = 128, maxBatchBytes: Int = 64 << 20,
+        window: Duration = .milliseconds(2),
+        metrics: IngressMetrics
+    ) {
         self.database = database
         self.maxBatch = maxBatch
+        self.maxBatchBytes = maxBatchBytes
         self.window = window
         self.metrics = metrics
     }
@@ -61,7 +78,10 @@ final class BatchingEnqueuer: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let (batch, armTimer) = state.withLock { state -> ([Waiting]?, Bool) in
                 state.waiting.append(Waiting(delivery: delivery, continuation: continuation))
-                if state.inFlight == 0 || state.waiting.count >= maxBatch { return (take(&state), false) }
+                state.waitingBytes += delivery.size
+                if state.inFlight == 0 || state.waiting.count >= maxBatch || state.waitingBytes >= maxBatchBytes {
+                    return (take(&state), false)
+                }
                 guard !state.timerArmed else { return (nil, false) }
                 state.timerArmed = true
                 return (nil, true)
@@ -80,10 +100,20 @@ final class BatchingEnqueuer: Sendable {
         }
     }
 
-    /// Up to `maxBatch` waiting deliveries, now counted as committing.
+    /// The first waiting deliveries, up to `maxBatch` of them and `maxBatchBytes` (the first always goes),
+    /// now counted as committing.
     private func take(_ state: inout State) -> [Waiting] {
-        let batch = Array(state.waiting.prefix(maxBatch))
-        state.waiting.removeFirst(batch.count)
+        var count = 0
+        var bytes = 0
+        for waiting in state.waiting.prefix(maxBatch) {
+            let size = waiting.delivery.size
+            if count > 0 && bytes + size > maxBatchBytes { break }
+            count += 1
+            bytes += size
+        }
+        let batch = Array(state.waiting.prefix(count))
+        state.waiting.removeFirst(count)
+        state.waitingBytes -= bytes
         state.inFlight += 1
         return batch
     }
@@ -108,12 +138,43 @@ final class BatchingEnqueuer: Sendable {
             for (waiting, outcome) in zip(batch, outcomes) { waiting.continuation.resume(returning: outcome) }
         } catch {
             metrics.recordFailedBatch()
-            for waiting in batch { waiting.continuation.resume(throwing: error) }
+            guard batch.count > 1, Self.mayBeOneDeliverysFault(error) else {
+                for waiting in batch { waiting.continuation.resume(throwing: error) }
+                return
+            }
+            for waiting in batch {
+                do {
+                    waiting.continuation.resume(returning: try await insert([waiting.delivery])[0])
+                } catch {
+                    waiting.continuation.resume(throwing: error)
+                }
+            }
         }
+    }
+
+    /// Whether a failed batch is worth trying again delivery by delivery: not when the connection or the
+    /// server is the trouble (a lost connection, a shutdown, no resources, a cancelled statement), which
+    /// would only fail each delivery in turn, more slowly.
+    static func mayBeOneDeliverysFault(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError, error.kind == .query else { return false }
+        guard let code = error.code?.rawValue else { return true }
+        return !["08", "53", "57", "58"].contains(where: code.hasPrefix)
+    }
+
+    /// Whether a delivery that failed alone failed on its own data (a data exception, a value over one of
+    /// the server's limits): answering 5xx would only have the sender retry it for ever.
+    static func isUnstorable(_ error: PostgresError) -> Bool {
+        guard error.kind == .query, let code = error.code?.rawValue else { return false }
+        return code.hasPrefix("22") || code.hasPrefix("54")
     }
 
     /// The batch statement: new job rows, idempotency keys claimed, duplicates resolved to their first job,
     /// and one NOTIFY when anything became available, all in one statement and one commit.
+    ///
+    /// The cycles' rows are read `FOR SHARE`: a batch and a cycle's activation or stop (which updates that
+    /// row, then moves the cycle's jobs between `held` and `available`) exclude each other, so a batch that
+    /// commits while its cycle is activated cannot leave jobs `held` on an active cycle (or `available` on a
+    /// stopped one).
     private func insert(_ deliveries: [Delivery]) async throws -> [EnqueueOutcome] {
         let query: PostgresQuery = """
             WITH input AS (
@@ -142,6 +203,7 @@ final class BatchingEnqueuer: Sendable {
                        n.headers, n.content_type, n.body, n.key, n.received_at
                 FROM numbered n JOIN hookline.cycles c ON c.id = n.cycle_id
                 WHERE n.key IS NULL OR EXISTS (SELECT 1 FROM claimed k WHERE k.job_id = n.job_id)
+                FOR SHARE OF c
                 RETURNING id, state
             ),
             woken AS (

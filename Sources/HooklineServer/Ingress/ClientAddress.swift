@@ -1,8 +1,12 @@
+import HTTPTypes
 import Hookline
 import Hummingbird
 
 /// The address a request came from, trusting `X-Forwarded-For` only when the peer is a configured proxy.
 enum ClientAddress {
+    /// `X-Forwarded-For`.
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
     /// The peer's address, or, when the peer is a trusted proxy, the rightmost `X-Forwarded-For` entry that
     /// is not itself a trusted proxy (the entries to its left are the client's word, not the proxies').
     static func resolve(peer: String?, forwardedFor: String?, trustedProxies: [CIDR]) -> String? {

@@ -7,6 +7,8 @@ import Logging
 struct OAuthRoutes: Sendable {
     let clients: OAuthClientStore
     let limiter: FailedAuthenticationLimiter
+    /// Proxies whose `X-Forwarded-For` is believed: the brake counts the client behind them.
+    let trustedProxies: [CIDR]
 
     /// Form bodies larger than this are refused: a token request is a few hundred bytes.
     static let maxFormBytes = 16 * 1024
@@ -41,7 +43,16 @@ struct OAuthRoutes: Sendable {
                 return Self.error(.invalidScope(client.scope))
             }
         }
-        let issued = try await clients.issueToken(to: client)
+        let issued: IssuedToken
+        do {
+            issued = try await clients.issueToken(to: client)
+        } catch HooklineError.revoked {
+            // Revoked between authentication and issue: the revocation wins.
+            return Self.error(.invalidClient(challenge: false))
+        } catch {
+            context.logger.error("token not issued: database unavailable", metadata: ["error": "\(error)"])
+            return Self.error(.unavailable)
+        }
         return JSONResponse.make(TokenResponse(issued), status: .ok, headers: .noStore)
     }
 
@@ -84,7 +95,12 @@ struct OAuthRoutes: Sendable {
         case .failure(let failure): return failure.response
         }
         // RFC 7009 §2.2: 200 whether or not the token existed or was this client's; the hint is only a hint.
-        try await clients.revokeToken(token, of: client)
+        do {
+            try await clients.revokeToken(token, of: client)
+        } catch {
+            context.logger.error("token not revoked: database unavailable", metadata: ["error": "\(error)"])
+            return Self.error(.unavailable)
+        }
         return Response(status: .ok, headers: .noStore)
     }
 
@@ -97,6 +113,8 @@ struct OAuthRoutes: Sendable {
         case unsupportedGrantType
         case invalidScope(OAuthScope)
         case tooManyAttempts(retryAfter: Int)
+        /// The database cannot be reached: nothing is known about the credentials.
+        case unavailable
 
         var response: Response { OAuthRoutes.error(self) }
     }
@@ -123,6 +141,11 @@ struct OAuthRoutes: Sendable {
             return JSONResponse.error(
                 "temporarily_unavailable", "too many failed client authentications; retry later",
                 status: .tooManyRequests, headers: headers)
+        case .unavailable:
+            headers[.retryAfter] = "1"
+            return JSONResponse.error(
+                "temporarily_unavailable", "the authorization server cannot check credentials now; retry",
+                status: .serviceUnavailable, headers: headers)
         }
     }
 
@@ -171,23 +194,30 @@ struct OAuthRoutes: Sendable {
             // No credentials, or a client_id without its secret (we have no public clients).
             return .failure(.invalidClient(challenge: !inBody))
         }
-        let source = context.sourceAddress
+        // An ID that cannot be ours fails without a look-up, and is neither remembered nor logged: a caller
+        // may put a secret in the wrong field, and a stranger must not fill the brake with IDs of any length.
+        guard Secrets.isClientIDShaped(clientID) else {
+            context.logger.notice("client authentication failed", metadata: ["client_id": "(unrecognised)"])
+            return .failure(.invalidClient(challenge: usedBasic))
+        }
+        // The brake counts the same address as the allow-lists: the client behind a trusted proxy.
+        let source = context.clientAddress(of: request, trustedProxies: trustedProxies) ?? "unknown"
         if let wait = limiter.retryAfter(clientID: clientID, source: source) {
             return .failure(.tooManyAttempts(retryAfter: wait))
         }
         do {
             guard let client = try await clients.authenticate(clientID: clientID, secret: secret) else {
                 limiter.recordFailure(clientID: clientID, source: source)
-                // Only IDs of our own shape are logged: a caller may put a secret in the wrong field.
-                let shown = clientID.hasPrefix("hlc_") && clientID.count == 24 ? clientID : "(unrecognised)"
-                context.logger.notice("client authentication failed", metadata: ["client_id": "\(shown)"])
+                context.logger.notice("client authentication failed", metadata: ["client_id": "\(clientID)"])
                 return .failure(.invalidClient(challenge: usedBasic))
             }
             limiter.recordSuccess(clientID: clientID, source: source)
             return .success(client)
         } catch {
+            // An outage is not a wrong secret: 503, so that the client retries rather than doubting its
+            // credentials.
             context.logger.error("client authentication could not reach the database", metadata: ["error": "\(error)"])
-            return .failure(.invalidClient(challenge: usedBasic))
+            return .failure(.unavailable)
         }
     }
 }

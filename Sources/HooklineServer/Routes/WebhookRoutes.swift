@@ -9,12 +9,14 @@ import Postgres
 ///
 /// 202 `{"job_id":…}` once the job row is committed; 200 with the first `job_id` for a repeated delivery;
 /// 401 for bad credentials or signatures; 403 outside the IP allow-list; 404 for an unknown or deleted webhook;
-/// 413 over the size limit; 429 over the account's rate; 503 with `Retry-After` when the database cannot
-/// commit.
+/// 413 over the size limit; 429 over the account's rate (counted after authentication); 400 for a delivery the
+/// database refuses on its own data; 503 with `Retry-After` when the database cannot commit or the body
+/// buffer budget is spent.
 struct WebhookRoutes: Sendable {
     let directory: WebhookDirectory
     let verifier: TokenVerifier
     let enqueuer: BatchingEnqueuer
+    let bodyBudget: BodyBudget
     let settings: ServerSettings
     let rateLimiter: AccountRateLimiter?
     let now: @Sendable () -> Date
@@ -34,18 +36,11 @@ struct WebhookRoutes: Sendable {
             return unavailable(error, context)
         }
         if !webhook.allowIPs.isEmpty {
-            let client = ClientAddress.resolve(
-                peer: context.remoteAddress?.ipAddress,
-                forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!],
-                trustedProxies: settings.trustedProxies)
-            guard let client, webhook.allowIPs.contains(where: { $0.contains(client) }) else {
+            guard let client = context.clientAddress(of: request, trustedProxies: settings.trustedProxies),
+                webhook.allowIPs.contains(where: { $0.contains(client) })
+            else {
                 return JSONResponse.error("forbidden", "this address may not call this webhook", status: .forbidden)
             }
-        }
-        if let rateLimiter, let wait = rateLimiter.take(webhook.accountID) {
-            return JSONResponse.error(
-                "rate_limited", "too many requests for this account", status: .tooManyRequests,
-                headers: [.retryAfter: String(wait)])
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBodyBytes {
             return Self.tooLarge
@@ -60,18 +55,29 @@ struct WebhookRoutes: Sendable {
             }
             if case .rejected(let rejection) = verdict { return BearerChallenge.response(for: rejection) }
         }
-        var request = request
-        let body: [UInt8]
-        do {
-            body = Array(buffer: try await request.collectBody(upTo: settings.maxBodyBytes))
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            return Self.tooLarge
+        // The body's bytes count against the ingress's buffer budget until the delivery is answered.
+        var reserved = 0
+        defer { bodyBudget.release(reserved) }
+        var buffer = ByteBuffer()
+        for try await chunk in request.body {
+            guard buffer.readableBytes + chunk.readableBytes <= settings.maxBodyBytes else { return Self.tooLarge }
+            guard bodyBudget.reserve(chunk.readableBytes) else { return Self.busy }
+            reserved += chunk.readableBytes
+            buffer.writeImmutableBuffer(chunk)
         }
+        let body = Array(buffer: buffer)
         let headers = Self.headerMap(request.headers)
         if let refusal = SignatureCheck.check(
             scheme: webhook.scheme, settings: webhook.settings, headers: headers, body: body, now: now())
         {
             return JSONResponse.error("invalid_signature", refusal.rawValue, status: .unauthorized)
+        }
+        // Only an authenticated delivery spends the account's budget: a stranger holding the URL of a signed
+        // or bearer webhook cannot exhaust it with requests that fail authentication.
+        if let rateLimiter, let wait = rateLimiter.take(webhook.accountID) {
+            return JSONResponse.error(
+                "rate_limited", "too many requests for this account", status: .tooManyRequests,
+                headers: [.retryAfter: String(wait)])
         }
         let stored = headers.filter { !SignatureCheck.isCredentialHeader($0.key, settings: webhook.settings) }
         let delivery = Delivery(
@@ -85,6 +91,11 @@ struct WebhookRoutes: Sendable {
             case .accepted(let jobID): return JSONResponse.jobID(jobID, status: .accepted)
             case .duplicate(let jobID): return JSONResponse.jobID(jobID, status: .ok)
             }
+        } catch let error as PostgresError where BatchingEnqueuer.isUnstorable(error) {
+            // Tried alone, this delivery still failed on its own data: retrying cannot help.
+            context.logger.notice("webhook not stored: the server refused its data", metadata: ["error": "\(error)"])
+            return JSONResponse.error(
+                "invalid_delivery", "the delivery cannot be stored as sent", status: .badRequest)
         } catch {
             return unavailable(error, context)
         }
@@ -93,6 +104,13 @@ struct WebhookRoutes: Sendable {
     static var notFound: Response { JSONResponse.error("not_found", "no such webhook", status: .notFound) }
 
     static var tooLarge: Response { JSONResponse.error("too_large", "the body is too large", status: .contentTooLarge) }
+
+    /// Over the ingress's buffer budget (`--max-buffered-bytes`): the caller retries shortly.
+    static var busy: Response {
+        JSONResponse.error(
+            "busy", "too many deliveries are being received at once; retry", status: .serviceUnavailable,
+            headers: [.retryAfter: "1"])
+    }
 
     private func unavailable(_ error: any Error, _ context: HooklineRequestContext) -> Response {
         context.logger.error("webhook not stored: database unavailable", metadata: ["error": "\(error)"])

@@ -1,0 +1,123 @@
+import NIOCore
+
+/// The deadlines of one HTTP/1 connection, in the spirit of nginx's `client_header_timeout`,
+/// `client_body_timeout` and `keepalive_timeout`: a client that stalls is cut off, and never holds anything
+/// that another caller waits for.
+///
+/// - A new connection must start its first request, and any request must finish its head, within
+///   `header` of the request's first byte (or of the connection's opening).
+/// - A request body must not go `body` without a byte arriving.
+/// - Between requests, a kept-alive connection may sit idle for `keepAlive`.
+/// - While the application works on a request (the body has arrived, the answer has not gone), no deadline
+///   runs: that time is the server's, not the client's.
+///
+/// One deadline is kept and one timer armed at a time: the per-event work is updating the deadline, and when
+/// the timer fires early (the deadline moved on), it is armed again for the new deadline. When it fires on
+/// time, the connection is closed.
+///
+/// `@unchecked Sendable`: every method runs on the connection's event loop (the two activity handlers call it
+/// from their pipeline callbacks, the timer is scheduled on that loop), so its state is never shared across
+/// threads; Sendable only lets the handler factory closure that Hummingbird takes capture it.
+final class ConnectionClock: @unchecked Sendable {
+    /// The three timeouts.
+    struct Timeouts: Sendable, Hashable {
+        var header: TimeAmount
+        var body: TimeAmount
+        var keepAlive: TimeAmount
+    }
+
+    private enum Phase {
+        /// Waiting for a request's first byte (a fresh connection, or between requests).
+        case idle
+        case readingHead
+        case readingBody
+        /// The whole request has arrived; the answer is being worked on.
+        case working
+    }
+
+    private let timeouts: Timeouts
+    private let channel: any Channel
+    private var phase = Phase.idle
+    private var deadline: NIODeadline?
+    private var timer: Scheduled<Void>?
+    /// Whether the current request was answered before its body had fully arrived.
+    private var answeredEarly = false
+
+    init(timeouts: Timeouts, channel: any Channel) {
+        self.timeouts = timeouts
+        self.channel = channel
+        extend(by: timeouts.header)
+    }
+
+    /// Bytes arrived from the client.
+    func bytesArrived() {
+        switch phase {
+        case .idle:
+            phase = .readingHead
+            extend(by: timeouts.header)
+        case .readingBody:
+            extend(by: timeouts.body)
+        case .readingHead, .working:
+            break
+        }
+    }
+
+    /// A request's head was parsed.
+    func headArrived() {
+        phase = .readingBody
+        answeredEarly = false
+        extend(by: timeouts.body)
+    }
+
+    /// A request's last byte was parsed.
+    func requestEnded() {
+        if answeredEarly {
+            becomeIdle()
+        } else {
+            phase = .working
+            deadline = nil
+        }
+    }
+
+    /// The end of a response was written.
+    func responseEnded() {
+        if phase == .working {
+            becomeIdle()
+        } else {
+            // Answered while the body was still arriving (a refusal): the body's deadline still runs.
+            answeredEarly = true
+        }
+    }
+
+    /// The connection closed: no timer outlives it.
+    func closed() {
+        timer?.cancel()
+        timer = nil
+        deadline = nil
+    }
+
+    private func becomeIdle() {
+        phase = .idle
+        extend(by: timeouts.keepAlive)
+    }
+
+    private func extend(by amount: TimeAmount) {
+        deadline = .now() + amount
+        if timer == nil { arm() }
+    }
+
+    private func arm() {
+        guard let deadline else { return }
+        timer = channel.eventLoop.scheduleTask(deadline: deadline) { [self] in fire() }
+    }
+
+    private func fire() {
+        timer = nil
+        guard let deadline else { return }
+        if deadline <= .now() {
+            channel.close(promise: nil)
+        } else {
+            arm()
+        }
+    }
+}

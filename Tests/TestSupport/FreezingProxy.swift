@@ -1,0 +1,123 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// A TCP proxy on loopback that can go silent: after ``freeze()`` it stops relaying in both directions but
+/// keeps every socket open, as a NAT or firewall that forgot a connection does, or a server host that froze.
+/// The peers' kernels still acknowledge what is sent, so only an application-level check notices.
+public final class FreezingProxy: Sendable {
+    /// The port the proxy listens on.
+    public let port: Int
+    private let listener: Int32
+    private let target: Int
+    private let state = Mutex((frozen: false, stopped: false, sockets: [Int32]()))
+
+    /// Starts relaying from a free loopback port to `127.0.0.1:target`.
+    public init(target: Int) throws {
+        self.target = target
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = Self.loopback(port: 0)
+        var yes: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(descriptor, 64) == 0 else {
+            close(descriptor)
+            throw POSIXError(.EADDRINUSE)
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        listener = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    /// Stops relaying; sockets stay open.
+    public func freeze() { state.withLock { $0.frozen = true } }
+
+    /// Closes the listener and every relayed socket.
+    public func stop() {
+        let sockets = state.withLock { state -> [Int32] in
+            state.stopped = true
+            defer { state.sockets = [] }
+            return state.sockets
+        }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        for socket in sockets {
+            shutdown(socket, Int32(SHUT_RDWR))
+            close(socket)
+        }
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = Self.loopback(port: target)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            let keep = state.withLock { state -> Bool in
+                guard !state.stopped else { return false }
+                state.sockets += [client, upstream]
+                return true
+            }
+            guard keep, connected == 0 else {
+                close(client)
+                close(upstream)
+                continue
+            }
+            Thread.detachNewThread { [self] in relay(from: client, to: upstream) }
+            Thread.detachNewThread { [self] in relay(from: upstream, to: client) }
+        }
+    }
+
+    /// Copies bytes until either side closes; while frozen, reads nothing (the peer's sends fill the
+    /// socket buffers and are acknowledged, but go nowhere).
+    private func relay(from source: Int32, to destination: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let (frozen, stopped) = state.withLock { ($0.frozen, $0.stopped) }
+            if stopped { return }
+            if frozen {
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            var pollDescriptor = pollfd(fd: source, events: Int16(POLLIN), revents: 0)
+            guard poll(&pollDescriptor, 1, 50) >= 0 else { return }
+            if pollDescriptor.revents == 0 { continue }
+            let count = recv(source, &buffer, buffer.count, 0)
+            if count <= 0 { return }
+            var offset = 0
+            while offset < count {
+                let sent = buffer[offset..<count].withUnsafeBytes {
+                    send(destination, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
+                if sent <= 0 { return }
+                offset += sent
+            }
+        }
+    }
+}
