@@ -1,11 +1,14 @@
 import AsyncHTTPClient
 import Foundation
-import HooklineServer
+import Hookline
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Postgres
 import TestSupport
 import Testing
+
+@testable import HooklineServer
 
 @Suite("Batches within what one protocol message carries")
 struct LargeBatchTests {
@@ -58,6 +61,38 @@ struct LargeBatchTests {
                 "SELECT count(*) FROM hookline.jobs WHERE webhook_id = \(created.webhook.id) AND octet_length(body) = \(size)"
             )
             #expect(try large[0].decode(Int.self, at: 0) == 110)
+        }
+    }
+
+    /// Deliveries that gather while a batch commits go in batches of at most `maxBatchBytes` (the first of a
+    /// batch always goes).
+    @Test func batchesAreBoundedInBytes() async throws {
+        try await ServerFixture.run { fixture in
+            let (created, account, cycle) = try await fixture.webhook(.none)
+            let enqueuer = BatchingEnqueuer(
+                database: fixture.database.client, maxBatchBytes: 1 << 20, window: .milliseconds(500),
+                metrics: IngressMetrics())
+            let body = Data(repeating: UInt8(ascii: "x"), count: 300_000)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        _ = try await enqueuer.enqueue(
+                            Delivery(
+                                webhookID: created.webhook.id, accountID: account.id, cycleID: cycle.id,
+                                headers: PostgresJSON(rawJSON: "{}"), contentType: nil, body: body,
+                                idempotencyKey: nil, receivedAt: Date()))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // Rows committed by one transaction share its xmin.
+            let rows = try await fixture.database.client.query(
+                """
+                SELECT count(*)::bigint FROM hookline.jobs WHERE webhook_id = \(created.webhook.id) GROUP BY xmin::text
+                """)
+            let sizes = try rows.map { try $0.decode(Int.self, at: 0) }
+            #expect(sizes.reduce(0, +) == 20)
+            #expect(sizes.allSatisfy { $0 <= 3 }, "batches of at most 1 MiB of 300 kB bodies: \(sizes)")
         }
     }
 
