@@ -8,6 +8,10 @@ import NIOHTTP1
 /// are not followed: a redirect could lead anywhere), and sorts the answer into success, a retryable failure
 /// (408, 429, 5xx, connection errors and timeouts, with `Retry-After` honoured) or a permanent one (other
 /// 4xx, 3xx, a refused destination).
+///
+/// The step's timeout bounds the whole call, from connecting to the last byte of the body: AsyncHTTPClient's
+/// deadline ends when the response head arrives, so the body is read under a timer of our own, and a
+/// destination that sends its head at once and then a byte a second cannot hold a job (and a worker slot).
 public final class HTTPCaller: Sendable {
     let client: HTTPClient
     let destinations: DestinationGuard
@@ -54,6 +58,22 @@ public final class HTTPCaller: Sendable {
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let host = parsed.host ?? url
+        let sending = request
+        do {
+            return try await Self.bounded(seconds: timeout) {
+                try await self.exchange(sending, method: method, host: host, timeout: timeout)
+            }
+        } catch is TimedOut {
+            try Task.checkCancellation()
+            throw StepFailure(message: Self.timedOut(method, host, timeout), permanent: false)
+        }
+    }
+
+    /// Sends the request and reads the answer to its last byte (1 MiB of body kept at most), then sorts it.
+    private func exchange(_ request: HTTPClientRequest, method: String, host: String, timeout: Double) async throws
+        -> Response
+    {
         let response: HTTPClientResponse
         var collected = ByteBuffer()
         var truncated = false
@@ -70,7 +90,10 @@ public final class HTTPCaller: Sendable {
             }
         } catch {
             if Task.isCancelled || error is CancellationError { throw CancellationError() }
-            throw StepFailure(message: "\(method) \(parsed.host ?? url): \(Self.describe(error))", permanent: false)
+            if let error = error as? HTTPClientError, error == .deadlineExceeded {
+                throw StepFailure(message: Self.timedOut(method, host, timeout), permanent: false)
+            }
+            throw StepFailure(message: "\(method) \(host): \(Self.describe(error))", permanent: false)
         }
         let status = Int(response.status.code)
         var fields: [String: JSON] = [:]
@@ -88,18 +111,42 @@ public final class HTTPCaller: Sendable {
             return Response(status: status, output: output)
         case 408, 429, 500..<600:
             throw StepFailure(
-                message: "\(method) \(parsed.host ?? url) answered \(status)", permanent: false,
+                message: "\(method) \(host) answered \(status)", permanent: false,
                 retryAfter: response.headers.first(name: "retry-after").flatMap(Self.retryAfter), httpStatus: status,
                 output: output)
         case 300..<400:
             throw StepFailure(
-                message: "\(method) \(parsed.host ?? url) answered \(status) (redirects are not followed)",
+                message: "\(method) \(host) answered \(status) (redirects are not followed)",
                 permanent: true, httpStatus: status, output: output)
         default:
             throw StepFailure(
-                message: "\(method) \(parsed.host ?? url) answered \(status)", permanent: true, httpStatus: status,
-                output: output)
+                message: "\(method) \(host) answered \(status)", permanent: true, httpStatus: status, output: output)
         }
+    }
+
+    /// The call ran out of its step's `timeout_seconds`.
+    private struct TimedOut: Error {}
+
+    /// `body`'s result, unless `seconds` pass first: then `body` is cancelled (AsyncHTTPClient closes the
+    /// connection) and ``TimedOut`` is thrown.
+    static func bounded<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let value = try await group.next() ?? nil else { throw TimedOut() }
+            return value
+        }
+    }
+
+    static func timedOut(_ method: String, _ host: String, _ seconds: Double) -> String {
+        let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+        return "\(method) \(host) timed out after \(shown) s (timeout_seconds bounds the whole call, to the last byte)"
     }
 
     /// `Retry-After` in seconds from now: delay-seconds or an HTTP date.

@@ -213,9 +213,15 @@ public final class Worker: Service, Sendable {
             lostLease(job.id)
             return
         } catch {
+            if Task.isCancelled { return }  // the error may be the cancellation itself (a statement cut short)
             result = .failed(error: String(describing: error), permanent: false)
         }
-        if Task.isCancelled, !state.withLock({ $0.draining }) { return }  // the lease was lost
+        if Task.isCancelled {
+            // The lease was lost: its new owner runs the job. Or the drain cancelled the run: a failure now may
+            // be the interruption itself, so it is not recorded and the drain hands the job back with the
+            // attempt uncounted; a job that finished all the same is recorded.
+            guard state.withLock({ $0.draining }), case .completed = result else { return }
+        }
         // Recorded in a task of its own, so that a cancellation arriving now cannot abort the statement.
         await Task { await self.record(result, of: job) }.value
         metrics.jobDuration.record(started.duration(to: clock.now))

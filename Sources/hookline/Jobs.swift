@@ -40,13 +40,20 @@ extension HooklineCLI {
 
         struct Retry: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Requeue dead or cancelled jobs: one by id, or in bulk by --account, --cycle, --state.")
+                abstract: "Requeue dead or cancelled jobs: one by id, or in bulk by --account, --cycle, --state.",
+                discussion: """
+                    A job resumes at the step it stopped at (the one that failed), with the outputs of the steps \
+                    before it, so that calls that had succeeded are not made again. --from-start runs it from \
+                    its first step instead.
+                    """)
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
             @Argument(help: "The job id (leave out for a bulk retry).") var id: Int64?
             @Option(help: "Only this account's jobs.") var account: String?
             @Option(help: "Only this cycle's jobs.") var cycle: String?
             @Option(help: "dead (default for bulk) or cancelled.") var state: String?
+            @Flag(help: "Start over from the first step, instead of resuming at the step that failed.")
+            var fromStart = false
 
             func validate() throws {
                 try requireUUID(account, "--account")
@@ -59,7 +66,7 @@ extension HooklineCLI {
                     defer { client.closeBeforeExit() }
                     let ids = try await JobStore(database: client).retry(
                         id: id, account: account.flatMap(UUID.init(uuidString:)),
-                        cycle: cycle.flatMap(UUID.init(uuidString:)), state: state)
+                        cycle: cycle.flatMap(UUID.init(uuidString:)), state: state, fromStart: fromStart)
                     if output.json { return try output.printJSON(["retried": ids]) }
                     print("requeued \(ids.count) job(s)")
                 }

@@ -62,6 +62,27 @@ struct CycleDefinitionTests {
         #expect(failure.description.hasPrefix("the cycle definition has 15 problems:"))
     }
 
+    @Test func splitMaxItemsIsAWholeNumberFromOneTo100000() {
+        func parse(_ maxItems: String) -> Result<CycleDefinition, CycleProblems> {
+            CycleDefinition.parse(
+                Array(
+                    """
+                    {"name": "s", "steps": [{"id": "each", "type": "split", "path": "/items", "max_items": \(maxItems)}]}
+                    """.utf8))
+        }
+        for good in ["1", "10000", "100000"] {
+            if case .failure(let failure) = parse(good) { Issue.record("max_items \(good) was refused: \(failure)") }
+        }
+        for bad in ["0", "-1", "100001", "2.5", #""many""#, "null"] {
+            guard case .failure(let failure) = parse(bad) else {
+                Issue.record("max_items \(bad) was accepted")
+                continue
+            }
+            #expect(failure.problems.map(\.location) == ["/steps/0/max_items"], "\(bad)")
+            #expect(failure.problems.first?.message.contains("100000") == true, "\(failure)")
+        }
+    }
+
     @Test func notJSONAndNotAnObjectAreProblemsToo() {
         for text in ["{", "[1, 2]", "\"name\""] {
             guard case .failure(let failure) = CycleDefinition.parse(Array(text.utf8)) else {

@@ -33,6 +33,7 @@ final class Receiver: Sendable {
         router.on("{path+}", method: .post) { request, context in try await self.answer(request, context) }
         router.on("{path+}", method: .put) { request, context in try await self.answer(request, context) }
         router.on("{path+}", method: .get) { request, context in try await self.answer(request, context) }
+        router.on("{path+}", method: .patch) { request, context in try await self.answer(request, context) }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             try await body("http://127.0.0.1:\(client.port!)")

@@ -86,7 +86,7 @@ extension JobStore {
             FROM hookline.jobs WHERE id = \(id)
             UNION ALL
             SELECT id, account_id, webhook_id, cycle_id, cycle_version, parent_id, state, outcome, priority,
-                   attempt, max_attempts, NULL, NULL, NULL, NULL, step_outputs, headers,
+                   attempt, max_attempts, NULL, NULL, NULL, next_step, step_outputs, headers,
                    content_type, body, idempotency_key, received_at, finished_at, last_error, errors
             FROM hookline.job_history WHERE id = \(id)
             """)

@@ -275,8 +275,10 @@ public struct JobQueue: Sendable {
         return Set(try rows.map { try $0.decode(Int64.self, at: 0) })
     }
 
-    /// Runs the daily housekeeping (`hookline.maintain_history`): creates the coming days' history partitions
-    /// and drops those older than `keepDays`, with old idempotency keys, step runs and expired tokens. One
+    /// Runs the daily housekeeping (`hookline.maintain_history`): deletes old idempotency keys, step runs and
+    /// expired tokens, then creates the coming days' history partitions and drops those older than `keepDays`.
+    /// The partition changes take their locks with a short `lock_timeout` and retry rather than queue every
+    /// completion behind them, and wait for a later run if the history stays busy (a line says so). One
     /// caller at a time does the work; the others get nothing back. Returns what was done, one line each.
     public func maintainHistory(keepDays: Int) async throws -> [String] {
         try await database.query("SELECT hookline.maintain_history(\(keepDays)::integer)").map {

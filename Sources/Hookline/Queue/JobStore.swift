@@ -67,10 +67,14 @@ public struct JobStore: Sendable {
 
     /// Puts dead or cancelled jobs back in the queue as `available`, with their attempts reset and their error
     /// history kept: one by `id`, or all that match `account`, `cycle` and `state` (`dead` by default).
+    ///
+    /// A job resumes at the step it stopped at (the one that failed), with the outputs of the steps before it,
+    /// so that a call that had succeeded is not made again; with `fromStart`, it starts over from the first
+    /// step with no outputs. (A job that finished before history kept its step starts over either way.)
     /// Returns the ids requeued.
-    public func retry(id: Int64? = nil, account: UUID? = nil, cycle: UUID? = nil, state: String? = nil) async throws
-        -> [Int64]
-    {
+    public func retry(
+        id: Int64? = nil, account: UUID? = nil, cycle: UUID? = nil, state: String? = nil, fromStart: Bool = false
+    ) async throws -> [Int64] {
         let state = state ?? (id == nil ? "dead" : nil)
         if let state, !["dead", "cancelled"].contains(state) {
             throw HooklineError.invalidArgument("only dead and cancelled jobs can be retried")
@@ -88,12 +92,13 @@ public struct JobStore: Sendable {
                 )
                 INSERT INTO hookline.jobs
                     (id, account_id, webhook_id, cycle_id, cycle_version, parent_id, state, priority, attempt,
-                     max_attempts, run_at, step_outputs, headers, content_type, body, idempotency_key, received_at,
-                     last_error, errors)
+                     max_attempts, run_at, next_step, step_outputs, headers, content_type, body, idempotency_key,
+                     received_at, last_error, errors)
                 OVERRIDING SYSTEM VALUE
                 SELECT id, account_id, webhook_id, cycle_id, cycle_version, parent_id, 'available', priority, 0,
-                       max_attempts, now(), step_outputs, headers, content_type, body, idempotency_key, received_at,
-                       last_error, errors
+                       max_attempts, now(), CASE WHEN \(fromStart) THEN 0 ELSE coalesce(next_step, 0) END,
+                       CASE WHEN \(fromStart) THEN '{}'::jsonb ELSE step_outputs END, headers, content_type, body,
+                       idempotency_key, received_at, last_error, errors
                 FROM picked
                 RETURNING id
                 """)

@@ -10,7 +10,10 @@ import Foundation
 /// worker's host can reach (SSRF).
 ///
 /// Always refused: link-local networks (169.254.0.0/16, which holds the cloud metadata services, and
-/// fe80::/10), AWS's IPv6 metadata address fd00:ec2::254, unspecified and multicast addresses. Refused unless
+/// fe80::/10), AWS's IPv6 metadata address fd00:ec2::254, unspecified and multicast addresses, "this network"
+/// (0.0.0.0/8), the benchmarking network (198.18.0.0/15), the reserved 240.0.0.0/4, and the NAT64 prefixes
+/// (64:ff9b::/96 and the local-use 64:ff9b:1::/48), through which an IPv6 address reaches any IPv4 one, the
+/// metadata service and private networks included. Refused unless
 /// private destinations are allowed: loopback (127.0.0.0/8, ::1), private networks (10.0.0.0/8,
 /// 172.16.0.0/12, 192.168.0.0/16, fc00::/7) and shared address space (100.64.0.0/10). A host name is
 /// resolved and every address it resolves to must pass. (The HTTP client resolves the name again when it
@@ -20,7 +23,7 @@ public struct DestinationGuard: Sendable {
 
     static let alwaysRefused = [
         "169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "0.0.0.0/8", "::/128", "224.0.0.0/4", "ff00::/8",
-        "255.255.255.255/32",
+        "240.0.0.0/4", "198.18.0.0/15", "64:ff9b::/96", "64:ff9b:1::/48",
     ].compactMap(CIDR.init)
     static let privateNetworks = [
         "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10",
@@ -31,7 +34,9 @@ public struct DestinationGuard: Sendable {
     /// Why an address may not be called, or nil when it may.
     public func refusal(for address: String) -> String? {
         if Self.alwaysRefused.contains(where: { $0.contains(address) }) {
-            return "\(address) is a link-local, metadata, multicast or unspecified address, which http steps never call"
+            return
+                "\(address) is a link-local, metadata, multicast, unspecified, reserved, benchmarking or NAT64 address,"
+                + " which http steps never call"
         }
         if !allowPrivate, Self.privateNetworks.contains(where: { $0.contains(address) }) {
             return "\(address) is a private or loopback address (allow with hookline work --allow-private-destinations)"

@@ -1,0 +1,183 @@
+import Foundation
+
+/// Reads a cycle definition's JSON into a CycleDefinition, collecting every problem with its location;
+/// the readers of each step type are in CycleDefinitionParser+Steps.swift.
+struct CycleDefinitionParser {
+    var problems: [CycleProblem] = []
+    /// Ids of the steps before the one being read.
+    var earlier: [String] = []
+    var all: Set<String> = []
+
+    mutating func problem(_ location: String, _ message: String) {
+        problems.append(CycleProblem(location: location, message: message))
+    }
+
+    mutating func definition(_ json: JSON) -> CycleDefinition? {
+        guard let root = json.object else {
+            problem("", "a cycle definition must be a JSON object")
+            return nil
+        }
+        let known: Set = ["name", "retry", "on_error", "steps", "description"]
+        for key in root.keys.sorted() where !known.contains(key) { problem("/\(escape(key))", "unknown key") }
+        let name = root["name"]?.string ?? ""
+        if name.isEmpty { problem("/name", "a cycle needs a non-empty \"name\"") }
+        let retry = retryPolicy(root["retry"])
+        var onError = CycleDefinition.OnError.retry
+        if let value = root["on_error"] {
+            if let text = value.string, let parsed = CycleDefinition.OnError(rawValue: text) {
+                onError = parsed
+            } else {
+                problem("/on_error", "must be one of retry, ignore, stop")
+            }
+        }
+        var steps: [CycleDefinition.Step] = []
+        switch root["steps"] {
+        case nil:
+            break
+        case .array(let list)?:
+            let ids = list.compactMap { $0["id"]?.string }
+            all = Set(ids)
+            for (index, item) in list.enumerated() {
+                if let step = step(item, at: "/steps/\(index)") { steps.append(step) }
+                if let id = item["id"]?.string { earlier.append(id) }
+            }
+        default:
+            problem("/steps", "must be an array of steps")
+        }
+        return CycleDefinition(name: name, retry: retry, onError: onError, steps: steps)
+    }
+
+    mutating func retryPolicy(_ json: JSON?) -> RetryPolicy {
+        var policy = RetryPolicy.default
+        guard let json else { return policy }
+        guard let object = json.object else {
+            problem("/retry", "must be an object")
+            return policy
+        }
+        for key in object.keys.sorted()
+        where !["max_attempts", "backoff_seconds", "max_backoff_seconds"].contains(key) {
+            problem("/retry/\(escape(key))", "unknown key")
+        }
+        if let value = object["max_attempts"] {
+            if case .int(let attempts) = value, attempts >= 1, attempts <= 1000 {
+                policy.maxAttempts = Int(attempts)
+            } else {
+                problem("/retry/max_attempts", "must be a whole number from 1 to 1000")
+            }
+        }
+        if let value = object["backoff_seconds"] {
+            if let seconds = value.number, seconds >= 0 {
+                policy.backoffSeconds = seconds
+            } else {
+                problem("/retry/backoff_seconds", "must be a number of seconds, 0 or more")
+            }
+        }
+        if let value = object["max_backoff_seconds"] {
+            if let seconds = value.number, seconds >= 0 {
+                policy.maxBackoffSeconds = seconds
+            } else {
+                problem("/retry/max_backoff_seconds", "must be a number of seconds, 0 or more")
+            }
+        }
+        return policy
+    }
+
+    mutating func step(_ json: JSON, at location: String) -> CycleDefinition.Step? {
+        guard let object = json.object else {
+            problem(location, "a step must be an object")
+            return nil
+        }
+        let id = object["id"]?.string ?? ""
+        if id.isEmpty {
+            problem("\(location)/id", "a step needs a non-empty \"id\"")
+        } else if earlier.contains(id) {
+            problem("\(location)/id", "duplicate step id \"\(id)\"")
+        } else if id.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+            problem("\(location)/id", "a step id may hold letters, digits, _ and - only")
+        }
+        guard let type = object["type"]?.string else {
+            problem(
+                "\(location)/type",
+                "a step needs a \"type\": one of \(CycleDefinition.stepTypes.joined(separator: ", "))")
+            return nil
+        }
+        let action: CycleDefinition.Action?
+        switch type {
+        case "filter": action = filter(object, at: location)
+        case "map": action = map(object, at: location)
+        case "split": action = split(object, at: location)
+        case "http": action = http(object, at: location)
+        case "store": action = store(object, at: location)
+        case "delay": action = delay(object, at: location)
+        default:
+            problem(
+                "\(location)/type",
+                "unknown step type \"\(type)\"; one of \(CycleDefinition.stepTypes.joined(separator: ", "))")
+            return nil
+        }
+        let allowed: [String: Set<String>] = [
+            "filter": Set(["path", "from"] + CycleDefinition.conditions),
+            "map": ["fields"], "split": ["path", "from", "max_items"],
+            "http": ["method", "url", "headers", "body", "body_from", "body_template", "timeout_seconds"],
+            "store": ["key", "value", "value_from"], "delay": ["seconds"],
+        ]
+        for key in object.keys.sorted() where !(["id", "type", "description"].contains(key)) {
+            if !(allowed[type]?.contains(key) ?? false) {
+                problem("\(location)/\(escape(key))", "unknown key for a \(type) step")
+            }
+        }
+        return action.map { CycleDefinition.Step(id: id, action: $0) }
+    }
+
+    mutating func source(_ object: [String: JSON], key: String = "from", at location: String) -> CycleDefinition.Source
+    {
+        guard let value = object[key] else { return .payload }
+        guard let id = value.string else {
+            problem("\(location)/\(key)", "must name an earlier step")
+            return .payload
+        }
+        if id == "payload" { return .payload }
+        checkReference(id, at: "\(location)/\(key)")
+        return .step(id)
+    }
+
+    mutating func checkReference(_ id: String, at location: String) {
+        if earlier.contains(id) { return }
+        if all.contains(id) {
+            problem(location, "step \"\(id)\" comes later: a step can only use the steps before it")
+        } else {
+            problem(location, "no step \"\(id)\"")
+        }
+    }
+
+    mutating func pointer(_ json: JSON?, at location: String, required: Bool = true) -> JSONPointer? {
+        guard let json else {
+            if required { problem(location, "required: a JSON Pointer such as \"/data/id\"") }
+            return nil
+        }
+        guard let text = json.string, let pointer = JSONPointer(text) else {
+            problem(location, "not a JSON Pointer (RFC 6901): \"\" or \"/a/b\", with ~0 for ~ and ~1 for /")
+            return nil
+        }
+        return pointer
+    }
+
+    mutating func template(_ json: JSON?, at location: String) -> Template? {
+        guard let text = json?.string else {
+            problem(location, "required: a string (a Mustache template)")
+            return nil
+        }
+        do {
+            let template = try Template(text)
+            for id in template.stepReferences { checkReference(id, at: location) }
+            return template
+        } catch {
+            problem(location, "the template does not parse: \(error)")
+            return nil
+        }
+    }
+
+    func escape(_ key: String) -> String {
+        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+}

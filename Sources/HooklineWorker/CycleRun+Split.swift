@@ -1,0 +1,59 @@
+import Foundation
+import Hookline
+import Postgres
+
+extension CycleRun {
+    /// One child job per element, each running the steps after this one with the element as its payload, in
+    /// one transaction with the parent's checkpoint; the parent is then done (outcome `split`).
+    ///
+    /// An array of more than `maxItems` elements ends the job `dead` at once, whatever the cycle's `on_error`,
+    /// and makes no child. A child row holds its element, the parent's ids and policy, and of the parent's
+    /// outputs and headers only those the steps after the split read (``CycleDefinition/inputs(ofStepsFrom:)``):
+    /// a large earlier output, or the delivery's headers, is not copied a thousand times over.
+    mutating func split(
+        _ step: CycleDefinition.Step, source: CycleDefinition.Source, pointer: JSONPointer, maxItems: Int,
+        at index: Int, started: Date, _ runner: CycleRunner
+    ) async throws -> JobResult {
+        guard let elements = pointer.resolve(in: self.source(source))?.array else {
+            throw StepFailure(message: "\(pointer) is not an array", permanent: true)
+        }
+        guard elements.count <= maxItems else {
+            let failure = StepFailure(
+                message: "the array at \(pointer) has \(elements.count) elements, more than max_items (\(maxItems)):"
+                    + " no child job was made",
+                permanent: true)
+            pending.append(record(step, started: started, outcome: "failed", failure: failure))
+            return .failed(
+                error: "step \(step.id): \(failure.message)", permanent: true, checkpoint: checkpoint(next: index),
+                runs: pending)
+        }
+        outputs[step.id] = .object(["children": .int(Int64(elements.count))])
+        pending.append(record(step, started: started, outcome: "succeeded"))
+        let bodies = elements.map { Data($0.bytes) }
+        let job = job
+        let inputs = definition.inputs(ofStepsFrom: index + 1)
+        let read = inputs.steps.map { ids in outputs.filter { ids.contains($0.key) } } ?? outputs
+        let childOutputs = PostgresJSON(bytes: JSON.object(read).bytes)
+        let childHeaders = inputs.headers
+        try await runner.queue.checkpoint(
+            job.id, worker: worker, checkpoint(next: definition.steps.count), runs: pending
+        ) {
+            connection in
+            guard !bodies.isEmpty else { return }
+            try connection.query(
+                """
+                INSERT INTO hookline.jobs
+                    (account_id, webhook_id, cycle_id, cycle_version, parent_id, priority, max_attempts, next_step,
+                     step_outputs, headers, content_type, body, received_at)
+                SELECT account_id, webhook_id, cycle_id, cycle_version, id, priority, max_attempts, \(index + 1),
+                       \(childOutputs), CASE WHEN \(childHeaders) THEN headers ELSE '{}'::jsonb END,
+                       'application/json', child.body, received_at
+                FROM hookline.jobs, unnest(\(bodies)::bytea[]) AS child(body)
+                WHERE id = \(job.id)
+                """)
+            try connection.notify(JobNotifications.channel)
+        }
+        pending = []
+        return .completed(outcome: "split")
+    }
+}

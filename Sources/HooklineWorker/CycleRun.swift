@@ -1,0 +1,156 @@
+import Foundation
+import Hookline
+import Postgres
+
+/// One run of one job through its cycle: the loop over the steps, the job's values as the steps see them,
+/// and what a failed step does to the run (`on_error`). Each step type is in a `CycleRun+<step>.swift` file.
+struct CycleRun {
+    let job: ClaimedJob
+    let worker: String
+    let definition: CycleDefinition
+    let payload: JSON
+    var outputs: [String: JSON]
+    /// Step runs not written yet.
+    var pending: [StepRunRecord] = []
+
+    init(job: ClaimedJob, worker: String, definition: CycleDefinition) {
+        self.job = job
+        self.worker = worker
+        self.definition = definition
+        payload = Self.payload(of: job)
+        outputs = (try? JSON(parsing: job.stepOutputs.bytes))?.object ?? [:]
+    }
+
+    /// The body as JSON when it is JSON, as an object of fields when it is a form, else as text.
+    static func payload(of job: ClaimedJob) -> JSON {
+        if let json = try? JSON(parsing: job.body) { return json }
+        let text = String(decoding: job.body, as: UTF8.self)
+        if job.contentType?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
+            var fields: [String: JSON] = [:]
+            for pair in text.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map {
+                    $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+                }
+                if let name = parts.first { fields[name] = .string(parts.count > 1 ? parts[1] : "") }
+            }
+            return .object(fields)
+        }
+        return .string(text)
+    }
+
+    func checkpoint(next: Int) -> StepCheckpoint {
+        StepCheckpoint(nextStep: next, outputs: PostgresJSON(bytes: JSON.object(outputs).bytes))
+    }
+
+    func record(_ step: CycleDefinition.Step, started: Date, outcome: String, failure: StepFailure? = nil)
+        -> StepRunRecord
+    {
+        StepRunRecord(
+            rowID: failure?.rowID, jobID: job.id, stepID: step.id, attempt: job.attempt, startedAt: started,
+            outcome: outcome, error: failure?.message, httpStatus: failure?.httpStatus)
+    }
+
+    /// What templates see, built when a step needs it (headers are parsed only then: most cycles never
+    /// read them, and this runs for every job).
+    var templateContext: [String: Any] {
+        let headers = (try? JSON(parsing: job.headers.bytes)) ?? .object([:])
+        return [
+            "payload": payload.templateValue ?? "", "steps": JSON.object(outputs).templateValue ?? [:],
+            "headers": headers.templateValue ?? [:], "account_id": job.accountID.lowercased, "job_id": String(job.id),
+        ]
+    }
+
+    func source(_ source: CycleDefinition.Source) -> JSON {
+        switch source {
+        case .payload: payload
+        case .step(let id): outputs[id] ?? .null
+        }
+    }
+
+    /// Runs the steps from the job's next one.
+    ///
+    /// - Throws: `CancellationError` when the worker cancelled the run (it is shutting down, or lost the
+    ///   lease) — also when a step then failed, since its failure may be the cancellation itself (a database
+    ///   call cut short): the job goes back without the attempt counted. ``LeaseLost`` as the queue throws it.
+    mutating func execute(_ runner: CycleRunner) async throws -> JobResult {
+        var index = job.nextStep
+        while index < definition.steps.count {
+            try Task.checkCancellation()
+            let step = definition.steps[index]
+            let started = Date()
+            do {
+                switch step.action {
+                case .filter(let filter):
+                    if let result = self.filter(step, filter, at: index, started: started) { return result }
+                case .map(let fields):
+                    outputs[step.id] = try await map(fields, runner: runner)
+                    pending.append(record(step, started: started, outcome: "succeeded"))
+                case .split(let source, let pointer, let maxItems):
+                    return try await split(
+                        step, source: source, pointer: pointer, maxItems: maxItems, at: index, started: started,
+                        runner)
+                case .http(let call):
+                    try await http(step, call, at: index, started: started, runner)
+                case .store(let key, let value):
+                    try await store(step, key: key, value: value, at: index, started: started, runner)
+                case .delay(let seconds):
+                    pending.append(record(step, started: started, outcome: "succeeded"))
+                    outputs[step.id] = .object(["seconds": .double(seconds)])
+                    try await runner.queue.postpone(
+                        job.id, worker: worker, seconds: seconds, checkpoint(next: index + 1), runs: pending)
+                    return .postponed
+                }
+            } catch let failure as StepFailure {
+                try Task.checkCancellation()
+                if let result = handle(failure, of: step, at: index, started: started) { return result }
+            } catch {
+                try Task.checkCancellation()
+                throw error
+            }
+            index += 1
+        }
+        return .completed(outcome: "succeeded", checkpoint: checkpoint(next: index), runs: pending)
+    }
+
+    /// The rest of the cycle, when every step left runs in memory (see ``CycleDefinition/Step/runsInMemory``).
+    mutating func executeInMemory() -> JobResult {
+        var index = job.nextStep
+        while index < definition.steps.count {
+            let step = definition.steps[index]
+            let started = Date()
+            switch step.action {
+            case .filter(let filter):
+                if let result = self.filter(step, filter, at: index, started: started) { return result }
+            case .map(let fields):
+                outputs[step.id] = map(fields, context: templateContext, stored: [:])
+                pending.append(record(step, started: started, outcome: "succeeded"))
+            default:
+                preconditionFailure("step \(step.id) does not run in memory")
+            }
+            index += 1
+        }
+        return .completed(outcome: "succeeded", checkpoint: checkpoint(next: index), runs: pending)
+    }
+
+    /// Applies the cycle's `on_error`: a result that ends the run, or nil to go on with the next step.
+    mutating func handle(_ failure: StepFailure, of step: CycleDefinition.Step, at index: Int, started: Date)
+        -> JobResult?
+    {
+        let error = "step \(step.id): \(failure.message)"
+        switch definition.onError {
+        case .ignore:
+            pending.append(record(step, started: started, outcome: "ignored", failure: failure))
+            outputs[step.id] = failure.output ?? .object(["error": .string(failure.message)])
+            return nil
+        case .stop:
+            pending.append(record(step, started: started, outcome: "failed", failure: failure))
+            return .failed(error: error, permanent: true, checkpoint: checkpoint(next: index), runs: pending)
+        case .retry:
+            pending.append(
+                record(step, started: started, outcome: failure.permanent ? "failed" : "retry", failure: failure))
+            return .failed(
+                error: error, permanent: failure.permanent, retryAfter: failure.retryAfter,
+                checkpoint: checkpoint(next: index), runs: pending)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+@Suite("hookline jobs retry: resume at the failed step, or --from-start")
+struct JobsRetryCommandTests {
+    @Test func aRetryResumesAtTheFailedStepAndFromStartStartsOver() async throws {
+        try await MigratedDatabase.with { database in
+            let account = try await database.makeAccount().id
+            // Two jobs that died at their third step (index 2), with the outputs of the two before it.
+            let ids = try await database.client.query(
+                """
+                INSERT INTO hookline.jobs (account_id, state, attempt, max_attempts, next_step, step_outputs, body)
+                SELECT \(account), 'running', 1, 1, 2, '{"one": {"status": 200}, "two": {"n": 1}}', ''
+                FROM generate_series(1, 2) RETURNING id
+                """
+            ).map { try $0.decode(Int64.self, at: 0) }
+            try await database.client.query("SELECT hookline.move_to_history(\(ids), 'dead', 'failed')")
+
+            let resumed = try #require(
+                try await HooklineBinary.json(["jobs", "retry", "\(ids[0])"], url: database.url) as? [String: Any])
+            #expect(resumed["retried"] as? [Int64] == [ids[0]])
+            let restarted = try #require(
+                try await HooklineBinary.json(["jobs", "retry", "--from-start", "\(ids[1])"], url: database.url)
+                    as? [String: Any])
+            #expect(restarted["retried"] as? [Int64] == [ids[1]])
+
+            let rows = try await database.client.query(
+                "SELECT id, state, attempt, next_step, step_outputs::text FROM hookline.jobs ORDER BY id"
+            ).map { try $0.decode((Int64, String, Int, Int, String).self) }
+            #expect(rows.map(\.0) == ids)
+            #expect(rows.allSatisfy { $0.1 == "available" && $0.2 == 0 })
+            #expect(rows.first?.3 == 2, "resumed at the step that failed")
+            #expect(rows.first?.4 == #"{"one": {"status": 200}, "two": {"n": 1}}"#, "with the outputs before it")
+            #expect(rows.last?.3 == 0, "--from-start starts over")
+            #expect(rows.last?.4 == "{}")
+        }
+    }
+}
