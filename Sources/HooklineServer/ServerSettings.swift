@@ -71,7 +71,10 @@ public struct ServerSettings: Sendable, Hashable {
         if maxBufferedBytes < maxBodyBytes {
             return "--max-buffered-bytes must be at least --max-body-bytes, or no body of the largest size could arrive"
         }
-        if maxBatchBytes <= 0 { return "--max-batch-bytes must be positive" }
+        if maxBatchBytes <= 0 || maxBatchBytes > Self.largestStorableBody {
+            return "--max-batch-bytes must be from 1 to \(Self.largestStorableBody) (one protocol message)"
+        }
+        if databaseTimeout > .seconds(86_400) { return "--database-timeout must be at most a day (86400 s)" }
         if maxConnections <= 0 { return "--max-connections must be positive" }
         for (name, value) in [
             ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),

@@ -24,7 +24,8 @@ public final class PostgresClient: Sendable {
         /// any other statement (for poolers in transaction mode that do not track prepared statements).
         public var preparedStatements: Bool
         /// The sessions' `statement_timeout`; a connection whose server has not answered a statement 5 s
-        /// after it is given up (see ``PostgresConnection/init(_:applicationName:preparedStatements:statementTimeout:)``).
+        /// after it is given up (see ``PostgresConnection/init(_:applicationName:preparedStatements:statementTimeout:)``),
+        /// and a request that waited longer than this for a connection fails without running.
         /// `nil`: the server's setting, and no client-side limit.
         public var statementTimeout: Duration?
 
@@ -91,7 +92,7 @@ public final class PostgresClient: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let request = Request(
-                    id: id, cancellation: cancellation,
+                    id: id, cancellation: cancellation, enqueuedAt: .now,
                     work: { connection in continuation.resume(with: Result { try body(connection) }) },
                     fail: { continuation.resume(throwing: $0) })
                 queue.enqueue(request)
@@ -121,6 +122,7 @@ public final class PostgresClient: Sendable {
 private struct Request: Sendable {
     let id: UInt64
     let cancellation: PostgresCancellation
+    let enqueuedAt: ContinuousClock.Instant
     let work: @Sendable (PostgresConnection) -> Void
     let fail: @Sendable (any Error) -> Void
 }
@@ -206,6 +208,12 @@ private final class Slot: @unchecked Sendable {
         while let request = queue.next() {
             if request.cancellation.isCancelled {
                 request.fail(PostgresError(kind: .cancelled, message: "cancelled before it started"))
+                continue
+            }
+            // With a statement timeout, a request that waited longer than that for a connection (the server
+            // unreachable, every connection stuck) fails at once instead of waiting its turn to fail slowly.
+            if let limit = configuration.statementTimeout, request.enqueuedAt.duration(to: .now) > limit {
+                request.fail(PostgresError(kind: .connectionFailed, message: "no connection was free within \(limit)"))
                 continue
             }
             let connection: PostgresConnection

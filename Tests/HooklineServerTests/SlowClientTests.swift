@@ -89,4 +89,31 @@ struct SlowClientTests {
             }
         }
     }
+
+    /// A body the server stops reading while it waits on the database (backpressure) is not the client's
+    /// stall: the body's deadline runs only while the server asks for bytes.
+    @Test func aBodyTheServerIsNotReadingYetIsNotCutOff() async throws {
+        try await ServerFixture.run { fixture in
+            let (created, _, _) = try await fixture.webhook(.none)
+            try await fixture.application(settings).test(.live) { client in
+                let port = try #require(client.port)
+                // The webhook's first look-up waits 4 s behind a lock: twice the body timeout.
+                let locked = Flag()
+                let lock = Task {
+                    try await fixture.database.client.withTransaction { connection in
+                        try connection.query("LOCK TABLE hookline.webhooks IN ACCESS EXCLUSIVE MODE")
+                        locked.set()
+                        try connection.query("SELECT pg_sleep(4)")
+                    }
+                }
+                try await eventually(within: .seconds(10)) { locked.isSet }
+                let answer = try await LoopbackHTTP.with(port: port) { http in
+                    try await http.post(
+                        created.webhook.urlPath, .bytes(ByteBuffer(repeating: UInt8(ascii: "x"), count: 8 << 20)))
+                }
+                try await lock.value
+                #expect(answer.status == 202, "the server's own wait did not count against the client")
+            }
+        }
+    }
 }

@@ -134,15 +134,22 @@ public struct CycleStore: Sendable {
     }
 
     /// Activates or stops a cycle. Jobs of a stopped cycle wait as `held`; activating releases them.
+    ///
+    /// Two transactions: the cycle's row first, then its jobs. The ingress reads a cycle's row `FOR SHARE`
+    /// in each batch, so the first waits for every batch that read the old state to commit, and the second,
+    /// starting after, sees their jobs; keeping the row locked only for that one short UPDATE means no batch
+    /// (with other accounts' deliveries in it) waits while the jobs are moved. Should the process die between
+    /// the two, running the same command again finishes the move.
     @discardableResult
     public func setActive(_ id: UUID, _ active: Bool) async throws -> Cycle {
-        let cycle = try await database.withTransaction { connection -> Cycle? in
-            let rows = try connection.query(
-                """
-                UPDATE hookline.cycles SET active = \(active), updated_at = now()
-                WHERE id = \(id) RETURNING \(unsafe: Self.columns)
-                """)
-            guard let row = rows.first else { return nil }
+        let rows = try await database.query(
+            """
+            UPDATE hookline.cycles SET active = \(active), updated_at = now()
+            WHERE id = \(id) RETURNING \(unsafe: Self.columns)
+            """)
+        guard let row = rows.first else { throw HooklineError.notFound("no cycle \(id.lowercased)") }
+        let cycle = try Self.cycle(row)
+        try await database.withTransaction { connection in
             if active {
                 let released = try connection.query(
                     "UPDATE hookline.jobs SET state = 'available', run_at = now() WHERE cycle_id = \(id) AND state = 'held'"
@@ -152,9 +159,7 @@ public struct CycleStore: Sendable {
                 try connection.query(
                     "UPDATE hookline.jobs SET state = 'held' WHERE cycle_id = \(id) AND state = 'available'")
             }
-            return try Self.cycle(row)
         }
-        guard let cycle else { throw HooklineError.notFound("no cycle \(id.lowercased)") }
         return cycle
     }
 

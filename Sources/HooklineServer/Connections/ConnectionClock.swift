@@ -9,7 +9,8 @@ import NIOCore
 /// - A request body must not go `body` without a byte arriving.
 /// - Between requests, a kept-alive connection may sit idle for `keepAlive`.
 /// - While the application works on a request (the body has arrived, the answer has not gone), no deadline
-///   runs: that time is the server's, not the client's.
+///   runs: that time is the server's, not the client's. Nor while the application has stopped reading a body
+///   (backpressure: it is busy before it reads on): the body's deadline runs only while a read is pending.
 ///
 /// One deadline is kept and one timer armed at a time: the per-event work is updating the deadline, and when
 /// the timer fires early (the deadline moved on), it is armed again for the new deadline. When it fires on
@@ -40,6 +41,8 @@ final class ConnectionClock: @unchecked Sendable {
     private var phase = Phase.idle
     private var deadline: NIODeadline?
     private var timer: Scheduled<Void>?
+    /// When the armed timer fires.
+    private var armedFor: NIODeadline?
     /// Whether the current request was answered before its body had fully arrived.
     private var answeredEarly = false
 
@@ -49,17 +52,22 @@ final class ConnectionClock: @unchecked Sendable {
         extend(by: timeouts.header)
     }
 
-    /// Bytes arrived from the client.
+    /// Bytes arrived from the client. Within a body, the deadline stops until the application asks for more.
     func bytesArrived() {
         switch phase {
         case .idle:
             phase = .readingHead
             extend(by: timeouts.header)
         case .readingBody:
-            extend(by: timeouts.body)
+            deadline = nil
         case .readingHead, .working:
             break
         }
+    }
+
+    /// The application asked for more bytes: within a body, the client has `body` to send some.
+    func readRequested() {
+        if phase == .readingBody { extend(by: timeouts.body) }
     }
 
     /// A request's head was parsed.
@@ -93,6 +101,7 @@ final class ConnectionClock: @unchecked Sendable {
     func closed() {
         timer?.cancel()
         timer = nil
+        armedFor = nil
         deadline = nil
     }
 
@@ -101,18 +110,25 @@ final class ConnectionClock: @unchecked Sendable {
         extend(by: timeouts.keepAlive)
     }
 
+    /// Sets the deadline `amount` from now. A timer already armed for no later than that is left to fire and
+    /// re-arm itself; one armed for later is replaced.
     private func extend(by amount: TimeAmount) {
-        deadline = .now() + amount
-        if timer == nil { arm() }
+        let next = NIODeadline.now() + amount
+        deadline = next
+        if let armedFor, armedFor <= next { return }
+        timer?.cancel()
+        arm()
     }
 
     private func arm() {
         guard let deadline else { return }
+        armedFor = deadline
         timer = channel.eventLoop.scheduleTask(deadline: deadline) { [self] in fire() }
     }
 
     private func fire() {
         timer = nil
+        armedFor = nil
         guard let deadline else { return }
         if deadline <= .now() {
             channel.close(promise: nil)

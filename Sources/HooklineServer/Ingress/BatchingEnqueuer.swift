@@ -3,32 +3,6 @@ import Hookline
 import Postgres
 import Synchronization
 
-/// One accepted webhook request, ready to become a job row.
-struct Delivery: Sendable {
-    var webhookID: UUID
-    var accountID: UUID
-    var cycleID: UUID
-    var headers: PostgresJSON
-    var contentType: String?
-    var body: Data
-    var idempotencyKey: String?
-    /// When the request arrived: the start of the job's latency, kept in `jobs.received_at`.
-    var receivedAt: Date
-
-    /// What this delivery adds to a batch statement's parameters, near enough.
-    var size: Int {
-        body.count + headers.bytes.count + (contentType?.utf8.count ?? 0) + (idempotencyKey?.utf8.count ?? 0)
-    }
-}
-
-/// What happened to a delivery.
-enum EnqueueOutcome: Sendable, Equatable {
-    /// A new job row, committed.
-    case accepted(jobID: Int64)
-    /// A repeat of an earlier delivery (same webhook and idempotency key): nothing new was stored.
-    case duplicate(jobID: Int64)
-}
-
 /// Gathers concurrent deliveries into one INSERT statement and one commit per batch (DESIGN principle 2).
 ///
 /// A delivery that finds no batch committing goes at once, so that an idle ingress adds no wait. While a
@@ -132,10 +106,9 @@ final class BatchingEnqueuer: Sendable {
         let deliveries = batch.map(\.delivery)
         let clock = ContinuousClock()
         let start = clock.now
+        let rows: PostgresResult
         do {
-            let outcomes = try await insert(deliveries)
-            metrics.recordBatch(size: batch.count, commit: start.duration(to: clock.now))
-            for (waiting, outcome) in zip(batch, outcomes) { waiting.continuation.resume(returning: outcome) }
+            rows = try await statement(deliveries)
         } catch {
             metrics.recordFailedBatch()
             guard batch.count > 1, Self.mayBeOneDeliverysFault(error) else {
@@ -144,11 +117,21 @@ final class BatchingEnqueuer: Sendable {
             }
             for waiting in batch {
                 do {
-                    waiting.continuation.resume(returning: try await insert([waiting.delivery])[0])
+                    let alone = [waiting.delivery]
+                    waiting.continuation.resume(returning: try await outcomes(of: try await statement(alone), alone)[0])
                 } catch {
                     waiting.continuation.resume(throwing: error)
                 }
             }
+            return
+        }
+        metrics.recordBatch(size: batch.count, commit: start.duration(to: clock.now))
+        do {
+            let outcomes = try await outcomes(of: rows, deliveries)
+            for (waiting, outcome) in zip(batch, outcomes) { waiting.continuation.resume(returning: outcome) }
+        } catch {
+            // Committed, but a repeat's first job could not be read back: never stored twice by a retry here.
+            for waiting in batch { waiting.continuation.resume(throwing: error) }
         }
     }
 
@@ -175,7 +158,7 @@ final class BatchingEnqueuer: Sendable {
     /// row, then moves the cycle's jobs between `held` and `available`) exclude each other, so a batch that
     /// commits while its cycle is activated cannot leave jobs `held` on an active cycle (or `available` on a
     /// stopped one).
-    private func insert(_ deliveries: [Delivery]) async throws -> [EnqueueOutcome] {
+    private func statement(_ deliveries: [Delivery]) async throws -> PostgresResult {
         let query: PostgresQuery = """
             WITH input AS (
                 SELECT * FROM unnest(\(deliveries.map(\.webhookID))::uuid[], \(deliveries.map(\.accountID))::uuid[],
@@ -219,7 +202,12 @@ final class BatchingEnqueuer: Sendable {
             LEFT JOIN hookline.idempotency_keys e ON e.webhook_id = n.webhook_id AND e.key = n.key
             ORDER BY n.ord
             """
-        let rows = try await database.query(.prepared(query))
+        return try await database.query(.prepared(query))
+    }
+
+    /// What the committed batch statement's rows say of each delivery; a repeat whose key another instance's
+    /// batch claimed after this statement's snapshot is looked up once more.
+    private func outcomes(of rows: PostgresResult, _ deliveries: [Delivery]) async throws -> [EnqueueOutcome] {
         var outcomes: [EnqueueOutcome?] = []
         var unresolved: [Int] = []
         for (index, row) in rows.enumerated() {

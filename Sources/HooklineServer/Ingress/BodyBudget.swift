@@ -26,7 +26,4 @@ final class BodyBudget: Sendable {
         guard bytes > 0 else { return }
         used.withLock { $0 -= bytes }
     }
-
-    /// The bytes held now.
-    var inUse: Int { used.withLock { $0 } }
 }

@@ -14,7 +14,8 @@ enum ClientAddress {
         let isTrusted = { (address: String) in trustedProxies.contains { $0.contains(address) } }
         guard isTrusted(peer), let forwardedFor else { return peer }
         let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        for hop in hops.reversed() where !isTrusted(hop) { return hop }
+        // An entry that is not an address is the client's word at best: no client can be named by it.
+        for hop in hops.reversed() where !isTrusted(hop) { return CIDR(hop) == nil || hop.contains("/") ? nil : hop }
         return hops.first ?? peer
     }
 }

@@ -66,6 +66,7 @@ struct WebhookRoutes: Sendable {
             buffer.writeImmutableBuffer(chunk)
         }
         let body = Array(buffer: buffer)
+        buffer = ByteBuffer()
         let headers = Self.headerMap(request.headers)
         if let refusal = SignatureCheck.check(
             scheme: webhook.scheme, settings: webhook.settings, headers: headers, body: body, now: now())
