@@ -9,7 +9,9 @@ extension CycleRun {
     /// An array of more than `maxItems` elements ends the job `dead` at once, whatever the cycle's `on_error`,
     /// and makes no child. A child row holds its element, the parent's ids and policy, and of the parent's
     /// outputs and headers only those the steps after the split read (``CycleDefinition/inputs(ofStepsFrom:)``):
-    /// a large earlier output, or the delivery's headers, is not copied a thousand times over.
+    /// a large earlier output, or the delivery's headers, is not copied a thousand times over. Children whose
+    /// copies of those outputs would add up to more than ``maxCopiedOutputBytes`` are not made either: the job
+    /// ends `dead`, so that one job cannot write gigabytes into the shared database in one transaction.
     mutating func split(
         _ step: CycleDefinition.Step, source: CycleDefinition.Source, pointer: JSONPointer, maxItems: Int,
         at index: Int, started: Date, _ runner: CycleRunner
@@ -27,13 +29,24 @@ extension CycleRun {
                 error: "step \(step.id): \(failure.message)", permanent: true, checkpoint: checkpoint(next: index),
                 runs: pending)
         }
+        let inputs = definition.inputs(ofStepsFrom: index + 1)
+        let read = inputs.steps.map { ids in outputs.filter { ids.contains($0.key) } } ?? outputs
+        let childOutputs = PostgresJSON(bytes: JSON.object(read).bytes)
+        let copied = elements.count * childOutputs.bytes.count
+        guard copied <= Self.maxCopiedOutputBytes else {
+            let failure = StepFailure(
+                message: "the \(elements.count) children would copy \(copied) bytes of earlier step outputs,"
+                    + " more than \(Self.maxCopiedOutputBytes): no child job was made",
+                permanent: true)
+            pending.append(record(step, started: started, outcome: "failed", failure: failure))
+            return .failed(
+                error: "step \(step.id): \(failure.message)", permanent: true, checkpoint: checkpoint(next: index),
+                runs: pending)
+        }
         outputs[step.id] = .object(["children": .int(Int64(elements.count))])
         pending.append(record(step, started: started, outcome: "succeeded"))
         let bodies = elements.map { Data($0.bytes) }
         let job = job
-        let inputs = definition.inputs(ofStepsFrom: index + 1)
-        let read = inputs.steps.map { ids in outputs.filter { ids.contains($0.key) } } ?? outputs
-        let childOutputs = PostgresJSON(bytes: JSON.object(read).bytes)
         let childHeaders = inputs.headers
         try await runner.queue.checkpoint(
             job.id, worker: worker, checkpoint(next: definition.steps.count), runs: pending
@@ -56,4 +69,7 @@ extension CycleRun {
         pending = []
         return .completed(outcome: "split")
     }
+
+    /// The most bytes of earlier outputs a split's children may copy between them (256 MiB).
+    static let maxCopiedOutputBytes = 256 << 20
 }

@@ -47,6 +47,30 @@ struct SplitTests {
         }
     }
 
+    /// A split whose children would copy more than 256 MiB of earlier outputs between them makes none: one
+    /// job cannot write gigabytes into the shared database in one transaction.
+    @Test func aSplitThatWouldCopyTooMuchOfEarlierOutputsMakesNoChild() async throws {
+        try await CycleFixture.with { fixture in
+            let copying = try await fixture.cycle(
+                """
+                {"name": "copying", "steps": [
+                  {"id": "bulky", "type": "map", "fields": {"blob": "/blob"}},
+                  {"id": "each", "type": "split", "path": "/items", "max_items": 100000},
+                  {"id": "shape", "type": "map", "fields": {"blob": {"pointer": "/blob", "from": "bulky"}}}
+                ]}
+                """)
+            // 1 MB of output read by the children, times 300 children: 300 MB.
+            let blob = String(repeating: "b", count: 1_000_000)
+            let items = (0..<300).map { "\($0)" }.joined(separator: ",")
+            let job = try await fixture.enqueue(copying, #"{"blob": "\#(blob)", "items": [\#(items)]}"#)
+            try await fixture.work(within: .seconds(60)) { try await fixture.finished([job]).count == 1 }
+            let finished = try await fixture.finished([job])
+            #expect(finished[job]?.state == "dead")
+            #expect(finished[job]?.lastError?.contains("would copy") == true, "\(finished[job]?.lastError ?? "")")
+            #expect(try await children(of: job, in: fixture) == 0)
+        }
+    }
+
     @Test func childrenHoldOnlyTheOutputsAndHeadersTheirRemainingStepsRead() async throws {
         try await CycleFixture.with { fixture in
             let lean = try await fixture.cycle(
