@@ -18,6 +18,8 @@ struct IngressDurabilityTests {
                 let port = try #require(client.port)
                 var configuration = HTTPClient.Configuration()
                 configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+                // Waiting for one of the 64 connections counts against the connect timeout (10 s by default).
+                configuration.timeout.connect = .seconds(60)
                 let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
                 let url = "http://127.0.0.1:\(port)\(created.webhook.urlPath)"
                 let results: [(Int, UInt, Int64?)]

@@ -25,6 +25,9 @@ struct LoopbackHTTP {
     static func with<T>(port: Int, connections: Int = 64, _ body: (LoopbackHTTP) async throws -> T) async throws -> T {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
+        // Waiting for a free connection counts against the connect timeout: on a loaded machine, hundreds of
+        // requests over a few dozen connections wait longer than the default 10 s.
+        configuration.timeout.connect = .seconds(60)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let value = try await body(LoopbackHTTP(port: port, client: client))
