@@ -2,17 +2,17 @@ import Foundation
 
 /// `Authorization: Basic …` for OAuth clients: base64 of `form-urlencoded(id):form-urlencoded(secret)`
 /// (RFC 6749 §2.3.1).
-struct BasicCredentials: Sendable, Equatable {
-    var username: String
-    var password: String
+package struct BasicCredentials: Sendable, Equatable {
+    package var username: String
+    package var password: String
 
     /// Whether the header uses the Basic scheme at all.
-    static func isBasic(_ header: String) -> Bool {
+    package static func isBasic(_ header: String) -> Bool {
         header.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("basic")
     }
 
     /// Parses the header; `nil` when it is not Basic or is malformed.
-    init?(header: String) {
+    package init?(header: String) {
         let trimmed = header.trimmingCharacters(in: .whitespaces)
         guard let space = trimmed.firstIndex(of: " "), trimmed[..<space].lowercased() == "basic" else { return nil }
         let encoded = trimmed[space...].trimmingCharacters(in: .whitespaces)

@@ -2,10 +2,10 @@ import Hookline
 import Hummingbird
 
 /// The address a request came from, trusting `X-Forwarded-For` only when the peer is a configured proxy.
-enum ClientAddress {
+package enum ClientAddress {
     /// The peer's address, or, when the peer is a trusted proxy, the rightmost `X-Forwarded-For` entry that
     /// is not itself a trusted proxy (the entries to its left are the client's word, not the proxies').
-    static func resolve(peer: String?, forwardedFor: String?, trustedProxies: [CIDR]) -> String? {
+    package static func resolve(peer: String?, forwardedFor: String?, trustedProxies: [CIDR]) -> String? {
         guard let peer else { return nil }
         let isTrusted = { (address: String) in trustedProxies.contains { $0.contains(address) } }
         guard isTrusted(peer), let forwardedFor else { return peer }
