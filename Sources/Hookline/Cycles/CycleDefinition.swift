@@ -486,7 +486,5 @@ private struct Parser {
         return .delay(seconds: seconds)
     }
 
-    func escape(_ key: String) -> String {
-        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
-    }
+    func escape(_ key: String) -> String { JSONPointer.escape(key) }
 }

@@ -16,10 +16,18 @@ package struct FormBody: Sendable {
 
     package init(_ text: Substring) throws(ParseError) {
         var seen = Set<String>()
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]) else { throw .malformed }
-            guard let value = parts.count > 1 ? Self.decode(parts[1]) : "" else { throw .malformed }
+        // Split at the bytes `&` and `=`, as the format says: split at characters, a combining mark after either
+        // would join it into one character and hide it.
+        for pair in text.utf8.split(separator: UInt8(ascii: "&")) {
+            let equals = pair.firstIndex(of: UInt8(ascii: "="))
+            guard let name = Self.decode(Substring(pair[..<(equals ?? pair.endIndex)])) else { throw .malformed }
+            var value = ""
+            if let equals {
+                guard let decoded = Self.decode(Substring(pair[pair.index(after: equals)...])) else {
+                    throw .malformed
+                }
+                value = decoded
+            }
             guard seen.insert(name).inserted else { throw .repeated(name) }
             if !value.isEmpty { values[name] = value }
         }

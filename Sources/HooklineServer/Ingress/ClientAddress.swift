@@ -9,7 +9,9 @@ package enum ClientAddress {
         guard let peer else { return nil }
         let isTrusted = { (address: String) in trustedProxies.contains { $0.contains(address) } }
         guard isTrusted(peer), let forwardedFor else { return peer }
-        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        // Split at `,` bytes: split at characters, a combining mark after a comma would join two entries.
+        let hops = forwardedFor.utf8.split(separator: UInt8(ascii: ","))
+            .map { Substring($0).trimmingCharacters(in: .whitespaces) }
         for hop in hops.reversed() where !isTrusted(hop) { return hop }
         return hops.first ?? peer
     }
