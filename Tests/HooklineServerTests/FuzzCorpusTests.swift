@@ -18,7 +18,7 @@ struct FuzzCorpusTests {
     }
 
     @Test func everyTargetHasACorpusAndScriptsFuzzRunsEveryTarget() {
-        let directories = CorpusFiles.list(CorpusFiles.directory(of: ""))
+        let directories = CorpusFiles.list(CorpusFiles.root)
             .map { String($0.split(separator: "/").last ?? "") }
         #expect(Set(directories) == Set(FuzzTarget.all.map(\.name)))
     }

@@ -2,11 +2,12 @@ import Foundation
 
 /// The inputs of a corpus: files, or every file in a directory.
 package enum CorpusFiles {
-    /// The committed corpus of a target: `Tests/Fuzz/Corpus/<name>` in the checkout this file is in.
-    package static func directory(of target: String, file: String = #filePath) -> String {
-        URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Corpus").appendingPathComponent(target).path
-    }
+    /// `Tests/Fuzz/Corpus` in the checkout this file is in.
+    package static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Corpus").path
+
+    /// The committed corpus of a target: `Tests/Fuzz/Corpus/<name>`.
+    package static func directory(of target: String) -> String { root + "/" + target }
 
     /// `path` itself when it is a file, else the files in it, sorted.
     package static func list(_ path: String) -> [String] {

@@ -1,9 +1,11 @@
 import HooklineServer
 
 /// `application/x-www-form-urlencoded` read the slow, obvious way, byte by byte, with FormBody's strictness
-/// (a bad `%` escape or invalid UTF-8 is malformed, a repeated name an error, an empty value omitted).
+/// (a body that is not UTF-8 or a bad `%` escape is malformed, a repeated name an error, an empty value
+/// omitted).
 enum FormReference {
     static func parse(_ bytes: [UInt8]) -> Result<[String: String], FormBody.ParseError> {
+        guard String(validating: bytes, as: UTF8.self) != nil else { return .failure(.malformed) }
         var values: [String: String] = [:]
         var seen = Set<String>()
         for pair in bytes.split(separator: UInt8(ascii: "&")) {

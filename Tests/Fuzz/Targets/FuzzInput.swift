@@ -1,13 +1,13 @@
-/// Cuts a fuzzer's bytes into the parts a target needs: a leading byte of options, then fields separated by
-/// NUL bytes (the last field takes the rest, NULs included).
+/// Cuts a fuzzer's bytes into the parts a target needs: a leading byte of options (for the targets that take
+/// options), then fields separated by NUL bytes (the last field takes the rest, NULs included).
 struct FuzzInput {
     /// The first byte, 0 when the input is empty: targets take switches from its bits.
     var options: UInt8
     var fields: [[UInt8]]
 
-    init(_ bytes: [UInt8], fields count: Int) {
-        options = bytes.first ?? 0
-        var rest = bytes.dropFirst()
+    init(_ bytes: [UInt8], fields count: Int, options takesOptions: Bool = true) {
+        options = takesOptions ? bytes.first ?? 0 : 0
+        var rest = takesOptions ? bytes.dropFirst() : bytes[...]
         var fields: [[UInt8]] = []
         while fields.count < count - 1, let nul = rest.firstIndex(of: 0) {
             fields.append(Array(rest[..<nul]))
