@@ -1,3 +1,4 @@
+import Foundation
 import Hookline
 import HooklineServer
 import Testing
@@ -12,6 +13,17 @@ struct ServerParserFuzzFindingsTests {
         let form = try FormBody(bytes: Array("a=\u{301}&b=1&\u{301}c=2".utf8))
         #expect(form.values == ["a": "\u{301}", "b": "1", "\u{301}c": "2"])
         #expect(throws: FormBody.ParseError.repeated("a")) { try FormBody(bytes: Array("a=1&a=\u{301}".utf8)) }
+    }
+
+    /// Basic credentials were split at the first `:` character: after an id ending in U+0600 (a prefixed
+    /// concatenation mark), the `:` was part of one character with it, and the credentials did not parse.
+    @Test func basicCredentialsEndTheIdAtTheFirstColonByte() throws {
+        let encoded = Data("\u{600}:secret".utf8).base64EncodedString()
+        let credentials = try #require(BasicCredentials(header: "Basic \(encoded)"))
+        #expect(credentials.username == "\u{600}")
+        #expect(credentials.password == "secret")
+        let raw = Data("id:\u{301}secret:x".utf8).base64EncodedString()
+        #expect(BasicCredentials(header: "Basic \(raw)")?.password == "\u{301}secret:x")
     }
 
     /// `X-Forwarded-For` was split at characters: a combining mark after a comma joined two entries, and the
