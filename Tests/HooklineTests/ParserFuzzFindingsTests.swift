@@ -42,6 +42,15 @@ struct ParserFuzzFindingsTests {
         for problem in failure.problems { #expect(JSONPointer(problem.location) != nil, "\(problem.location)") }
     }
 
+    /// inet_pton reads C strings, so an address was read up to its first NUL: `::/0` contained `::\0\0` and
+    /// `10.0.0.1\0junk` parsed as `10.0.0.1/32`.
+    @Test func addressesWithANulAreNotAddresses() {
+        #expect(CIDR("::/0")?.contains("::\0\0") == false)
+        #expect(CIDR("10.0.0.0/8")?.contains("10.0.0.1\0") == false)
+        #expect(CIDR("10.0.0.1\0junk") == nil)
+        #expect(CIDR("10.0.0.0/8")?.contains("10.0.0.1") == true)
+    }
+
     /// `Stripe-Signature` was split at characters: an entry ending in a prefixed concatenation mark (U+0600)
     /// joined the comma after it, and the timestamp and signature behind it were lost.
     @Test func aStripeSignatureAfterAnEntryEndingInAJoiningMarkStillCounts() {

@@ -21,7 +21,9 @@ extension FuzzTarget {
         let secret = input.text(1)
         guard !id.isEmpty, !secret.isEmpty else { return nil }
         let encoded = input.bit(1)
-        if !encoded, id.utf8.contains(UInt8(ascii: ":")) || (id + secret).contains(where: { "%+".contains($0) }) {
+        if !encoded,
+            id.utf8.contains(UInt8(ascii: ":")) || (id + secret).utf8.contains(where: { "%+".utf8.contains($0) })
+        {
             return nil
         }
         let user = encoded ? FormReference.encode(id) : id
