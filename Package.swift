@@ -87,12 +87,23 @@ let package = Package(
             dependencies: ["Postgres", "Hookline", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
+        // The fuzz targets: each parser that strangers or tenants feed, with the properties its results must
+        // have. scripts/fuzz builds HooklineFuzz with libFuzzer and the address sanitizer;
+        // in a plain build it replays inputs.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "Hookline", "HooklineServer", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/Fuzz/Targets"
+        ),
+        .executableTarget(name: "HooklineFuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Driver"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "HooklineTests", dependencies: ["Hookline", "Postgres", "TestSupport"]),
         .testTarget(
             name: "HooklineServerTests",
             dependencies: [
-                "HooklineServer", "Hookline", "Postgres", "TestSupport",
+                "HooklineServer", "Hookline", "Postgres", "TestSupport", "FuzzTargets",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

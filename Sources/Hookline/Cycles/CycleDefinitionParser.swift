@@ -177,7 +177,5 @@ struct CycleDefinitionParser {
         }
     }
 
-    func escape(_ key: String) -> String {
-        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
-    }
+    func escape(_ key: String) -> String { JSONPointer.escape(key) }
 }

@@ -219,6 +219,8 @@ struct JSONParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if integral, let value = Int64(text) { return .int(value) }
         guard let value = Double(text) else { throw fail("unreadable number") }
+        // As Foundation does: infinity is no JSON number, and would be written back as null.
+        guard value.isFinite else { throw fail("number out of range") }
         return .double(value)
     }
 }

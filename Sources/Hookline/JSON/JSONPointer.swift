@@ -5,16 +5,20 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a pointer; nil when it is not one (not empty and not starting with `/`, or a `~` not followed
     /// by `0` or `1`).
+    ///
+    /// The RFC's grammar is of code points, so the text is read scalar by scalar: read as Swift characters, a
+    /// combining mark after `/` or `~` would join it into one character and hide it.
     public init?(_ text: String) {
-        guard text.isEmpty || text.hasPrefix("/") else { return nil }
+        let scalars = text.unicodeScalars
+        guard scalars.isEmpty || scalars.first == "/" else { return nil }
         var tokens: [String] = []
-        if !text.isEmpty {
-            for raw in text.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-                var token = ""
+        if !scalars.isEmpty {
+            for raw in scalars.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+                var token = String.UnicodeScalarView()
                 var iterator = raw.makeIterator()
-                while let character = iterator.next() {
-                    guard character == "~" else {
-                        token.append(character)
+                while let scalar = iterator.next() {
+                    guard scalar == "~" else {
+                        token.append(scalar)
                         continue
                     }
                     switch iterator.next() {
@@ -23,11 +27,25 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
                     default: return nil
                     }
                 }
-                tokens.append(token)
+                tokens.append(String(token))
             }
         }
         self.tokens = tokens
         self.description = text
+    }
+
+    /// A token as a pointer spells it, `~` as `~0` and `/` as `~1`, scalar by scalar: replacing characters, a
+    /// `~` or `/` followed by a combining mark would be one character and stay as it was.
+    public static func escape(_ token: String) -> String {
+        var text = String.UnicodeScalarView()
+        for scalar in token.unicodeScalars {
+            switch scalar {
+            case "~": text.append(contentsOf: "~0".unicodeScalars)
+            case "/": text.append(contentsOf: "~1".unicodeScalars)
+            default: text.append(scalar)
+            }
+        }
+        return String(text)
     }
 
     /// The value the pointer names in `document`, or nil when there is none.

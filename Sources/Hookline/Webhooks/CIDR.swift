@@ -43,6 +43,8 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(CIDR.format(address))/\(prefixLength)" }
 
     static func parseAddress(_ text: String) -> [UInt8]? {
+        // inet_pton reads a C string: it would stop at a NUL and take `::\0junk` for `::`.
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()

@@ -38,8 +38,11 @@ public enum SignatureCheck {
             guard let header = headers["stripe-signature"] else { return .missingSignature }
             var timestamp: String?
             var signatures: [Data] = []
-            for part in header.split(separator: ",") {
-                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            // Split at `,` and `=` bytes: split at characters, a character that joins the next one (a prefixed
+            // concatenation mark before a comma, say) would hide the signature behind it.
+            for part in header.utf8.split(separator: UInt8(ascii: ",")) {
+                let pair = part.split(separator: UInt8(ascii: "="), maxSplits: 1)
+                    .map { Substring($0).trimmingCharacters(in: .whitespaces) }
                 guard pair.count == 2 else { continue }
                 if pair[0] == "t" { timestamp = pair[1] }
                 if pair[0] == "v1", let signature = Data(hexEncoded: pair[1]) { signatures.append(signature) }
@@ -56,7 +59,8 @@ public enum SignatureCheck {
             guard let seconds = Int(timestamp) else { return .badSignature }
             guard abs(now.timeIntervalSince1970 - Double(seconds)) <= tolerance else { return .staleTimestamp }
             let expected = hmacSHA256(key: key, message: Array("\(id).\(timestamp).".utf8) + body)
-            let matches = header.split(separator: " ").contains { entry in
+            let matches = header.utf8.split(separator: UInt8(ascii: " ")).contains { bytes in
+                let entry = Substring(bytes)
                 guard entry.hasPrefix("v1,"), let signature = Data(base64Encoded: String(entry.dropFirst(3))) else {
                     return false
                 }

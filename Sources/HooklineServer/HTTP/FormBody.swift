@@ -4,34 +4,42 @@ import Hookline
 /// An `application/x-www-form-urlencoded` body, parsed strictly for OAuth (RFC 6749 §3.2, Appendix B).
 ///
 /// A parameter sent twice is an error, and one sent without a value counts as omitted (RFC 6749 §3.1).
-struct FormBody: Sendable {
-    enum ParseError: Error, Equatable {
+package struct FormBody: Sendable {
+    package enum ParseError: Error, Equatable {
         case repeated(String)
         case malformed
     }
 
-    private(set) var values: [String: String] = [:]
+    package private(set) var values: [String: String] = [:]
 
-    subscript(name: String) -> String? { values[name] }
+    package subscript(name: String) -> String? { values[name] }
 
-    init(_ text: Substring) throws(ParseError) {
+    package init(_ text: Substring) throws(ParseError) {
         var seen = Set<String>()
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]) else { throw .malformed }
-            guard let value = parts.count > 1 ? Self.decode(parts[1]) : "" else { throw .malformed }
+        // Split at the bytes `&` and `=`, as the format says: split at characters, a combining mark after either
+        // would join it into one character and hide it.
+        for pair in text.utf8.split(separator: UInt8(ascii: "&")) {
+            let equals = pair.firstIndex(of: UInt8(ascii: "="))
+            guard let name = Self.decode(Substring(pair[..<(equals ?? pair.endIndex)])) else { throw .malformed }
+            var value = ""
+            if let equals {
+                guard let decoded = Self.decode(Substring(pair[pair.index(after: equals)...])) else {
+                    throw .malformed
+                }
+                value = decoded
+            }
             guard seen.insert(name).inserted else { throw .repeated(name) }
             if !value.isEmpty { values[name] = value }
         }
     }
 
-    init(bytes: [UInt8]) throws(ParseError) {
+    package init(bytes: [UInt8]) throws(ParseError) {
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .malformed }
         try self.init(Substring(text))
     }
 
     /// Percent-decoding with `+` as space; `nil` for a bad escape or invalid UTF-8.
-    static func decode(_ text: Substring) -> String? {
+    package static func decode(_ text: Substring) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()

@@ -3,17 +3,19 @@ import Hookline
 import Hummingbird
 
 /// The address a request came from, trusting `X-Forwarded-For` only when the peer is a configured proxy.
-enum ClientAddress {
+package enum ClientAddress {
     /// `X-Forwarded-For`.
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     /// The peer's address, or, when the peer is a trusted proxy, the rightmost `X-Forwarded-For` entry that
     /// is not itself a trusted proxy (the entries to its left are the client's word, not the proxies').
-    static func resolve(peer: String?, forwardedFor: String?, trustedProxies: [CIDR]) -> String? {
+    package static func resolve(peer: String?, forwardedFor: String?, trustedProxies: [CIDR]) -> String? {
         guard let peer else { return nil }
         let isTrusted = { (address: String) in trustedProxies.contains { $0.contains(address) } }
         guard isTrusted(peer), let forwardedFor else { return peer }
-        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        // Split at `,` bytes: split at characters, a combining mark after a comma would join two entries.
+        let hops = forwardedFor.utf8.split(separator: UInt8(ascii: ","))
+            .map { Substring($0).trimmingCharacters(in: .whitespaces) }
         // An entry that is not an address is the client's word at best: no client can be named by it.
         for hop in hops.reversed() where !isTrusted(hop) { return CIDR(hop) == nil || hop.contains("/") ? nil : hop }
         return hops.first ?? peer

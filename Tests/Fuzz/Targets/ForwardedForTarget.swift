@@ -1,0 +1,28 @@
+import Foundation
+import Hookline
+import HooklineServer
+
+extension FuzzTarget {
+    /// `X-Forwarded-For`, as the ingress reads it to check a webhook's allowed addresses. Input: options (bit 0:
+    /// the peer is a trusted proxy), then the header's value.
+    ///
+    /// Properties: nothing crashes; the address is the one a reference reads byte by byte, as the header is
+    /// defined (entries between `,` bytes, blanks around them dropped): the peer's when it is not a trusted
+    /// proxy, else the rightmost entry that is not a trusted proxy, or the leftmost when all are.
+    static let forwardedFor = FuzzTarget(name: "forwarded-for") { bytes in
+        let input = FuzzInput(bytes, fields: 1)
+        let header = input.text(0)
+        let proxies = ["10.0.0.0/8", "192.168.0.0/16", "::1/128"].compactMap(CIDR.init)
+        let peer = input.bit(0) ? "10.1.2.3" : "203.0.113.9"
+        let resolved = ClientAddress.resolve(peer: peer, forwardedFor: header, trustedProxies: proxies)
+        let trusted = { (address: String) in proxies.contains { $0.contains(address) } }
+        var expected = peer
+        if trusted(peer) {
+            let hops = header.utf8.split(separator: UInt8(ascii: ","))
+                .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespaces) }
+            expected = hops.last { !trusted($0) } ?? hops.first ?? peer
+        }
+        return resolved == expected
+            ? nil : "\(header.debugDescription) resolved to \(String(describing: resolved)), not \(expected)"
+    }
+}
