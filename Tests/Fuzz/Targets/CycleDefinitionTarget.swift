@@ -42,7 +42,7 @@ extension FuzzTarget {
         switch action {
         case .filter(let filter): return source(filter.source)
         case .map(let fields): return fields.values.flatMap { value($0) }
-        case .split(let from, _): return source(from)
+        case .split(let from, _, _): return source(from)
         case .http(let call):
             return call.url.stepReferences + call.headers.values.flatMap(\.stepReferences) + value(call.body)
         case .store(let key, let stored): return key.stepReferences + value(stored)
