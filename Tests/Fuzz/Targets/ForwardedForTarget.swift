@@ -16,13 +16,19 @@ extension FuzzTarget {
         let peer = input.bit(0) ? "10.1.2.3" : "203.0.113.9"
         let resolved = ClientAddress.resolve(peer: peer, forwardedFor: header, trustedProxies: proxies)
         let trusted = { (address: String) in proxies.contains { $0.contains(address) } }
-        var expected = peer
+        var expected: String? = peer
         if trusted(peer) {
             let hops = header.utf8.split(separator: UInt8(ascii: ","))
                 .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespaces) }
-            expected = hops.last { !trusted($0) } ?? hops.first ?? peer
+            if let hop = hops.last(where: { !trusted($0) }) {
+                // An entry that is not an address names no client.
+                expected = CIDR(hop) == nil || hop.contains("/") ? nil : hop
+            } else {
+                expected = hops.first ?? peer
+            }
         }
         return resolved == expected
-            ? nil : "\(header.debugDescription) resolved to \(String(describing: resolved)), not \(expected)"
+            ? nil
+            : "\(header.debugDescription) resolved to \(String(describing: resolved)), not \(String(describing: expected))"
     }
 }

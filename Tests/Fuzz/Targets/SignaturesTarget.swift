@@ -77,11 +77,16 @@ extension FuzzTarget {
         let names = ["idempotency-key", "webhook-id", "x-github-delivery"]
         for (index, name) in names.enumerated() where input.bit(4 + index) { headers[name] = input.text(index) }
         let key = SignatureCheck.idempotencyKey(scheme: scheme, headers: headers, body: body)
-        if let key, key.count > 255 { return "an idempotency key of \(key.count) characters" }
-        if let first = names.lazy.compactMap({ headers[$0] }).first(where: { !$0.isEmpty }) {
-            return key == String(first.prefix(255)) ? nil : "the idempotency key is not the header's value"
+        if let key, key.utf8.count > 255 { return "an idempotency key of \(key.utf8.count) bytes" }
+        // A signed delivery id decides first; the headers only when the scheme signs none.
+        let signed = scheme == .standardWebhooks || scheme == .stripe
+        let first = names.lazy.compactMap({ headers[$0] }).first(where: { !$0.isEmpty })
+        if !signed, let first {
+            let expected =
+                first.utf8.count <= 255 ? first : "sha256:" + Data(SHA256.hash(data: Data(first.utf8))).hexString
+            return key == expected ? nil : "the idempotency key is not the header's value (or its hash)"
         }
-        if key != nil, scheme != .stripe { return "an idempotency key without a header" }
+        if key != nil, first == nil, scheme != .stripe { return "an idempotency key without a header" }
         return nil
     }
 }
