@@ -20,28 +20,19 @@ extension CycleRun {
             throw StepFailure(message: "\(pointer) is not an array", permanent: true)
         }
         guard elements.count <= maxItems else {
-            let failure = StepFailure(
-                message: "the array at \(pointer) has \(elements.count) elements, more than max_items (\(maxItems)):"
-                    + " no child job was made",
-                permanent: true)
-            pending.append(record(step, started: started, outcome: "failed", failure: failure))
-            return .failed(
-                error: "step \(step.id): \(failure.message)", permanent: true, checkpoint: checkpoint(next: index),
-                runs: pending)
+            return refuse(
+                step, "the array at \(pointer) has \(elements.count) elements, more than max_items (\(maxItems))",
+                at: index, started: started)
         }
         let inputs = definition.inputs(ofStepsFrom: index + 1)
         let read = inputs.steps.map { ids in outputs.filter { ids.contains($0.key) } } ?? outputs
         let childOutputs = PostgresJSON(bytes: JSON.object(read).bytes)
         let copied = elements.count * childOutputs.bytes.count
         guard copied <= Self.maxCopiedOutputBytes else {
-            let failure = StepFailure(
-                message: "the \(elements.count) children would copy \(copied) bytes of earlier step outputs,"
-                    + " more than \(Self.maxCopiedOutputBytes): no child job was made",
-                permanent: true)
-            pending.append(record(step, started: started, outcome: "failed", failure: failure))
-            return .failed(
-                error: "step \(step.id): \(failure.message)", permanent: true, checkpoint: checkpoint(next: index),
-                runs: pending)
+            return refuse(
+                step,
+                "the \(elements.count) children would copy \(copied) bytes of earlier step outputs,"
+                    + " more than \(Self.maxCopiedOutputBytes)", at: index, started: started)
         }
         outputs[step.id] = .object(["children": .int(Int64(elements.count))])
         pending.append(record(step, started: started, outcome: "succeeded"))
@@ -72,4 +63,15 @@ extension CycleRun {
 
     /// The most bytes of earlier outputs a split's children may copy between them (256 MiB).
     static let maxCopiedOutputBytes = 256 << 20
+
+    /// A split over one of its limits: the job ends dead at once, whatever `on_error` says, with no child.
+    private mutating func refuse(_ step: CycleDefinition.Step, _ reason: String, at index: Int, started: Date)
+        -> JobResult
+    {
+        let failure = StepFailure(message: reason + ": no child job was made", permanent: true)
+        pending.append(record(step, started: started, outcome: "failed", failure: failure))
+        return .failed(
+            error: "step \(step.id): \(failure.message)", permanent: true, checkpoint: checkpoint(next: index),
+            runs: pending)
+    }
 }
