@@ -93,17 +93,17 @@ let package = Package(
         .target(
             name: "FuzzTargets",
             dependencies: [
-                "Hookline", "HooklineServer", .product(name: "Crypto", package: "swift-crypto"),
+                "Hookline", .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/Fuzz/Targets"
         ),
         .executableTarget(name: "HooklineFuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Driver"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "HooklineTests", dependencies: ["Hookline", "Postgres", "TestSupport"]),
+        .testTarget(name: "HooklineTests", dependencies: ["Hookline", "Postgres", "TestSupport", "FuzzTargets"]),
         .testTarget(
             name: "HooklineServerTests",
             dependencies: [
-                "HooklineServer", "Hookline", "Postgres", "TestSupport", "FuzzTargets",
+                "HooklineServer", "Hookline", "Postgres", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -18,7 +18,12 @@ public struct HooklineRequestContext: RequestContext, RemoteAddressRequestContex
     /// proxy, the rightmost `X-Forwarded-For` entry that is not a trusted proxy (see ``ClientAddress``).
     func clientAddress(of request: Request, trustedProxies: [CIDR]) -> String? {
         ClientAddress.resolve(
-            peer: remoteAddress?.ipAddress, forwardedFor: request.headers[ClientAddress.forwardedFor],
+            peer: remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor],
             trustedProxies: trustedProxies)
     }
+}
+
+extension HTTPField.Name {
+    /// `X-Forwarded-For`: the addresses a request passed through, as proxies report them.
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

@@ -1,5 +1,5 @@
 import Foundation
-import HooklineServer
+import Hookline
 
 extension FuzzTarget {
     /// The token endpoint's `Authorization: Basic` credentials. Input: options (bit 0: the rest is the whole

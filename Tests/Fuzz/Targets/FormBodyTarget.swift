@@ -1,4 +1,4 @@
-import HooklineServer
+import Hookline
 
 extension FuzzTarget {
     /// The token endpoint's `application/x-www-form-urlencoded` body. Input: the body.

@@ -1,4 +1,4 @@
-import HooklineServer
+import Hookline
 
 /// `application/x-www-form-urlencoded` read the slow, obvious way, byte by byte, with FormBody's strictness
 /// (a body that is not UTF-8 or a bad `%` escape is malformed, a repeated name an error, an empty value

@@ -1,6 +1,5 @@
 import Foundation
 import Hookline
-import HooklineServer
 
 extension FuzzTarget {
     /// `X-Forwarded-For`, as the ingress reads it to check a webhook's allowed addresses. Input: options (bit 0:

@@ -1,15 +1,10 @@
-import HTTPTypes
-import Hookline
-import Hummingbird
+import Foundation
 
 /// The address a request came from, trusting `X-Forwarded-For` only when the peer is a configured proxy.
-package enum ClientAddress {
-    /// `X-Forwarded-For`.
-    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
-
+public enum ClientAddress {
     /// The peer's address, or, when the peer is a trusted proxy, the rightmost `X-Forwarded-For` entry that
     /// is not itself a trusted proxy (the entries to its left are the client's word, not the proxies').
-    package static func resolve(peer: String?, forwardedFor: String?, trustedProxies: [CIDR]) -> String? {
+    public static func resolve(peer: String?, forwardedFor: String?, trustedProxies: [CIDR]) -> String? {
         guard let peer else { return nil }
         let isTrusted = { (address: String) in trustedProxies.contains { $0.contains(address) } }
         guard isTrusted(peer), let forwardedFor else { return peer }

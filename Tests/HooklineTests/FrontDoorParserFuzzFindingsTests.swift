@@ -1,12 +1,11 @@
 import Foundation
 import Hookline
-import HooklineServer
 import Testing
 
-/// What `scripts/fuzz` found in the server's parsers, each kept as the input that showed it (the same inputs
-/// are in Tests/Fuzz/Corpus, replayed by FuzzCorpusTests).
-@Suite("Server parser bugs the fuzzer found")
-struct ServerParserFuzzFindingsTests {
+/// What `scripts/fuzz` found in the front door's parsers (forms, Basic credentials, addresses), each kept as the
+/// input that showed it (the same inputs are in Tests/Fuzz/Corpus, replayed by FuzzCorpusTests).
+@Suite("Front-door parser bugs the fuzzer found")
+struct FrontDoorParserFuzzFindingsTests {
     /// The form body was split at characters: `=` followed by a combining mark was one character, so
     /// `a=\u{301}` read as a name `a=\u{301}` without a value instead of `a` = `\u{301}`.
     @Test func aFormBodyIsSplitAtBytes() throws {

@@ -1,20 +1,19 @@
 import Foundation
-import Hookline
 
 /// An `application/x-www-form-urlencoded` body, parsed strictly for OAuth (RFC 6749 §3.2, Appendix B).
 ///
 /// A parameter sent twice is an error, and one sent without a value counts as omitted (RFC 6749 §3.1).
-package struct FormBody: Sendable {
-    package enum ParseError: Error, Equatable {
+public struct FormBody: Sendable {
+    public enum ParseError: Error, Equatable {
         case repeated(String)
         case malformed
     }
 
-    package private(set) var values: [String: String] = [:]
+    public private(set) var values: [String: String] = [:]
 
-    package subscript(name: String) -> String? { values[name] }
+    public subscript(name: String) -> String? { values[name] }
 
-    package init(_ text: Substring) throws(ParseError) {
+    public init(_ text: Substring) throws(ParseError) {
         var seen = Set<String>()
         // Split at the bytes `&` and `=`, as the format says: split at characters, a combining mark after either
         // would join it into one character and hide it.
@@ -33,13 +32,13 @@ package struct FormBody: Sendable {
         }
     }
 
-    package init(bytes: [UInt8]) throws(ParseError) {
+    public init(bytes: [UInt8]) throws(ParseError) {
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .malformed }
         try self.init(Substring(text))
     }
 
     /// Percent-decoding with `+` as space; `nil` for a bad escape or invalid UTF-8.
-    package static func decode(_ text: Substring) -> String? {
+    public static func decode(_ text: Substring) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()

@@ -2,17 +2,17 @@ import Foundation
 
 /// `Authorization: Basic …` for OAuth clients: base64 of `form-urlencoded(id):form-urlencoded(secret)`
 /// (RFC 6749 §2.3.1).
-package struct BasicCredentials: Sendable, Equatable {
-    package var username: String
-    package var password: String
+public struct BasicCredentials: Sendable, Equatable {
+    public var username: String
+    public var password: String
 
     /// Whether the header uses the Basic scheme at all.
-    package static func isBasic(_ header: String) -> Bool {
+    public static func isBasic(_ header: String) -> Bool {
         header.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("basic")
     }
 
     /// Parses the header; `nil` when it is not Basic or is malformed.
-    package init?(header: String) {
+    public init?(header: String) {
         let trimmed = header.trimmingCharacters(in: .whitespaces)
         guard let space = trimmed.firstIndex(of: " "), trimmed[..<space].lowercased() == "basic" else { return nil }
         let encoded = trimmed[space...].trimmingCharacters(in: .whitespaces)
