@@ -7,11 +7,11 @@ extension CycleRun {
         -> JobResult?
     {
         guard matches(filter) else {
-            pending.append(record(step, started: started, outcome: "filtered"))
-            return .completed(outcome: "filtered", checkpoint: checkpoint(next: index), runs: pending)
+            pending.append(record(step, started: started, outcome: .filtered))
+            return .completed(outcome: .filtered, checkpoint: checkpoint(next: index), runs: pending)
         }
         outputs[step.id] = .object(["matched": .bool(true)])
-        pending.append(record(step, started: started, outcome: "succeeded"))
+        pending.append(record(step, started: started, outcome: .succeeded))
         return nil
     }
 

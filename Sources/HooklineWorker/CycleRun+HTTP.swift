@@ -45,7 +45,7 @@ extension CycleRun {
             throw failure
         }
         outputs[step.id] = response.output
-        var finished = record(step, started: started, outcome: "succeeded")
+        var finished = record(step, started: started, outcome: .succeeded)
         finished.rowID = rowID
         finished.httpStatus = response.status
         pending.append(finished)

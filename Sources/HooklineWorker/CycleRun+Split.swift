@@ -35,7 +35,7 @@ extension CycleRun {
                     + " more than \(Self.maxCopiedOutputBytes)", at: index, started: started)
         }
         outputs[step.id] = .object(["children": .int(Int64(elements.count))])
-        pending.append(record(step, started: started, outcome: "succeeded"))
+        pending.append(record(step, started: started, outcome: .succeeded))
         let bodies = elements.map { Data($0.bytes) }
         let job = job
         let childHeaders = inputs.headers
@@ -58,7 +58,7 @@ extension CycleRun {
             try connection.notify(JobNotifications.channel)
         }
         pending = []
-        return .completed(outcome: "split")
+        return .completed(outcome: .split)
     }
 
     /// The most bytes of earlier outputs a split's children may copy between them (256 MiB).
@@ -69,7 +69,7 @@ extension CycleRun {
         -> JobResult
     {
         let failure = StepFailure(message: reason + ": no child job was made", permanent: true)
-        pending.append(record(step, started: started, outcome: "failed", failure: failure))
+        pending.append(record(step, started: started, outcome: .failed, failure: failure))
         return .failed(
             error: "step \(step.id): \(failure.message)", permanent: true, checkpoint: checkpoint(next: index),
             runs: pending)

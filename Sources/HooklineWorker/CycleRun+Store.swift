@@ -14,7 +14,7 @@ extension CycleRun {
         guard !key.isEmpty else { throw StepFailure(message: "the key rendered empty", permanent: true) }
         let stored = evaluate(value, context: context)
         outputs[step.id] = .object(["key": .string(key), "value": stored])
-        pending.append(record(step, started: started, outcome: "succeeded"))
+        pending.append(record(step, started: started, outcome: .succeeded))
         let json = PostgresJSON(bytes: stored.bytes)
         try await runner.queue.checkpoint(job.id, worker: worker, checkpoint(next: index + 1), runs: pending) {
             connection in

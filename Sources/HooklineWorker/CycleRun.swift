@@ -42,7 +42,7 @@ struct CycleRun {
         StepCheckpoint(nextStep: next, outputs: PostgresJSON(bytes: JSON.object(outputs).bytes))
     }
 
-    func record(_ step: CycleDefinition.Step, started: Date, outcome: String, failure: StepFailure? = nil)
+    func record(_ step: CycleDefinition.Step, started: Date, outcome: StepRunOutcome, failure: StepFailure? = nil)
         -> StepRunRecord
     {
         StepRunRecord(
@@ -84,7 +84,7 @@ struct CycleRun {
                     if let result = self.filter(step, filter, at: index, started: started) { return result }
                 case .map(let fields):
                     outputs[step.id] = try await map(fields, runner: runner)
-                    pending.append(record(step, started: started, outcome: "succeeded"))
+                    pending.append(record(step, started: started, outcome: .succeeded))
                 case .split(let source, let pointer, let maxItems):
                     return try await split(
                         step, source: source, pointer: pointer, maxItems: maxItems, at: index, started: started,
@@ -94,7 +94,7 @@ struct CycleRun {
                 case .store(let key, let value):
                     try await store(step, key: key, value: value, at: index, started: started, runner)
                 case .delay(let seconds):
-                    pending.append(record(step, started: started, outcome: "succeeded"))
+                    pending.append(record(step, started: started, outcome: .succeeded))
                     outputs[step.id] = .object(["seconds": .double(seconds)])
                     try await runner.queue.postpone(
                         job.id, worker: worker, seconds: seconds, checkpoint(next: index + 1), runs: pending)
@@ -109,7 +109,7 @@ struct CycleRun {
             }
             index += 1
         }
-        return .completed(outcome: "succeeded", checkpoint: checkpoint(next: index), runs: pending)
+        return .completed(outcome: .succeeded, checkpoint: checkpoint(next: index), runs: pending)
     }
 
     /// The rest of the cycle, when every step left runs in memory (see ``CycleDefinition/Step/runsInMemory``).
@@ -123,13 +123,13 @@ struct CycleRun {
                 if let result = self.filter(step, filter, at: index, started: started) { return result }
             case .map(let fields):
                 outputs[step.id] = map(fields, context: templateContext, stored: [:])
-                pending.append(record(step, started: started, outcome: "succeeded"))
+                pending.append(record(step, started: started, outcome: .succeeded))
             default:
                 preconditionFailure("step \(step.id) does not run in memory")
             }
             index += 1
         }
-        return .completed(outcome: "succeeded", checkpoint: checkpoint(next: index), runs: pending)
+        return .completed(outcome: .succeeded, checkpoint: checkpoint(next: index), runs: pending)
     }
 
     /// Applies the cycle's `on_error`: a result that ends the run, or nil to go on with the next step.
@@ -139,15 +139,15 @@ struct CycleRun {
         let error = "step \(step.id): \(failure.message)"
         switch definition.onError {
         case .ignore:
-            pending.append(record(step, started: started, outcome: "ignored", failure: failure))
+            pending.append(record(step, started: started, outcome: .ignored, failure: failure))
             outputs[step.id] = failure.output ?? .object(["error": .string(failure.message)])
             return nil
         case .stop:
-            pending.append(record(step, started: started, outcome: "failed", failure: failure))
+            pending.append(record(step, started: started, outcome: .failed, failure: failure))
             return .failed(error: error, permanent: true, checkpoint: checkpoint(next: index), runs: pending)
         case .retry:
             pending.append(
-                record(step, started: started, outcome: failure.permanent ? "failed" : "retry", failure: failure))
+                record(step, started: started, outcome: failure.permanent ? .failed : .retry, failure: failure))
             return .failed(
                 error: error, permanent: failure.permanent, retryAfter: failure.retryAfter,
                 checkpoint: checkpoint(next: index), runs: pending)

@@ -26,7 +26,7 @@ public struct CycleRunner: JobRunner {
         let definition: CycleDefinition
         do {
             guard let found = try await definitions.definition(for: job) else {
-                return .completed(outcome: "succeeded")
+                return .completed(outcome: .succeeded)
             }
             definition = found
         } catch let error as HooklineError {
@@ -48,7 +48,7 @@ public struct CycleRunner: JobRunner {
     /// lookups) and its definition is already known: no task, no suspension, for the cycles that are
     /// pure computation. Nil when the job needs ``run(_:worker:)``.
     public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? {
-        guard job.cycleID != nil else { return .completed(outcome: "succeeded") }
+        guard job.cycleID != nil else { return .completed(outcome: .succeeded) }
         guard let definition = definitions.cached(for: job),
             definition.steps.dropFirst(job.nextStep).allSatisfy(\.runsInMemory)
         else { return nil }

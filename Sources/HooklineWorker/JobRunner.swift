@@ -5,7 +5,7 @@ import Postgres
 public enum JobResult: Sendable, Equatable {
     /// Done: the job goes to history as `completed` with this outcome (`succeeded`, `filtered`, `split`),
     /// its last progress and step runs recorded in the same transaction.
-    case completed(outcome: String, checkpoint: StepCheckpoint? = nil, runs: [StepRunRecord] = [])
+    case completed(outcome: JobOutcome, checkpoint: StepCheckpoint? = nil, runs: [StepRunRecord] = [])
     /// It failed. A retryable failure comes back after the cycle's backoff (or `retryAfter` seconds, when the
     /// other side said when), until its attempts run out; a permanent one is dead at once. The progress is
     /// saved, so a retry resumes at the failed step.
@@ -46,7 +46,7 @@ extension JobRunner {
 public struct EmptyCycleRunner: JobRunner {
     public init() {}
 
-    public func run(_ job: ClaimedJob, worker: String) async throws -> JobResult { .completed(outcome: "succeeded") }
+    public func run(_ job: ClaimedJob, worker: String) async throws -> JobResult { .completed(outcome: .succeeded) }
 
-    public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? { .completed(outcome: "succeeded") }
+    public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? { .completed(outcome: .succeeded) }
 }

@@ -46,7 +46,7 @@ public struct SimulatedWork: JobRunner {
             return .failed(error: error, permanent: instructions?.permanent ?? false)
         }
         record("done \(job.id) \(job.attempt) succeeded")
-        return .completed(outcome: "succeeded")
+        return .completed(outcome: .succeeded)
     }
 
     /// One line, in one `write(2)` on a descriptor opened for appending, so that lines of concurrent runs

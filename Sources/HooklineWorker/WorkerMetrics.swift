@@ -1,3 +1,4 @@
+import Hookline
 import Prometheus
 import Synchronization
 
@@ -13,7 +14,7 @@ public final class WorkerMetrics: Sendable {
     let running: Gauge
     let claimLatency: DurationHistogram
     let jobDuration: DurationHistogram
-    private let depthGauges = Mutex([String: Gauge]())
+    private let depthGauges = Mutex([JobState: Gauge]())
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -49,13 +50,13 @@ public final class WorkerMetrics: Sendable {
     }
 
     /// Sets the queue-depth gauges (jobs in the hot table by state); states not given are set to 0.
-    func recordDepth(_ depth: [String: Int]) {
-        for state in ["available", "running", "held"] {
+    func recordDepth(_ depth: [JobState: Int]) {
+        for state in JobState.waitingOrRunning {
             let gauge = depthGauges.withLock { gauges in
                 if let gauge = gauges[state] { return gauge }
                 let gauge = registry.makeGauge(
                     descriptor: Self.name("queue_depth", "Jobs in the hot table by state (the whole queue)."),
-                    labels: [("state", state)])
+                    labels: [("state", state.rawValue)])
                 gauges[state] = gauge
                 return gauge
             }

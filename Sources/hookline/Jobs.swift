@@ -13,7 +13,7 @@ extension HooklineCLI {
             static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var output: OutputOptions
-            @Option(help: "Only jobs in this state.") var state: String?
+            @Option(help: "Only jobs in this state.") var state: JobState?
             @Option(help: "Only this account's jobs.") var account: String?
             @Option(help: "At most this many.") var limit: Int = 100
 
@@ -51,7 +51,7 @@ extension HooklineCLI {
             @Argument(help: "The job id (leave out for a bulk retry).") var id: Int64?
             @Option(help: "Only this account's jobs.") var account: String?
             @Option(help: "Only this cycle's jobs.") var cycle: String?
-            @Option(help: "dead (default for bulk) or cancelled.") var state: String?
+            @Option(help: "dead (default for bulk) or cancelled.") var state: JobState?
             @Flag(help: "Start over from the first step, instead of resuming at the step that failed.")
             var fromStart = false
 
@@ -140,9 +140,12 @@ extension HooklineCLI {
                     defer { client.closeBeforeExit() }
                     let counts = try await JobStore(database: client).stats(
                         account: account.flatMap(UUID.init(uuidString:)))
-                    if output.json { return try output.printJSON(counts) }
-                    for state in ["available", "running", "held", "completed", "dead", "cancelled"] {
-                        print("\(state.padding(toLength: 10, withPad: " ", startingAt: 0)) \(counts[state] ?? 0)")
+                    if output.json {
+                        return try output.printJSON(
+                            Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
+                    }
+                    for state in JobState.allCases {
+                        print("\(state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(counts[state] ?? 0)")
                     }
                 }
             }
@@ -154,3 +157,6 @@ extension HooklineCLI {
 func requireUUID(_ value: String?, _ option: String) throws {
     if let value, UUID(uuidString: value) == nil { throw ValidationError("\(option) must be a UUID, not \(value)") }
 }
+
+/// `--state available`: ArgumentParser checks the value and lists the states in `--help` and in its error.
+extension JobState: ExpressibleByArgument {}

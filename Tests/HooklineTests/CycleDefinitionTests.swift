@@ -23,7 +23,7 @@ struct CycleDefinitionTests {
         #expect(definition.onError == .retry)
         #expect(definition.retry == RetryPolicy(maxAttempts: 6, backoffSeconds: 5, maxBackoffSeconds: 3600))
         #expect(definition.steps.map(\.id) == ["orders", "each", "shape", "send", "keep"])
-        #expect(definition.steps.map(\.action.type) == ["filter", "split", "map", "http", "store"])
+        #expect(definition.steps.map(\.action.type) == [.filter, .split, .map, .http, .store])
     }
 
     @Test func everyProblemIsReportedAtOnceWithItsLocation() throws {

@@ -97,13 +97,13 @@ struct JobQueueTests {
             let claim = try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30) { _, jobs in
                 jobs.filter { $0.id % 2 == 0 }.map { job in
                     JobQueue.Completion(
-                        id: job.id, outcome: "succeeded",
+                        id: job.id, outcome: .succeeded,
                         checkpoint: StepCheckpoint(
                             nextStep: 1, outputs: PostgresJSON(rawJSON: #"{"pass": {"n": \#(job.id)}}"#)),
                         runs: [
                             StepRunRecord(
                                 jobID: job.id, stepID: "pass", attempt: job.attempt, startedAt: started,
-                                outcome: "succeeded")
+                                outcome: .succeeded)
                         ])
                 }
             }
@@ -167,7 +167,7 @@ struct JobQueueTests {
                 try await queue.claim(limit: 2, worker: "a", leaseSeconds: 30) { _, jobs in
                     inside.continuation.yield()
                     release.wait()
-                    return jobs.map { JobQueue.Completion(id: $0.id, outcome: "succeeded") }
+                    return jobs.map { JobQueue.Completion(id: $0.id, outcome: .succeeded) }
                 }
             }
             var iterator = inside.stream.makeAsyncIterator()

@@ -26,8 +26,8 @@ struct JobStoreTests {
             for job in try await queue.claim(limit: 10, worker: "w", leaseSeconds: 30) {
                 #expect(try await queue.fail(job.id, worker: "w", error: "boom") == .dead)
             }
-            #expect(try await store.stats(account: account.id)["dead"] == 3)
-            #expect(try await store.list(state: "dead").count == 4)
+            #expect(try await store.stats(account: account.id)[.dead] == 3)
+            #expect(try await store.list(state: .dead).count == 4)
             let dead = try await database.client.query("SELECT count(*) FROM hookline.dead_jobs")
             #expect(try dead[0].decode(Int.self, at: 0) == 4, "the dead_jobs view")
 
@@ -38,8 +38,8 @@ struct JobStoreTests {
 
             let bulk = try await store.retry(account: account.id)
             #expect(Set(bulk) == Set(ids[1...]))
-            #expect(try await store.stats(account: other.id)["dead"] == 1, "other accounts are left alone")
-            #expect(try await store.stats()["dead"] == 1)
+            #expect(try await store.stats(account: other.id)[.dead] == 1, "other accounts are left alone")
+            #expect(try await store.stats()[.dead] == 1)
             await #expect(throws: HooklineError.self) { try await store.retry(id: otherIDs[0] + 1000) }
         }
     }
@@ -55,9 +55,9 @@ struct JobStoreTests {
             await #expect(throws: HooklineError.self) { try await store.cancel(running) }
             try await store.cancel(ids[1])
             let stats = try await store.stats(account: account.id)
-            #expect(stats["cancelled"] == 1)
-            #expect(stats["running"] == 1)
-            #expect(try await store.retry(id: ids[1], state: "cancelled") == [ids[1]])
+            #expect(stats[.cancelled] == 1)
+            #expect(stats[.running] == 1)
+            #expect(try await store.retry(id: ids[1], state: .cancelled) == [ids[1]])
             let depth = try await database.client.query(
                 "SELECT state, jobs FROM hookline.queue_depth WHERE account_id = \(account.id) ORDER BY state")
             let rows = try depth.map { try $0.decode((String, Int).self) }
@@ -66,11 +66,13 @@ struct JobStoreTests {
         }
     }
 
-    @Test func unknownStatesAreRefused() async throws {
+    /// A state the code does not know (a newer migration's, say) is an error where it is read, not a string
+    /// that matches nothing further on.
+    @Test func aStateTheCodeDoesNotKnowIsADecodingError() async throws {
         try await MigratedDatabase.with { database in
-            await #expect(throws: HooklineError.self) {
-                try await JobStore(database: database.client).list(state: "done")
-            }
+            let rows = try await database.client.query("SELECT 'done'::text, 'dead'::text")
+            #expect(try rows[0].decode(JobState.self, at: 1) == .dead)
+            #expect(throws: PostgresError.self) { try rows[0].decode(JobState.self, at: 0) }
         }
     }
 }

@@ -18,7 +18,7 @@ final class PathCounter: JobRunner {
 
     func run(_ job: ClaimedJob, worker: String) async throws -> JobResult {
         run.withLock { $0 += 1 }
-        return .completed(outcome: "succeeded")
+        return .completed(outcome: .succeeded)
     }
 
     func prepareInMemory(_ jobs: [ClaimedJob], on connection: PostgresConnection) throws {
@@ -33,7 +33,7 @@ final class PathCounter: JobRunner {
     func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? {
         guard prepared.withLock({ $0.contains(job.id) }) else { return nil }
         inMemory.withLock { $0 += 1 }
-        return .completed(outcome: "succeeded")
+        return .completed(outcome: .succeeded)
     }
 }
 

@@ -122,7 +122,7 @@ struct CycleRunnerTests {
                 }
                 #expect(outcome == wantedOutcome)
                 #expect(checkpoint == wantedCheckpoint)
-                #expect(runs.map { [$0.stepID, $0.outcome] } == wantedRuns.map { [$0.stepID, $0.outcome] })
+                #expect(runs.map { "\($0.stepID) \($0.outcome)" } == wantedRuns.map { "\($0.stepID) \($0.outcome)" })
             }
             try await fixture.database.client.query("DELETE FROM hookline.jobs")
 

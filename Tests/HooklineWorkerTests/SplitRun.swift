@@ -16,7 +16,7 @@ enum SplitRun {
             limit: count, worker: "split-test", leaseSeconds: 60)
         #expect(jobs.count == count)
         for job in jobs {
-            #expect(try await runner.run(job, worker: "split-test") == .completed(outcome: "split"))
+            #expect(try await runner.run(job, worker: "split-test") == .completed(outcome: .split))
         }
         try await caller.shutdown()
     }

@@ -13,7 +13,7 @@ final class WhoRan: JobRunner {
 
     func run(_ job: ClaimedJob, worker: String) async throws -> JobResult {
         runs.withLock { $0[job.id] = worker }
-        return .completed(outcome: "succeeded")
+        return .completed(outcome: .succeeded)
     }
 }
 

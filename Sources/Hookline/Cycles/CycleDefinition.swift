@@ -45,14 +45,14 @@ public struct CycleDefinition: Sendable, Hashable {
         case store(key: Template, value: Value)
         case delay(seconds: Double)
 
-        public var type: String {
+        public var type: StepType {
             switch self {
-            case .filter: "filter"
-            case .map: "map"
-            case .split: "split"
-            case .http: "http"
-            case .store: "store"
-            case .delay: "delay"
+            case .filter: .filter
+            case .map: .map
+            case .split: .split
+            case .http: .http
+            case .store: .store
+            case .delay: .delay
             }
         }
     }
@@ -101,7 +101,6 @@ public struct CycleDefinition: Sendable, Hashable {
     /// The most a `split` step's `max_items` may be.
     public static let splitMaxItemsLimit = 100_000
 
-    public static let stepTypes = ["filter", "map", "split", "http", "store", "delay"]
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     static let conditions = ["equals", "not_equals", "exists", "in", "gt", "gte", "lt", "lte"]
 }

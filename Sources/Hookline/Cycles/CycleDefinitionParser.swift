@@ -95,35 +95,26 @@ struct CycleDefinitionParser {
         } else if id.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
             problem("\(location)/id", "a step id may hold letters, digits, _ and - only")
         }
-        guard let type = object["type"]?.string else {
-            problem(
-                "\(location)/type",
-                "a step needs a \"type\": one of \(CycleDefinition.stepTypes.joined(separator: ", "))")
+        guard let name = object["type"]?.string else {
+            problem("\(location)/type", "a step needs a \"type\": one of \(StepType.list)")
             return nil
         }
-        let action: CycleDefinition.Action?
-        switch type {
-        case "filter": action = filter(object, at: location)
-        case "map": action = map(object, at: location)
-        case "split": action = split(object, at: location)
-        case "http": action = http(object, at: location)
-        case "store": action = store(object, at: location)
-        case "delay": action = delay(object, at: location)
-        default:
-            problem(
-                "\(location)/type",
-                "unknown step type \"\(type)\"; one of \(CycleDefinition.stepTypes.joined(separator: ", "))")
+        guard let type = StepType(rawValue: name) else {
+            problem("\(location)/type", "unknown step type \"\(name)\"; one of \(StepType.list)")
             return nil
         }
-        let allowed: [String: Set<String>] = [
-            "filter": Set(["path", "from"] + CycleDefinition.conditions),
-            "map": ["fields"], "split": ["path", "from", "max_items"],
-            "http": ["method", "url", "headers", "body", "body_from", "body_template", "timeout_seconds"],
-            "store": ["key", "value", "value_from"], "delay": ["seconds"],
-        ]
+        let action: CycleDefinition.Action? =
+            switch type {
+            case .filter: filter(object, at: location)
+            case .map: map(object, at: location)
+            case .split: split(object, at: location)
+            case .http: http(object, at: location)
+            case .store: store(object, at: location)
+            case .delay: delay(object, at: location)
+            }
         for key in object.keys.sorted() where !(["id", "type", "description"].contains(key)) {
-            if !(allowed[type]?.contains(key) ?? false) {
-                problem("\(location)/\(escape(key))", "unknown key for a \(type) step")
+            if !type.fields.contains(key) {
+                problem("\(location)/\(escape(key))", "unknown key for a \(name) step")
             }
         }
         return action.map { CycleDefinition.Step(id: id, action: $0) }

@@ -9,8 +9,8 @@ public struct JobDetail: Sendable {
     public var cycleID: UUID?
     public var cycleVersion: Int?
     public var parentID: Int64?
-    public var state: String
-    public var outcome: String?
+    public var state: JobState
+    public var outcome: JobOutcome?
     public var priority: Int
     public var attempt: Int
     public var maxAttempts: Int
@@ -36,7 +36,7 @@ public struct JobDetail: Sendable {
         public var attempt: Int
         public var startedAt: Date
         public var finishedAt: Date?
-        public var outcome: String?
+        public var outcome: StepRunOutcome?
         public var error: String?
     }
 
@@ -50,7 +50,7 @@ public struct JobDetail: Sendable {
         var object: [String: Any] = [
             "id": id, "account_id": accountID.lowercased, "webhook_id": webhookID?.lowercased ?? NSNull(),
             "cycle_id": cycleID?.lowercased ?? NSNull(), "cycle_version": cycleVersion ?? NSNull(),
-            "parent_id": parentID ?? NSNull(), "state": state, "outcome": outcome ?? NSNull(), "priority": priority,
+            "parent_id": parentID ?? NSNull(), "state": state.rawValue, "outcome": outcome?.rawValue ?? NSNull(), "priority": priority,
             "attempt": attempt, "max_attempts": maxAttempts, "run_at": time(runAt), "locked_by": lockedBy ?? NSNull(),
             "locked_until": time(lockedUntil), "next_step": nextStep ?? NSNull(), "step_outputs": json(stepOutputs),
             "headers": json(headers), "content_type": contentType ?? NSNull(),
@@ -59,7 +59,7 @@ public struct JobDetail: Sendable {
             "step_runs": stepRuns.map { run -> [String: Any] in
                 [
                     "step_id": run.stepID, "attempt": run.attempt, "started_at": time(run.startedAt),
-                    "finished_at": time(run.finishedAt), "outcome": run.outcome ?? NSNull(),
+                    "finished_at": time(run.finishedAt), "outcome": run.outcome?.rawValue ?? NSNull(),
                     "error": run.error ?? NSNull(),
                 ]
             },
@@ -100,7 +100,7 @@ extension JobStore {
             id: try row.decode(Int64.self, at: 0), accountID: try row.decode(UUID.self, at: 1),
             webhookID: try row.decode(UUID?.self, at: 2), cycleID: try row.decode(UUID?.self, at: 3),
             cycleVersion: try row.decode(Int?.self, at: 4), parentID: try row.decode(Int64?.self, at: 5),
-            state: try row.decode(String.self, at: 6), outcome: try row.decode(String?.self, at: 7),
+            state: try row.decode(JobState.self, at: 6), outcome: try row.decode(JobOutcome?.self, at: 7),
             priority: try row.decode(Int.self, at: 8), attempt: try row.decode(Int.self, at: 9),
             maxAttempts: try row.decode(Int.self, at: 10), runAt: try row.decode(Date?.self, at: 11),
             lockedBy: try row.decode(String?.self, at: 12), lockedUntil: try row.decode(Date?.self, at: 13),
@@ -113,7 +113,7 @@ extension JobStore {
                 JobDetail.StepRun(
                     stepID: try run.decode(String.self, at: 0), attempt: try run.decode(Int.self, at: 1),
                     startedAt: try run.decode(Date.self, at: 2), finishedAt: try run.decode(Date?.self, at: 3),
-                    outcome: try run.decode(String?.self, at: 4), error: try run.decode(String?.self, at: 5))
+                    outcome: try run.decode(StepRunOutcome?.self, at: 4), error: try run.decode(String?.self, at: 5))
             })
     }
 }

@@ -116,18 +116,18 @@ public struct JobQueue: Sendable {
     /// Moves finished jobs into `job_history` as `completed` with their outcome, in one transaction with
     /// their removal from the hot table. Returns the ids this worker still held (and so finished).
     @discardableResult
-    public func complete(_ ids: [Int64], worker: String, outcome: String = "succeeded") async throws -> Set<Int64> {
+    public func complete(_ ids: [Int64], worker: String, outcome: JobOutcome = .succeeded) async throws -> Set<Int64> {
         try await complete(ids.map { Completion(id: $0, outcome: outcome) }, worker: worker)
     }
 
     /// A finished job: its outcome, and the progress and step runs to record with it.
     public struct Completion: Sendable {
         public var id: Int64
-        public var outcome: String
+        public var outcome: JobOutcome
         public var checkpoint: StepCheckpoint?
         public var runs: [StepRunRecord]
 
-        public init(id: Int64, outcome: String, checkpoint: StepCheckpoint? = nil, runs: [StepRunRecord] = []) {
+        public init(id: Int64, outcome: JobOutcome, checkpoint: StepCheckpoint? = nil, runs: [StepRunRecord] = []) {
             self.id = id
             self.outcome = outcome
             self.checkpoint = checkpoint
@@ -182,7 +182,7 @@ public struct JobQueue: Sendable {
             try connection.record(
                 runs.map { run in
                     var run = run
-                    if dead, run.outcome == "retry" { run.outcome = "failed" }
+                    if dead, run.outcome == .retry { run.outcome = .failed }
                     return run
                 })
             if dead {
@@ -287,10 +287,10 @@ public struct JobQueue: Sendable {
     }
 
     /// Jobs in the hot table by state, for the queue-depth gauge.
-    public func depthByState() async throws -> [String: Int] {
-        var depth: [String: Int] = [:]
+    public func depthByState() async throws -> [JobState: Int] {
+        var depth: [JobState: Int] = [:]
         for row in try await database.query("SELECT state, count(*) FROM hookline.jobs GROUP BY state") {
-            depth[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+            depth[try row.decode(JobState.self, at: 0)] = try row.decode(Int.self, at: 1)
         }
         return depth
     }

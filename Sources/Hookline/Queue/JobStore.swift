@@ -7,7 +7,7 @@ public struct JobSummary: Sendable, Hashable, Encodable {
     public var accountID: UUID
     public var webhookID: UUID?
     public var cycleID: UUID?
-    public var state: String
+    public var state: JobState
     public var attempt: Int
     public var maxAttempts: Int
     /// When it runs next (hot table) or finished (history).
@@ -43,14 +43,9 @@ public struct JobStore: Sendable {
 
     public init(database: PostgresClient) { self.database = database }
 
-    static let states = ["available", "running", "held", "completed", "dead", "cancelled"]
-
     /// Jobs, newest first, optionally of one state and account.
-    public func list(state: String? = nil, account: UUID? = nil, limit: Int = 100) async throws -> [JobSummary] {
-        if let state, !Self.states.contains(state) {
-            throw HooklineError.invalidArgument("unknown state \(state); one of \(Self.states.joined(separator: ", "))")
-        }
-        return try await database.query(
+    public func list(state: JobState? = nil, account: UUID? = nil, limit: Int = 100) async throws -> [JobSummary] {
+        try await database.query(
             """
             SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, at, last_error FROM (
                 SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, run_at AS at, last_error
@@ -73,10 +68,10 @@ public struct JobStore: Sendable {
     /// step with no outputs. (A job that finished before history kept its step starts over either way.)
     /// Returns the ids requeued.
     public func retry(
-        id: Int64? = nil, account: UUID? = nil, cycle: UUID? = nil, state: String? = nil, fromStart: Bool = false
+        id: Int64? = nil, account: UUID? = nil, cycle: UUID? = nil, state: JobState? = nil, fromStart: Bool = false
     ) async throws -> [Int64] {
-        let state = state ?? (id == nil ? "dead" : nil)
-        if let state, !["dead", "cancelled"].contains(state) {
+        let state = state ?? (id == nil ? .dead : nil)
+        if let state, !state.isRetryable {
             throw HooklineError.invalidArgument("only dead and cancelled jobs can be retried")
         }
         let rows = try await database.withTransaction { connection -> PostgresResult in
@@ -124,7 +119,7 @@ public struct JobStore: Sendable {
     }
 
     /// Jobs by state, hot table and history together.
-    public func stats(account: UUID? = nil) async throws -> [String: Int] {
+    public func stats(account: UUID? = nil) async throws -> [JobState: Int] {
         let rows = try await database.query(
             """
             SELECT state, count(*) FROM (
@@ -133,9 +128,9 @@ public struct JobStore: Sendable {
             ) j WHERE \(account)::uuid IS NULL OR account_id = \(account)
             GROUP BY state
             """)
-        var counts = Dictionary(uniqueKeysWithValues: Self.states.map { ($0, 0) })
+        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
         for row in rows {
-            let (state, count) = try row.decode((String, Int).self)
+            let (state, count) = try row.decode((JobState, Int).self)
             counts[state] = count
         }
         return counts
@@ -143,7 +138,7 @@ public struct JobStore: Sendable {
 
     static func summary(_ row: PostgresRow) throws -> JobSummary {
         let (id, account, webhook, cycle, state, attempt, maxAttempts, at, lastError) = try row.decode(
-            (Int64, UUID, UUID?, UUID?, String, Int, Int, Date, String?).self)
+            (Int64, UUID, UUID?, UUID?, JobState, Int, Int, Date, String?).self)
         return JobSummary(
             id: id, accountID: account, webhookID: webhook, cycleID: cycle, state: state, attempt: attempt,
             maxAttempts: maxAttempts, at: at, lastError: lastError)

@@ -10,14 +10,13 @@ public struct StepRunRecord: Sendable, Hashable {
     public var attempt: Int
     public var startedAt: Date
     public var finishedAt: Date
-    /// `succeeded`, `filtered`, `retry`, `failed` or `ignored`.
-    public var outcome: String
+    public var outcome: StepRunOutcome
     public var error: String?
     public var httpStatus: Int?
 
     public init(
         rowID: Int64? = nil, jobID: Int64, stepID: String, attempt: Int, startedAt: Date, finishedAt: Date = Date(),
-        outcome: String, error: String? = nil, httpStatus: Int? = nil
+        outcome: StepRunOutcome, error: String? = nil, httpStatus: Int? = nil
     ) {
         self.rowID = rowID
         self.jobID = jobID
