@@ -145,7 +145,9 @@ extension HooklineCLI {
                             Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
                     }
                     for state in JobState.allCases {
-                        print("\(state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(counts[state] ?? 0)")
+                        print(
+                            "\(state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(counts[state] ?? 0)"
+                        )
                     }
                 }
             }

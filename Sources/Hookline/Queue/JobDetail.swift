@@ -50,7 +50,8 @@ public struct JobDetail: Sendable {
         var object: [String: Any] = [
             "id": id, "account_id": accountID.lowercased, "webhook_id": webhookID?.lowercased ?? NSNull(),
             "cycle_id": cycleID?.lowercased ?? NSNull(), "cycle_version": cycleVersion ?? NSNull(),
-            "parent_id": parentID ?? NSNull(), "state": state.rawValue, "outcome": outcome?.rawValue ?? NSNull(), "priority": priority,
+            "parent_id": parentID ?? NSNull(), "state": state.rawValue, "outcome": outcome?.rawValue ?? NSNull(),
+            "priority": priority,
             "attempt": attempt, "max_attempts": maxAttempts, "run_at": time(runAt), "locked_by": lockedBy ?? NSNull(),
             "locked_until": time(lockedUntil), "next_step": nextStep ?? NSNull(), "step_outputs": json(stepOutputs),
             "headers": json(headers), "content_type": contentType ?? NSNull(),
