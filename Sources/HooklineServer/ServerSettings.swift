@@ -1,7 +1,7 @@
 import Hookline
 
 /// Settings of the HTTP ingress (`hookline serve`), with their defaults. Every limit here has a flag and a
-/// line in the README's "Limits and timeouts" table.
+/// line in the README's "Limits" table.
 public struct ServerSettings: Sendable, Hashable {
     /// The address to listen on.
     public var host: String

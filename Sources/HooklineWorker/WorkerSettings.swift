@@ -1,4 +1,4 @@
-/// Settings of the worker runtime (`hookline work`), with the defaults that DESIGN.md and the issues fix.
+/// Settings of the worker runtime (`hookline work`), with their defaults.
 public struct WorkerSettings: Sendable, Hashable {
     /// Worker processes the supervisor keeps running.
     public var processes: Int

@@ -1,8 +1,8 @@
 import ArgumentParser
 import HooklineServer
 
-/// `hookline serve`'s limits and timeouts: each a flag, an environment variable and a default (the README's
-/// "Limits and timeouts" table).
+/// `hookline serve`'s limits and timeouts: each a flag, an environment variable and a default, listed in the
+/// README and in docs/operations.md.
 struct ServeLimits: ParsableArguments {
     @Option(
         name: .customLong("max-body-bytes"),

@@ -2,7 +2,7 @@ import Foundation
 
 /// A cycle's definition: its steps, retry policy and error handling, parsed and checked.
 ///
-/// The JSON format (documented in the README):
+/// The JSON format (documented in docs/cycles.md):
 /// ```json
 /// {"name": "orders-to-crm", "on_error": "retry",
 ///  "retry": {"max_attempts": 6, "backoff_seconds": 5, "max_backoff_seconds": 3600},
