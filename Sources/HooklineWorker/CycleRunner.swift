@@ -2,21 +2,14 @@ import Foundation
 import Hookline
 import Postgres
 
-/// Runs a job's cycle, step by step, from the step it stopped at.
-///
-/// Steps without effects outside the job (`filter`, `map`) run in memory and their step runs are written
-/// with whatever the job does next. A step with effects (`http`, `store`, `split`, `delay`) is followed at
-/// once by a checkpoint (its output and the next step, in one transaction with its own writes for `store` and
-/// `split`), so that a retry never repeats it. `http` steps also write their step run when they start, so
-/// that a call cut short by a crash is on record. Each step's work is in a `CycleRun+<step>.swift` file.
+/// Runs a job's cycle from the step it stopped at: finds the job's cycle definition and hands the run to
+/// ``CycleInterpreter``, with the worker's effects (the queue, the HTTP client).
 public struct CycleRunner: JobRunner {
     let queue: JobQueue
-    let database: PostgresClient
     let definitions: CycleDefinitions
     let caller: HTTPCaller
 
     public init(database: PostgresClient, definitions: CycleDefinitions, caller: HTTPCaller) {
-        self.database = database
         self.queue = JobQueue(database: database)
         self.definitions = definitions
         self.caller = caller
@@ -34,8 +27,8 @@ public struct CycleRunner: JobRunner {
         } catch let problems as CycleProblems {
             return .failed(error: "the cycle version is invalid: \(problems)", permanent: true)
         }
-        var run = CycleRun(job: job, worker: worker, definition: definition)
-        return try await run.execute(self)
+        var run = CycleInterpreter(job: job, definition: definition)
+        return try await run.execute(WorkerEffects(queue: queue, caller: caller, worker: worker))
     }
 
     /// Reads the cycle definitions of these jobs that this worker has not seen yet, in the claim's
@@ -49,25 +42,10 @@ public struct CycleRunner: JobRunner {
     /// pure computation. Nil when the job needs ``run(_:worker:)``.
     public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? {
         guard job.cycleID != nil else { return .completed(outcome: .succeeded) }
-        guard let definition = definitions.cached(for: job),
-            definition.steps.dropFirst(job.nextStep).allSatisfy(\.runsInMemory)
-        else { return nil }
-        var run = CycleRun(job: job, worker: worker, definition: definition)
-        return run.executeInMemory()
-    }
-}
-
-extension CycleDefinition.Step {
-    /// Whether the step needs nothing but the job: `filter`, and `map` without `lookup` values.
-    var runsInMemory: Bool {
-        switch action {
-        case .filter: return true
-        case .map(let fields):
-            return !fields.values.contains { value in
-                if case .lookup = value { return true }
-                return false
-            }
-        default: return false
+        guard let definition = definitions.cached(for: job), definition.runsInMemory(from: job.nextStep) else {
+            return nil
         }
+        var run = CycleInterpreter(job: job, definition: definition)
+        return run.executeInMemory()
     }
 }

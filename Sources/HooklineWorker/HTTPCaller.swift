@@ -28,15 +28,10 @@ public final class HTTPCaller: Sendable {
 
     public func shutdown() async throws { try await client.shutdown() }
 
-    struct Response {
-        var status: Int
-        /// `status`, `headers` (lower-cased names) and `body` (JSON when it parses, else text).
-        var output: JSON
-    }
-
-    func call(method: String, url: String, headers: [(String, String)], body: [UInt8]?, timeout: Double)
-        async throws -> Response
-    {
+    /// Makes the call; its answer when 2xx.
+    /// - Throws: ``StepFailure`` for any other answer, a refused destination, an error or the timeout.
+    func call(_ outbound: OutboundRequest) async throws -> OutboundResponse {
+        let (method, url, timeout) = (outbound.method, outbound.url, outbound.timeoutSeconds)
         guard let parsed = URL(string: url), parsed.host != nil else {
             throw StepFailure(message: "not a URL: \(url)", permanent: true)
         }
@@ -56,8 +51,8 @@ public final class HTTPCaller: Sendable {
 
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        for header in outbound.headers { request.headers.add(name: header.name, value: header.value) }
+        if let body = outbound.body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let host = parsed.host ?? url
         let sending = request
         do {
@@ -72,7 +67,7 @@ public final class HTTPCaller: Sendable {
 
     /// Sends the request and reads the answer to its last byte (1 MiB of body kept at most), then sorts it.
     private func exchange(_ request: HTTPClientRequest, method: String, host: String, timeout: Double) async throws
-        -> Response
+        -> OutboundResponse
     {
         let response: HTTPClientResponse
         var collected = ByteBuffer()
@@ -108,7 +103,7 @@ public final class HTTPCaller: Sendable {
         let output = JSON.object(object)
         switch status {
         case 200..<300:
-            return Response(status: status, output: output)
+            return OutboundResponse(status: status, output: output)
         case 408, 429, 500..<600:
             throw StepFailure(
                 message: "\(method) \(host) answered \(status)", permanent: false,

@@ -1,21 +1,24 @@
 import Foundation
-import Hookline
 import Postgres
 
 /// One run of one job through its cycle: the loop over the steps, the job's values as the steps see them,
-/// and what a failed step does to the run (`on_error`). Each step type is in a `CycleRun+<step>.swift` file.
-struct CycleRun {
+/// and what a failed step does to the run (`on_error`). Each step type is in a `CycleInterpreter+<step>.swift`
+/// file.
+///
+/// The interpreter decides; ``CycleEffects`` acts. Steps without effects outside the job (`filter`, `map`
+/// without lookups) run in memory, and their step runs are written with whatever the job does next. A step
+/// with effects (`http`, `store`, `split`, `delay`) is followed at once by a checkpoint (its output and the
+/// next step, in one transaction with its own writes), so that a retry does not repeat it.
+public struct CycleInterpreter: Sendable {
     let job: ClaimedJob
-    let worker: String
     let definition: CycleDefinition
     let payload: JSON
     var outputs: [String: JSON]
     /// Step runs not written yet.
     var pending: [StepRunRecord] = []
 
-    init(job: ClaimedJob, worker: String, definition: CycleDefinition) {
+    public init(job: ClaimedJob, definition: CycleDefinition) {
         self.job = job
-        self.worker = worker
         self.definition = definition
         payload = Self.payload(of: job)
         outputs = (try? JSON(parsing: job.stepOutputs.bytes))?.object ?? [:]
@@ -71,8 +74,8 @@ struct CycleRun {
     ///
     /// - Throws: `CancellationError` when the worker cancelled the run (it is shutting down, or lost the
     ///   lease) — also when a step then failed, since its failure may be the cancellation itself (a database
-    ///   call cut short): the job goes back without the attempt counted. ``LeaseLost`` as the queue throws it.
-    mutating func execute(_ runner: CycleRunner) async throws -> JobResult {
+    ///   call cut short): the job goes back without the attempt counted. ``LeaseLost`` as `effects` throw it.
+    public mutating func execute(_ effects: some CycleEffects) async throws -> JobResult {
         var index = job.nextStep
         while index < definition.steps.count {
             try Task.checkCancellation()
@@ -83,21 +86,21 @@ struct CycleRun {
                 case .filter(let filter):
                     if let result = self.filter(step, filter, at: index, started: started) { return result }
                 case .map(let fields):
-                    outputs[step.id] = try await map(fields, runner: runner)
+                    outputs[step.id] = try await map(fields, effects)
                     pending.append(record(step, started: started, outcome: .succeeded))
                 case .split(let source, let pointer, let maxItems):
                     return try await split(
                         step, source: source, pointer: pointer, maxItems: maxItems, at: index, started: started,
-                        runner)
+                        effects)
                 case .http(let call):
-                    try await http(step, call, at: index, started: started, runner)
+                    try await http(step, call, at: index, started: started, effects)
                 case .store(let key, let value):
-                    try await store(step, key: key, value: value, at: index, started: started, runner)
+                    try await store(step, key: key, value: value, at: index, started: started, effects)
                 case .delay(let seconds):
                     pending.append(record(step, started: started, outcome: .succeeded))
                     outputs[step.id] = .object(["seconds": .double(seconds)])
-                    try await runner.queue.postpone(
-                        job.id, worker: worker, seconds: seconds, checkpoint(next: index + 1), runs: pending)
+                    try await effects.save(
+                        job: job.id, checkpoint(next: index + 1), runs: pending, with: .postpone(seconds: seconds))
                     return .postponed
                 }
             } catch let failure as StepFailure {
@@ -112,8 +115,9 @@ struct CycleRun {
         return .completed(outcome: .succeeded, checkpoint: checkpoint(next: index), runs: pending)
     }
 
-    /// The rest of the cycle, when every step left runs in memory (see ``CycleDefinition/Step/runsInMemory``).
-    mutating func executeInMemory() -> JobResult {
+    /// The rest of the cycle, when it runs in memory (``CycleDefinition/runsInMemory(from:)``): no effect, no
+    /// suspension.
+    public mutating func executeInMemory() -> JobResult {
         var index = job.nextStep
         while index < definition.steps.count {
             let step = definition.steps[index]
@@ -151,6 +155,23 @@ struct CycleRun {
             return .failed(
                 error: error, permanent: failure.permanent, retryAfter: failure.retryAfter,
                 checkpoint: checkpoint(next: index), runs: pending)
+        }
+    }
+}
+
+extension CycleDefinition {
+    /// Whether the steps from `step` on need nothing but the job: `filter`, and `map` without `lookup` values.
+    public func runsInMemory(from step: Int) -> Bool {
+        steps.dropFirst(step).allSatisfy { step in
+            switch step.action {
+            case .filter: true
+            case .map(let fields):
+                !fields.values.contains { value in
+                    if case .lookup = value { return true }
+                    return false
+                }
+            default: false
+            }
         }
     }
 }

@@ -1,8 +1,7 @@
 import Foundation
-import Hookline
 import Postgres
 
-extension CycleRun {
+extension CycleInterpreter {
     /// One child job per element, each running the steps after this one with the element as its payload, in
     /// one transaction with the parent's checkpoint; the parent is then done (outcome `split`).
     ///
@@ -14,7 +13,7 @@ extension CycleRun {
     /// ends `dead`, so that one job cannot write gigabytes into the shared database in one transaction.
     mutating func split(
         _ step: CycleDefinition.Step, source: CycleDefinition.Source, pointer: JSONPointer, maxItems: Int,
-        at index: Int, started: Date, _ runner: CycleRunner
+        at index: Int, started: Date, _ effects: some CycleEffects
     ) async throws -> JobResult {
         guard let elements = pointer.resolve(in: self.source(source))?.array else {
             throw StepFailure(message: "\(pointer) is not an array", permanent: true)
@@ -37,26 +36,9 @@ extension CycleRun {
         outputs[step.id] = .object(["children": .int(Int64(elements.count))])
         pending.append(record(step, started: started, outcome: .succeeded))
         let bodies = elements.map { Data($0.bytes) }
-        let job = job
-        let childHeaders = inputs.headers
-        try await runner.queue.checkpoint(
-            job.id, worker: worker, checkpoint(next: definition.steps.count), runs: pending
-        ) {
-            connection in
-            guard !bodies.isEmpty else { return }
-            try connection.query(
-                """
-                INSERT INTO hookline.jobs
-                    (account_id, webhook_id, cycle_id, cycle_version, parent_id, priority, max_attempts, next_step,
-                     step_outputs, headers, content_type, body, received_at)
-                SELECT account_id, webhook_id, cycle_id, cycle_version, id, priority, max_attempts, \(index + 1),
-                       \(childOutputs), CASE WHEN \(childHeaders) THEN headers ELSE '{}'::jsonb END,
-                       'application/json', child.body, received_at
-                FROM hookline.jobs, unnest(\(bodies)::bytea[]) AS child(body)
-                WHERE id = \(job.id)
-                """)
-            try connection.notify(JobNotifications.channel)
-        }
+        try await effects.save(
+            job: job.id, checkpoint(next: definition.steps.count), runs: pending,
+            with: .children(nextStep: index + 1, outputs: childOutputs, bodies: bodies, copyHeaders: inputs.headers))
         pending = []
         return .completed(outcome: .split)
     }

@@ -1,16 +1,15 @@
 import Foundation
-import Hookline
-import Postgres
 
-extension CycleRun {
+extension CycleInterpreter {
     /// A `map` step's output, its lookups read from `hookline.cycle_data`.
-    func map(_ fields: [String: CycleDefinition.Value], runner: CycleRunner) async throws -> JSON {
+    func map(_ fields: [String: CycleDefinition.Value], _ effects: some CycleEffects) async throws -> JSON {
         let context = templateContext
         let lookups = fields.values.compactMap { value -> String? in
             if case .lookup(let key) = value { return key.render(context) }
             return nil
         }
-        return map(fields, context: context, stored: try await lookup(lookups, runner: runner))
+        guard !lookups.isEmpty, let cycle = job.cycleID else { return map(fields, context: context, stored: [:]) }
+        return map(fields, context: context, stored: try await effects.storedValues(cycle: cycle, keys: lookups))
     }
 
     /// A `map` step's output, once its lookups are done.
@@ -20,26 +19,6 @@ extension CycleRun {
             object[name] = evaluate(value, context: context, stored: stored)
         }
         return .object(object)
-    }
-
-    /// Values kept by `store` steps of this cycle, by key.
-    /// - Throws: `CancellationError` when the read was cancelled with the run (the worker's drain).
-    func lookup(_ keys: [String], runner: CycleRunner) async throws -> [String: JSON] {
-        guard !keys.isEmpty, let cycle = job.cycleID else { return [:] }
-        var found: [String: JSON] = [:]
-        do {
-            for row in try await runner.database.query(
-                "SELECT key, value FROM hookline.cycle_data WHERE cycle_id = \(cycle) AND key = ANY(\(keys))")
-            {
-                found[try row.decode(String.self, at: 0)] = try JSON(
-                    parsing: try row.decode(PostgresJSON.self, at: 1).bytes)
-            }
-        } catch let error as PostgresError where error.kind == .cancelled {
-            throw CancellationError()
-        } catch let error as PostgresError {
-            throw StepFailure(message: "looking up stored values failed: \(error)", permanent: false)
-        }
-        return found
     }
 
     /// A value, with `context` built once per step by the caller.

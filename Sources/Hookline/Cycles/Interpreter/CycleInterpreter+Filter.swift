@@ -1,7 +1,6 @@
 import Foundation
-import Hookline
 
-extension CycleRun {
+extension CycleInterpreter {
     /// A `filter` step: the run's end (`filtered`) when the job does not match, else nil to go on.
     mutating func filter(_ step: CycleDefinition.Step, _ filter: CycleDefinition.Filter, at index: Int, started: Date)
         -> JobResult?

@@ -1,21 +1,20 @@
 import Foundation
-import Hookline
 
-extension CycleRun {
-    /// An `http` step: writes its step run, makes the call (``HTTPCaller``), and checkpoints its answer.
+extension CycleInterpreter {
+    /// An `http` step: writes its step run, makes the call, and checkpoints its answer.
     ///
     /// The body is the step's `body`, `body_from` or `body_template`; a POST, PUT or PATCH that gives none
     /// forwards the payload (a split child's element) as JSON.
     mutating func http(
         _ step: CycleDefinition.Step, _ call: CycleDefinition.HTTPCall, at index: Int, started: Date,
-        _ runner: CycleRunner
+        _ effects: some CycleEffects
     ) async throws {
         let context = templateContext
         let url = call.url.render(context)
-        var headers: [(String, String)] = call.headers.sorted { $0.key < $1.key }.map {
-            ($0.key, $0.value.render(context))
+        var headers = call.headers.sorted { $0.key < $1.key }.map {
+            OutboundRequest.Header($0.key, $0.value.render(context))
         }
-        let typed = headers.contains { $0.0.lowercased() == "content-type" }
+        let typed = headers.contains { $0.name.lowercased() == "content-type" }
         var body: [UInt8]?
         switch call.body {
         case let value?:
@@ -23,23 +22,24 @@ extension CycleRun {
             switch (value, json) {
             case (.template, .string(let text)):
                 body = Array(text.utf8)
-                if !typed { headers.append(("Content-Type", "text/plain; charset=utf-8")) }
+                if !typed { headers.append(.init("Content-Type", "text/plain; charset=utf-8")) }
             default:
                 body = json.bytes
-                if !typed { headers.append(("Content-Type", "application/json")) }
+                if !typed { headers.append(.init("Content-Type", "application/json")) }
             }
         case nil where CycleDefinition.HTTPCall.bodyMethods.contains(call.method):
             body = payload.bytes
-            if !typed { headers.append(("Content-Type", "application/json")) }
+            if !typed { headers.append(.init("Content-Type", "application/json")) }
         case nil:
             break
         }
-        headers.append(("Idempotency-Key", "\(job.id)-\(step.id)"))
-        let rowID = try await runner.queue.startStep(job: job.id, step: step.id, attempt: job.attempt, at: started)
-        let response: HTTPCaller.Response
+        headers.append(.init("Idempotency-Key", "\(job.id)-\(step.id)"))
+        let rowID = try await effects.startStep(job: job.id, step: step.id, attempt: job.attempt, at: started)
+        let response: OutboundResponse
         do {
-            response = try await runner.caller.call(
-                method: call.method, url: url, headers: headers, body: body, timeout: call.timeoutSeconds)
+            response = try await effects.call(
+                OutboundRequest(
+                    method: call.method, url: url, headers: headers, body: body, timeoutSeconds: call.timeoutSeconds))
         } catch var failure as StepFailure {
             failure.rowID = rowID
             throw failure
@@ -49,7 +49,7 @@ extension CycleRun {
         finished.rowID = rowID
         finished.httpStatus = response.status
         pending.append(finished)
-        try await runner.queue.checkpoint(job.id, worker: worker, checkpoint(next: index + 1), runs: pending)
+        try await effects.save(job: job.id, checkpoint(next: index + 1), runs: pending, with: .none)
         pending = []
     }
 }

@@ -1,0 +1,35 @@
+import Foundation
+import Hookline
+import Postgres
+
+/// A cycle run's effects as a worker performs them: PostgreSQL through the queue, under the worker's lease,
+/// and calls out through its ``HTTPCaller``.
+struct WorkerEffects: CycleEffects {
+    let queue: JobQueue
+    let caller: HTTPCaller
+    /// The worker's name (`locked_by`): every write holds its lease.
+    let worker: String
+
+    func storedValues(cycle: UUID, keys: [String]) async throws -> [String: JSON] {
+        do {
+            return try await queue.storedValues(cycle: cycle, keys: keys)
+        } catch let error as PostgresError where error.kind == .cancelled {
+            // The read was cancelled with the run (the worker's drain): no failure of the job's.
+            throw CancellationError()
+        } catch let error as PostgresError {
+            throw StepFailure(message: "looking up stored values failed: \(error)", permanent: false)
+        }
+    }
+
+    func startStep(job: Int64, step: String, attempt: Int, at started: Date) async throws -> Int64 {
+        try await queue.startStep(job: job, step: step, attempt: attempt, at: started)
+    }
+
+    func call(_ request: OutboundRequest) async throws -> OutboundResponse { try await caller.call(request) }
+
+    func save(job: Int64, _ checkpoint: StepCheckpoint, runs: [StepRunRecord], with write: CheckpointWrite)
+        async throws
+    {
+        try await queue.checkpoint(job, worker: worker, checkpoint, runs: runs, with: write)
+    }
+}
