@@ -1,17 +1,25 @@
+import Foundation
 import HTTPTypes
 import Hookline
 import Hummingbird
 import NIOCore
 
-/// The request context of every Hookline route: Hummingbird's core storage plus the peer's address.
+/// The request context of every Hookline route: Hummingbird's core storage, the peer's address, and what the
+/// middleware in front of a route found for it.
 public struct HooklineRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The address of the connected peer (a proxy's, behind one).
     public let remoteAddress: SocketAddress?
+    /// When the server took the request up, its head read: a delivery's `received_at`, however long the checks
+    /// before it is stored take.
+    let receivedAt: Date
+    /// The webhook a `/webhooks/{id}` request is for, set by ``WebhookLookupMiddleware``; `nil` on other routes.
+    var webhook: Webhook?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)
         remoteAddress = source.channel.remoteAddress
+        receivedAt = Date()
     }
 
     /// The client's address, for allow-lists and per-source limits: the peer's, or, when the peer is a trusted

@@ -1,14 +1,26 @@
+import HTTPTypes
 import Hookline
 import Hummingbird
 
-/// The 401 answer of a bearer-protected route (RFC 6750 §3).
-enum BearerChallenge {
-    static func response(for rejection: TokenVerifier.Rejection) -> Response {
+/// The 401 answer of a bearer-protected route (RFC 6750 §3): `WWW-Authenticate: Bearer realm="hookline"`, with
+/// `error` and `error_description` when a token came and was refused, and the same two in the JSON body.
+struct BearerChallenge: HTTPResponseError {
+    let rejection: TokenVerifier.Rejection
+
+    var status: HTTPResponse.Status { .unauthorized }
+
+    func response(from request: Request, context: some RequestContext) -> Response {
         var challenge = "Bearer realm=\"hookline\""
         if let code = rejection.errorCode { challenge += ", error=\"\(code)\"" }
         if let description = rejection.errorDescription { challenge += ", error_description=\"\(description)\"" }
-        return JSONResponse.error(
-            rejection.errorCode ?? "unauthorized", rejection.errorDescription ?? "a bearer token is required",
-            status: .unauthorized, headers: [.wwwAuthenticate: challenge])
+        return APIError(
+            status, rejection.errorCode ?? "unauthorized", rejection.errorDescription ?? "a bearer token is required",
+            headers: [.wwwAuthenticate: challenge]
+        ).response
+    }
+
+    /// Returns for a valid verdict; throws the challenge for a rejected one.
+    static func check(_ verdict: TokenVerifier.Verdict) throws(BearerChallenge) {
+        if case .rejected(let rejection) = verdict { throw BearerChallenge(rejection: rejection) }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Small JSON responses with the headers each kind needs.
+/// Small JSON responses with the headers each kind needs. Error answers are thrown instead: see ``APIError``.
 enum JSONResponse {
     /// `value` as JSON with `status` and any extra headers.
     static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
@@ -22,15 +22,6 @@ enum JSONResponse {
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: ResponseBody(byteBuffer: buffer))
-    }
-
-    /// An error body: `{"error": code, "error_description": description}`.
-    static func error(
-        _ code: String, _ description: String? = nil, status: HTTPResponse.Status, headers: HTTPFields = [:]
-    ) -> Response {
-        var body = ["error": code]
-        if let description { body["error_description"] = description }
-        return make(body, status: status, headers: headers)
     }
 }
 

@@ -1,0 +1,52 @@
+import HTTPTypes
+import Hookline
+import Hummingbird
+
+/// An error of the token and revocation endpoints (RFC 6749 §5.2, RFC 7009 §2.2.1), answered as JSON with
+/// `Cache-Control: no-store` and `Pragma: no-cache`, like every answer of those endpoints.
+enum OAuthError: HTTPResponseError {
+    case invalidRequest(String)
+    /// Client authentication failed. `challenge` adds `WWW-Authenticate: Basic`, which RFC 6749 §5.2 asks for
+    /// when the client tried HTTP Basic (or sent no credentials at all), and not when it authenticated in the body.
+    case invalidClient(challenge: Bool)
+    case unsupportedGrantType
+    /// The client asked for a scope other than its own.
+    case invalidScope(OAuthScope)
+    /// The brake on repeated failed authentications: 429 with `Retry-After`.
+    case tooManyAttempts(retryAfter: Int)
+    /// The database cannot be reached: nothing is known about the credentials; 503 with `Retry-After: 1`.
+    case unavailable
+
+    var status: HTTPResponse.Status { answer.status }
+
+    func response(from request: Request, context: some RequestContext) -> Response { answer.response }
+
+    /// The status, body and headers of this error.
+    var answer: APIError {
+        var headers = HTTPFields.noStore
+        switch self {
+        case .invalidRequest(let description):
+            return APIError(.badRequest, "invalid_request", description, headers: headers)
+        case .invalidClient(let challenge):
+            if challenge { headers[.wwwAuthenticate] = "Basic realm=\"hookline\"" }
+            return APIError(.unauthorized, "invalid_client", "client authentication failed", headers: headers)
+        case .unsupportedGrantType:
+            return APIError(
+                .badRequest, "unsupported_grant_type", "only client_credentials is supported", headers: headers)
+        case .invalidScope(let scope):
+            return APIError(
+                .badRequest, "invalid_scope", "this client may only request the scope \(scope.rawValue)",
+                headers: headers)
+        case .tooManyAttempts(let seconds):
+            headers[.retryAfter] = String(seconds)
+            return APIError(
+                .tooManyRequests, "temporarily_unavailable", "too many failed client authentications; retry later",
+                headers: headers)
+        case .unavailable:
+            headers[.retryAfter] = "1"
+            return APIError(
+                .serviceUnavailable, "temporarily_unavailable",
+                "the authorization server cannot check credentials now; retry", headers: headers)
+        }
+    }
+}
