@@ -30,7 +30,10 @@ let package = Package(
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
         // The Swift face of libpq: the only module that calls it.
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         // The domain: accounts, clients, tokens, webhooks, the queue, cycles, migrations.
         .target(
             name: "Hookline",
@@ -39,7 +42,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The HTTP ingress.
@@ -78,6 +80,8 @@ let package = Package(
             dependencies: [
                 "Hookline", "HooklineServer", "HooklineWorker", "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/hookline"
         ),

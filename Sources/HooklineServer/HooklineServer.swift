@@ -81,23 +81,6 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(settings.host, port: settings.port), serverName: "hookline",
             availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
-        services: [ListenerService(listener: listener)],
+        services: [listener],
         logger: dependencies.logger)
-}
-
-/// Runs a ``PostgresListener`` for the life of the application.
-struct ListenerService: Service {
-    let listener: PostgresListener
-
-    func run() async throws {
-        listener.start()
-        try? await gracefulShutdown()
-        // stop() waits for the listener's thread: do that waiting off the cooperative pool.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                listener.stop()
-                continuation.resume()
-            }
-        }
-    }
 }

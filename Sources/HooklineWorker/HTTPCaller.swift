@@ -3,6 +3,8 @@ import Foundation
 import Hookline
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
 
 /// Makes `http` steps' calls: checks the destination, sends the request through AsyncHTTPClient (redirects
 /// are not followed: a redirect could lead anywhere), and sorts the answer into success, a retryable failure
@@ -12,7 +14,7 @@ import NIOHTTP1
 /// The step's timeout bounds the whole call, from connecting to the last byte of the body: AsyncHTTPClient's
 /// deadline ends when the response head arrives, so the body is read under a timer of our own, and a
 /// destination that sends its head at once and then a byte a second cannot hold a job (and a worker slot).
-public final class HTTPCaller: Sendable {
+public final class HTTPCaller: Service, Sendable {
     let client: HTTPClient
     let destinations: DestinationGuard
     /// The most of a response body kept as the step's output.
@@ -28,6 +30,13 @@ public final class HTTPCaller: Sendable {
 
     public func shutdown() async throws { try await client.shutdown() }
 
+    /// As a service (listed before the worker that uses it): shuts the HTTP client down once graceful shutdown
+    /// reaches it, after the worker has drained.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+
     /// Makes the call; its answer when 2xx.
     /// - Throws: ``StepFailure`` for any other answer, a refused destination, an error or the timeout.
     func call(_ outbound: OutboundRequest) async throws -> OutboundResponse {
@@ -35,19 +44,15 @@ public final class HTTPCaller: Sendable {
         guard let parsed = URL(string: url), parsed.host != nil else {
             throw StepFailure(message: "not a URL: \(url)", permanent: true)
         }
+        // The check resolves the host (getaddrinfo blocks): on NIO's pool of threads for blocking work.
         let destinations = destinations
-        let refusal: DestinationRefused? = await withCheckedContinuation { continuation in
-            Thread {
-                do {
-                    try destinations.check(parsed)
-                    continuation.resume(returning: nil)
-                } catch {
-                    continuation.resume(
-                        returning: error as? DestinationRefused ?? DestinationRefused(reason: "\(error)"))
-                }
-            }.start()
+        do {
+            try await NIOThreadPool.singleton.runIfActive { try destinations.check(parsed) }
+        } catch let refusal as DestinationRefused {
+            throw StepFailure(message: refusal.description, permanent: true)
+        } catch {
+            throw StepFailure(message: DestinationRefused(reason: "\(error)").description, permanent: true)
         }
-        if let refusal { throw StepFailure(message: refusal.description, permanent: true) }
 
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)

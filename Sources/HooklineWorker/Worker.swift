@@ -89,8 +89,9 @@ public final class Worker: Service, Sendable {
                 "worker": "\(name)", "concurrency": "\(settings.concurrency)",
                 "lease_seconds": "\(settings.leaseSeconds)", "wake_up": "\(settings.pollOnly ? "poll" : "listen")",
             ])
-        if let listener { await onThread { listener.start() } }
         await withTaskGroup(of: Void.self) { group in
+            // The listener runs until graceful shutdown, or until the group is cancelled after the drain.
+            if let listener { group.addTask { await listener.run() } }
             group.addTask { await self.heartbeats() }
             group.addTask { await self.maintenance() }
             await withGracefulShutdownHandler {
@@ -101,7 +102,6 @@ public final class Worker: Service, Sendable {
             await drain()
             group.cancelAll()
         }
-        if let listener { await onThread { listener.stop() } }
         logger.info("worker stopped", metadata: ["worker": "\(name)"])
     }
 
@@ -364,15 +364,5 @@ public final class Worker: Service, Sendable {
                 "handing jobs back failed; they return when their lease runs out",
                 metadata: ["jobs": "\(unfinished.count)", "error": "\(error)"])
         }
-    }
-}
-
-/// Runs a blocking call on a thread of its own, off the cooperative pool.
-func onThread(_ body: @escaping @Sendable () -> Void) async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        Thread {
-            body()
-            continuation.resume()
-        }.start()
     }
 }

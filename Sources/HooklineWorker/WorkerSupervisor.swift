@@ -143,19 +143,20 @@ public final class WorkerSupervisor: Service, Sendable {
         return pid
     }
 
-    /// Waits for the process to end (on a thread of its own: `waitpid` blocks), and says how it ended.
+    /// Waits for the process to end, and says how it ended. `waitpid` is asked without blocking, every 50 ms:
+    /// a blocking one would hold a thread for each worker process's whole life.
     private func waitForExit(_ pid: pid_t) async -> String {
-        await withCheckedContinuation { continuation in
-            Thread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                let signal = status & 0x7f
-                let description =
-                    signal == 0
-                    ? "exit \((status >> 8) & 0xff)"
-                    : "killed by signal \(signal) (\(strsignal(signal).map { String(cString: $0) } ?? "?"))"
-                continuation.resume(returning: description)
-            }.start()
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid || (result < 0 && errno != EINTR) { break }
+            // Detached, so not cancelled with the caller: a supervisor that stops still collects its children
+            // (a cancelled sleep would return at once, and this would spin).
+            await Task.detached { try? await Task.sleep(for: .milliseconds(50)) }.value
         }
+        let signal = status & 0x7f
+        return signal == 0
+            ? "exit \((status >> 8) & 0xff)"
+            : "killed by signal \(signal) (\(strsignal(signal).map { String(cString: $0) } ?? "?"))"
     }
 }

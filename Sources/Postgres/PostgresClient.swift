@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import Synchronization
 
 /// A pool of PostgreSQL connections with an async API.
@@ -11,7 +12,11 @@ import Synchronization
 ///
 /// The bodies given to ``withConnection(_:)`` are synchronous code that runs on the pool's thread: keep them
 /// to database work and return plain values.
-public final class PostgresClient: Sendable {
+///
+/// As a ServiceLifecycle `Service` (listed before the services that use it), the pool closes once graceful
+/// shutdown reaches it, after those services have stopped, and ``run()`` returns when its connections are
+/// closed.
+public final class PostgresClient: Service, Sendable {
     /// How the pool connects and how large it may grow.
     public struct Configuration: Sendable {
         /// A libpq connection string or `postgresql://` URI.
@@ -80,6 +85,20 @@ public final class PostgresClient: Sendable {
             let (seconds, attoseconds) = timeout.components
             let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
             _ = finished.wait(timeout: .now() + .nanoseconds(nanoseconds))
+        }
+    }
+
+    /// Runs until graceful shutdown, then closes the pool and returns once every connection is closed (5 s at
+    /// most: a process that exits while libpq is still closing a connection on another thread can crash in
+    /// OpenSSL's exit-time cleanup).
+    public func run() async {
+        try? await gracefulShutdown()
+        queue.close()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = Mutex(Optional(continuation))
+            let resume: @Sendable () -> Void = { once.withLock { $0.take() }?.resume() }
+            finished.notify(queue: .global(), execute: resume)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5, execute: resume)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import Synchronization
 
 /// Keeps one dedicated connection LISTENing on a set of channels and hands every notification to a handler,
@@ -7,7 +8,10 @@ import Synchronization
 /// Notifications sent while the listener was disconnected are lost (PostgreSQL does not queue them for
 /// absent listeners), so the handler gets ``Event/connected`` after every (re)connection, once LISTEN is in
 /// place: state that notifications keep fresh must be rebuilt or flushed there.
-public final class PostgresListener: Sendable {
+///
+/// As a ServiceLifecycle `Service` it listens from ``run()`` until graceful shutdown; ``start()`` and
+/// ``stop()`` serve code that runs it by hand.
+public final class PostgresListener: Service, Sendable {
     /// What the handler is told.
     public enum Event: Sendable {
         /// LISTEN is in place on every channel: from now on no notification is missed.
@@ -21,6 +25,9 @@ public final class PostgresListener: Sendable {
     private struct State {
         var started = false
         var stopped = false
+        var exited = false
+        /// ``run()`` waiting for the thread to close its connection.
+        var exitWaiter: CheckedContinuation<Void, Never>?
     }
 
     private let connectionString: String
@@ -64,7 +71,12 @@ public final class PostgresListener: Sendable {
         }
         guard shouldStart else { return }
         let thread = Thread { [self] in
-            run()
+            listen()
+            let waiter = state.withLock { state in
+                state.exited = true
+                return state.exitWaiter.take()
+            }
+            waiter?.resume()
             finished.signal()
         }
         thread.name = "postgres-listener"
@@ -81,9 +93,27 @@ public final class PostgresListener: Sendable {
         if wasRunning { finished.wait() }
     }
 
+    /// Listens until graceful shutdown, then stops and returns once the connection is closed, without
+    /// blocking a thread of the caller's.
+    public func run() async {
+        start()
+        try? await gracefulShutdown()
+        state.withLock { $0.stopped = true }
+        stopSignal.cancel()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // A listener that never started (stopped before) has no thread to wait for.
+            let done = state.withLock { state -> Bool in
+                let done = state.exited || !state.started
+                if !done { state.exitWaiter = continuation }
+                return done
+            }
+            if done { continuation.resume() }
+        }
+    }
+
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
-    private func run() {
+    private func listen() {
         while !isStopped {
             do {
                 let connection = try PostgresConnection(connectionString, applicationName: "hookline-listener")

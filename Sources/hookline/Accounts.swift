@@ -15,9 +15,7 @@ extension HooklineCLI {
             @Option(help: "The account's name.") var name: String
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let account = try await AccountStore(database: client).create(name: name)
                     if output.json { return try output.printJSON(account) }
                     print("created account \(account.id.lowercased) (\(account.name))")
@@ -31,9 +29,7 @@ extension HooklineCLI {
             @OptionGroup var output: OutputOptions
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let accounts = try await AccountStore(database: client).list()
                     if output.json { return try output.printJSON(accounts) }
                     for account in accounts { print("\(account.id.lowercased)  \(account.name)") }

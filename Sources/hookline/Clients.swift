@@ -37,9 +37,7 @@ extension HooklineCLI {
             var accountID: UUID? { account.flatMap(UUID.init(uuidString:)) }
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let created = try await OAuthClientStore(database: client).create(
                         account: accountID, scope: console ? .api : OAuthScope(rawValue: scope ?? "") ?? .webhook,
                         expiresMinutes: expiresMinutes, description: description)
@@ -70,9 +68,7 @@ extension HooklineCLI {
             }
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let clients = try await OAuthClientStore(database: client).list(
                         account: account.flatMap(UUID.init(uuidString:)))
                     if output.json { return try output.printJSON(clients.map { ClientOutput($0) }) }
@@ -95,9 +91,7 @@ extension HooklineCLI {
             @Argument(help: "The client_id to revoke.") var clientID: String
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let revoked = try await OAuthClientStore(database: client).revoke(clientID: clientID)
                     if output.json { return try output.printJSON(ClientOutput(revoked)) }
                     print("revoked client \(revoked.clientID)")

@@ -21,10 +21,8 @@ extension HooklineCLI {
             }
 
             func run() async throws {
-                try await reportingFailures {
+                try await database.withClient { client in
                     let data = try readDefinition(file)
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
                     let cycle = try await CycleStore(database: client).create(
                         account: UUID(uuidString: account)!, definition: data)
                     if output.json { return try output.printJSON(cycle) }
@@ -40,9 +38,7 @@ extension HooklineCLI {
             @Option(help: "Only this account's cycles.") var account: String?
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let cycles = try await CycleStore(database: client).list(
                         account: account.flatMap(UUID.init(uuidString:)))
                     if output.json { return try output.printJSON(cycles) }
@@ -65,9 +61,7 @@ extension HooklineCLI {
             func validate() throws { try requireUUID(id, "the cycle id") }
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let (cycle, definition, versions) = try await CycleStore(database: client).show(
                         UUID(uuidString: id)!)
                     if output.json {
@@ -96,10 +90,8 @@ extension HooklineCLI {
             func validate() throws { try requireUUID(id, "the cycle id") }
 
             func run() async throws {
-                try await reportingFailures {
+                try await database.withClient { client in
                     let data = try readDefinition(file)
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
                     let cycle = try await CycleStore(database: client).update(UUID(uuidString: id)!, definition: data)
                     if output.json { return try output.printJSON(cycle) }
                     print("updated cycle \(cycle.id.lowercased) to version \(cycle.version)")
@@ -111,7 +103,7 @@ extension HooklineCLI {
             static let configuration = CommandConfiguration(abstract: "Run a cycle again; its held jobs go ahead.")
             @OptionGroup var cycle: CycleArgument
 
-            func run() async throws { try await reportingFailures { try await cycle.setActive(true) } }
+            func run() async throws { try await cycle.setActive(true) }
         }
 
         struct Stop: AsyncParsableCommand {
@@ -119,7 +111,7 @@ extension HooklineCLI {
                 abstract: "Stop a cycle: its webhooks still accept, and the jobs wait as held.")
             @OptionGroup var cycle: CycleArgument
 
-            func run() async throws { try await reportingFailures { try await cycle.setActive(false) } }
+            func run() async throws { try await cycle.setActive(false) }
         }
     }
 }
@@ -135,11 +127,11 @@ struct CycleArgument: ParsableArguments {
     }
 
     func setActive(_ active: Bool) async throws {
-        let client = try database.client()
-        defer { client.closeBeforeExit() }
-        let cycle = try await CycleStore(database: client).setActive(UUID(uuidString: id)!, active)
-        if output.json { return try output.printJSON(cycle) }
-        print("\(active ? "activated" : "stopped") cycle \(cycle.id.lowercased)")
+        try await database.withClient { client in
+            let cycle = try await CycleStore(database: client).setActive(UUID(uuidString: id)!, active)
+            if output.json { return try output.printJSON(cycle) }
+            print("\(active ? "activated" : "stopped") cycle \(cycle.id.lowercased)")
+        }
     }
 }
 

@@ -23,9 +23,7 @@ extension HooklineCLI {
             }
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let jobs = try await JobStore(database: client).list(
                         state: state, account: account.flatMap(UUID.init(uuidString:)), limit: limit)
                     if output.json { return try output.printJSON(jobs) }
@@ -61,9 +59,7 @@ extension HooklineCLI {
             }
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let ids = try await JobStore(database: client).retry(
                         id: id, account: account.flatMap(UUID.init(uuidString:)),
                         cycle: cycle.flatMap(UUID.init(uuidString:)), state: state, fromStart: fromStart)
@@ -81,9 +77,7 @@ extension HooklineCLI {
             @Argument(help: "The job id.") var id: Int64
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let job = try await JobStore(database: client).show(id).jsonObject()
                     if output.json { return try output.printJSONObject(job) }
                     for key in Self.order where job[key] != nil {
@@ -117,9 +111,7 @@ extension HooklineCLI {
             @Argument(help: "The job id.") var id: Int64
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     try await JobStore(database: client).cancel(id)
                     print("cancelled job \(id)")
                 }
@@ -135,9 +127,7 @@ extension HooklineCLI {
             func validate() throws { try requireUUID(account, "--account") }
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let counts = try await JobStore(database: client).stats(
                         account: account.flatMap(UUID.init(uuidString:)))
                     if output.json {

@@ -23,13 +23,11 @@ extension HooklineCLI {
         var sqlDirectory: String?
 
         func run() async throws {
-            try await reportingFailures {
+            try await database.withClient(maxConnections: 1) { client in
                 let explicit = sqlDirectory ?? Env.string("HOOKLINE_SQL_DIR")
                 let directory = try Migration.locateDirectory(
                     explicit: explicit, executable: CommandLine.arguments.first)
                 let migrations = try Migration.load(from: directory)
-                let client = try database.client(maxConnections: 1)
-                defer { client.closeBeforeExit() }
                 let report = try await Migrator(client: client, migrations: migrations).migrate()
                 try printReport(report)
             }

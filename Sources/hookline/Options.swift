@@ -37,6 +37,18 @@ struct DatabaseOptions: ParsableArguments {
     func validate() throws { _ = try url }
 
     /// A pool on the database, small by default for a command-line run.
+    /// Runs `body` with a small pool for one command, reporting any error as a one-line ``CommandFailure``,
+    /// and closes the pool before the process exits.
+    func withClient(maxConnections: Int = 2, _ body: (PostgresClient) async throws -> Void) async throws {
+        do {
+            let client = try client(maxConnections: maxConnections)
+            defer { client.closeBeforeExit() }
+            try await body(client)
+        } catch {
+            throw CommandFailure.wrapping(error)
+        }
+    }
+
     func client(
         maxConnections: Int = 2, applicationName: String = "hookline-cli", statementTimeout: Duration? = nil
     ) throws -> PostgresClient {

@@ -3,6 +3,7 @@ import Foundation
 import Hookline
 import HooklineServer
 import Logging
+import ServiceLifecycle
 
 extension HooklineCLI {
     /// `hookline serve`: the HTTP ingress.
@@ -87,10 +88,13 @@ extension HooklineCLI {
                 let settings = try settings
                 let client = try database.client(
                     maxConnections: pool, applicationName: "hookline-serve", statementTimeout: settings.databaseTimeout)
-                defer { client.closeBeforeExit() }
                 let app = buildApplication(
                     settings: settings, dependencies: ServerDependencies(database: client, logger: logger))
-                try await app.runService()
+                // Graceful shutdown stops services last to first: the database closes after the application.
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [client, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
             }
         }
     }

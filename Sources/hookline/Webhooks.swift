@@ -32,9 +32,7 @@ extension HooklineCLI {
             }
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let created = try await WebhookStore(database: client).create(
                         account: UUID(uuidString: account)!, cycle: UUID(uuidString: cycle)!,
                         scheme: WebhookAuthScheme(rawValue: auth)!,
@@ -61,9 +59,7 @@ extension HooklineCLI {
             @Option(help: "Only this account's webhooks.") var account: String?
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     let webhooks = try await WebhookStore(database: client).list(
                         account: account.flatMap(UUID.init(uuidString:)))
                     if output.json { return try output.printJSON(webhooks) }
@@ -87,9 +83,7 @@ extension HooklineCLI {
             }
 
             func run() async throws {
-                try await reportingFailures {
-                    let client = try database.client()
-                    defer { client.closeBeforeExit() }
+                try await database.withClient { client in
                     try await WebhookStore(database: client).delete(UUID(uuidString: id)!)
                     print("deleted webhook \(id.lowercased())")
                 }

@@ -191,7 +191,6 @@ extension HooklineCLI {
             let logger = log.logger("hookline.worker.\(index)")
             let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") ?? min(settings.concurrency + 4, 32)
             let client = try database.client(maxConnections: pool, applicationName: "hookline-work")
-            defer { client.closeBeforeExit() }
             let definitions = CycleDefinitions(database: client)
             let allowPrivate =
                 allowPrivateDestinations
@@ -204,8 +203,11 @@ extension HooklineCLI {
             let worker = Worker(
                 settings: settings, database: client, runner: runner, logger: logger, metrics: metrics,
                 definitions: definitions)
-            // Graceful shutdown stops services last to first: the worker drains while metrics are still served.
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            // Graceful shutdown stops services last to first: the worker drains while metrics are still served,
+            // and the database and the HTTP client close after it.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: client), .init(service: caller),
+            ]
             if let port = try metricsPort ?? Env.integer("HOOKLINE_METRICS_PORT") {
                 let host = metricsHost ?? Env.string("HOOKLINE_METRICS_HOST") ?? "127.0.0.1"
                 services.append(
@@ -221,13 +223,7 @@ extension HooklineCLI {
             services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            do {
-                try await group.run()
-            } catch {
-                try? await caller.shutdown()
-                throw error
-            }
-            try? await caller.shutdown()
+            try await group.run()
         }
     }
 }
