@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "HooklineCLITests",
             dependencies: [
-                "HooklineCommand", "Postgres", "TestSupport",
+                "HooklineCommand", "Hookline", "Postgres", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

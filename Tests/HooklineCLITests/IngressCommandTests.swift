@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hookline
 import NIOCore
 import Postgres
 import TestSupport
@@ -143,12 +144,8 @@ struct JobsCommandTests {
         try await MigratedDatabase.with { database in
             let url = database.url
             let account = try await database.makeAccount()
-            let ids = try await database.client.query(
-                """
-                INSERT INTO hookline.jobs (account_id, body) SELECT \(account.id), '' FROM generate_series(1, 3)
-                RETURNING id
-                """
-            ).map { try $0.decode(Int64.self, at: 0) }
+            let ids = try await JobQueue(database: database.client).insert(
+                Array(repeating: NewJob(accountID: account.id), count: 3))
             let cancel = try await HooklineBinary.run(["jobs", "cancel", String(ids[0]), "--database-url", url])
             #expect(cancel.status == 0, "\(cancel.stderr)")
             let stats = try #require(try await HooklineBinary.json(["jobs", "stats"], url: url) as? [String: Int])

@@ -1,4 +1,5 @@
 import Foundation
+import Hookline
 import Postgres
 import TestSupport
 import Testing
@@ -9,14 +10,15 @@ struct JobsRetryCommandTests {
         try await MigratedDatabase.with { database in
             let account = try await database.makeAccount().id
             // Two jobs that died at their third step (index 2), with the outputs of the two before it.
-            let ids = try await database.client.query(
-                """
-                INSERT INTO hookline.jobs (account_id, state, attempt, max_attempts, next_step, step_outputs, body)
-                SELECT \(account), 'running', 1, 1, 2, '{"one": {"status": 200}, "two": {"n": 1}}', ''
-                FROM generate_series(1, 2) RETURNING id
-                """
-            ).map { try $0.decode(Int64.self, at: 0) }
-            try await database.client.query("SELECT hookline.move_to_history(\(ids), 'dead', 'failed')")
+            let queue = JobQueue(database: database.client)
+            let ids = try await queue.insert(Array(repeating: NewJob(accountID: account, maxAttempts: 1), count: 2))
+            #expect(try await queue.claim(limit: 2, worker: "w", leaseSeconds: 60).count == 2)
+            let progress = StepCheckpoint(
+                nextStep: 2, outputs: PostgresJSON(rawJSON: #"{"one": {"status": 200}, "two": {"n": 1}}"#))
+            for id in ids {
+                let outcome = try await queue.fail(id, worker: "w", error: "step three failed", checkpoint: progress)
+                #expect(outcome == .dead)
+            }
 
             let resumed = try #require(
                 try await HooklineBinary.json(["jobs", "retry", "\(ids[0])"], url: database.url) as? [String: Any])

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hookline
 import NIOCore
 import Postgres
 import TestSupport
@@ -259,17 +260,10 @@ struct WorkFixture: Sendable {
     func enqueue(
         count: Int, body: String = "{}", priority: Int = 0, maxAttempts: Int = 6, notify: Bool = false
     ) async throws -> [Int64] {
-        try await database.client.withTransaction { connection in
-            let rows = try connection.query(
-                """
-                INSERT INTO hookline.jobs (account_id, cycle_id, cycle_version, priority, max_attempts, body)
-                SELECT \(account), \(cycle), 1, \(priority)::smallint, \(maxAttempts)::integer,
-                       convert_to(\(body), 'UTF8')
-                FROM generate_series(1, \(count)) RETURNING id
-                """)
-            if notify { try connection.notify("hookline_jobs") }
-            return try rows.map { try $0.decode(Int64.self, at: 0) }
-        }
+        let job = NewJob(
+            accountID: account, cycleID: cycle, cycleVersion: 1, priority: Int16(priority), maxAttempts: maxAttempts,
+            body: Data(body.utf8))
+        return try await JobQueue(database: database.client).insert(Array(repeating: job, count: count))
     }
 
     /// Jobs still available or running.

@@ -116,7 +116,7 @@ struct HostileDeliveryTests {
                 case .failure(let error):
                     #expect(index == 7, "delivery \(index) failed with its batch: \(error)")
                     let postgres = try #require(error as? PostgresError)
-                    #expect(BatchingEnqueuer.isUnstorable(postgres), "answered 400, not 503: \(postgres)")
+                    #expect(JobQueue.isUnstorable(postgres), "answered 400, not 503: \(postgres)")
                 }
             }
             #expect(try await fixture.jobCount(created.webhook.id) == 29)

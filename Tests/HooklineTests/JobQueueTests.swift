@@ -11,13 +11,11 @@ struct JobQueueTests {
         -> [Int64]
     {
         let account = try await database.makeAccount()
-        return try await database.client.query(
-            """
-            INSERT INTO hookline.jobs (account_id, priority, max_attempts, body)
-            SELECT \(account.id), \(priority), \(maxAttempts), convert_to('job ' || n, 'UTF8')
-            FROM generate_series(1, \(count)) n RETURNING id
-            """
-        ).map { try $0.decode(Int64.self, at: 0) }
+        return try await JobQueue(database: database.client).insert(
+            (1...count).map {
+                NewJob(
+                    accountID: account.id, priority: priority, maxAttempts: maxAttempts, body: Data("job \($0)".utf8))
+            })
     }
 
     /// Holds the job's row lock (`FOR UPDATE`, as a completion in flight does) in another transaction for

@@ -7,12 +7,8 @@ import Testing
 @Suite("Operators' job commands: list, retry, cancel, stats, and the views")
 struct JobStoreTests {
     func insertJobs(_ database: MigratedDatabase, account: UUID, count: Int) async throws -> [Int64] {
-        try await database.client.query(
-            """
-            INSERT INTO hookline.jobs (account_id, max_attempts, body)
-            SELECT \(account), 1, convert_to('job ' || n, 'UTF8') FROM generate_series(1, \(count)) n RETURNING id
-            """
-        ).map { try $0.decode(Int64.self, at: 0) }
+        try await JobQueue(database: database.client).insert(
+            (1...count).map { NewJob(accountID: account, maxAttempts: 1, body: Data("job \($0)".utf8)) })
     }
 
     @Test func deadJobsAreRetriedByIdOrInBulkWithTheirErrorHistoryKept() async throws {

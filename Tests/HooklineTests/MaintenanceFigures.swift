@@ -69,11 +69,8 @@ struct MaintenanceFigures {
         )[0].decode(String.self, at: 0)
         try await client.query("DROP TABLE hookline.\(unsafe: tomorrow)")
         _ = try await client.query("SELECT hookline.create_history_partition(current_date - 40)")
-        try await client.query(
-            """
-            INSERT INTO hookline.jobs (account_id, body) SELECT \(account.id), '' FROM generate_series(1, 100000)
-            """)
         let queue = JobQueue(database: client)
+        try await queue.insert(Array(repeating: NewJob(accountID: account.id), count: 100_000))
         var ids = try await queue.claim(limit: 100_000, worker: "w", leaseSeconds: 3600).map(\.id)[...]
 
         let clock = ContinuousClock()

@@ -17,13 +17,8 @@ struct MaintenanceLockTests {
             try await client.query("DROP TABLE hookline.\(unsafe: tomorrow)")
             let old = try await client.query("SELECT hookline.create_history_partition(current_date - 40)")[0]
                 .decode(String.self, at: 0)
-            let ids = try await client.query(
-                """
-                INSERT INTO hookline.jobs (account_id, body) SELECT \(account.id), '' FROM generate_series(1, 3)
-                RETURNING id
-                """
-            ).map { try $0.decode(Int64.self, at: 0) }
             let queue = JobQueue(database: client)
+            let ids = try await queue.insert(Array(repeating: NewJob(accountID: account.id), count: 3))
             #expect(try await queue.claim(limit: 3, worker: "w", leaseSeconds: 60).count == 3)
 
             // An operator's long read of the history holds its lock while maintenance wants the table.

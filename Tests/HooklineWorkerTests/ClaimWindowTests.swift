@@ -43,8 +43,8 @@ struct ClaimWindowTests {
     func drain(count: Int, leasedClaimsUntil: ContinuousClock.Instant?) async throws -> (PathCounter, [Int]) {
         try await MigratedDatabase.with(maxConnections: 8) { database in
             let account = try await database.makeAccount()
-            try await database.client.query(
-                "INSERT INTO hookline.jobs (account_id) SELECT \(account.id) FROM generate_series(1, \(count))")
+            try await JobQueue(database: database.client).insert(
+                Array(repeating: NewJob(accountID: account.id), count: count))
             let counter = PathCounter()
             var logger = Logger(label: "test.claims")
             logger.logLevel = .warning

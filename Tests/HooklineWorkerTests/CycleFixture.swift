@@ -23,16 +23,19 @@ struct CycleFixture: Sendable {
         try await CycleStore(database: database.client).create(account: account, definition: Array(definition.utf8))
     }
 
-    /// A job on the cycle's current version, as the ingress would queue it.
+    /// A job on the cycle's current version, queued as the ingress queues a delivery to a webhook of it.
     func enqueue(_ cycle: Cycle, _ body: String, headers: String = "{}") async throws -> Int64 {
-        try await database.client.query(
-            """
-            INSERT INTO hookline.jobs (account_id, cycle_id, cycle_version, max_attempts, content_type, body, headers)
-            SELECT \(account), id, version, coalesce((definition #>> '{retry,max_attempts}')::int, 6),
-                   'application/json', convert_to(\(body), 'UTF8'), \(headers)::jsonb
-            FROM hookline.cycles WHERE id = \(cycle.id) RETURNING id
-            """
-        )[0].decode(Int64.self, at: 0)
+        let webhook = try await WebhookStore(database: database.client).create(
+            account: account, cycle: cycle.id, scheme: .none
+        ).webhook
+        let delivery = Delivery(
+            webhookID: webhook.id, accountID: account, cycleID: cycle.id, headers: PostgresJSON(rawJSON: headers),
+            contentType: "application/json", body: Data(body.utf8), idempotencyKey: nil, receivedAt: Date())
+        let outcomes = try await JobQueue(database: database.client).enqueue([delivery])
+        guard case .accepted(let id)? = outcomes.first else {
+            throw HooklineError.notFound("the delivery was not stored")
+        }
+        return id
     }
 
     /// Runs a worker with the cycle runner until `done` holds (or the time is up), then drains it.

@@ -72,7 +72,7 @@ struct WebhookRoutes: Sendable {
             case .accepted(let jobID): return JSONResponse.jobID(jobID, status: .accepted)
             case .duplicate(let jobID): return JSONResponse.jobID(jobID, status: .ok)
             }
-        } catch let error as PostgresError where BatchingEnqueuer.isUnstorable(error) {
+        } catch let error as PostgresError where JobQueue.isUnstorable(error) {
             // Tried alone, this delivery still failed on its own data: retrying cannot help.
             context.logger.notice("webhook not stored: the server refused its data", metadata: ["error": "\(error)"])
             throw APIError(.badRequest, "invalid_delivery", "the delivery cannot be stored as sent")

@@ -1,5 +1,5 @@
 /// What happened to a delivery.
-enum EnqueueOutcome: Sendable, Equatable {
+public enum EnqueueOutcome: Sendable, Equatable {
     /// A new job row, committed.
     case accepted(jobID: Int64)
     /// A repeat of an earlier delivery (same webhook and idempotency key): nothing new was stored.

@@ -1,0 +1,92 @@
+import Foundation
+import Postgres
+
+extension JobQueue {
+    /// Stores deliveries as jobs in one statement and one commit: new job rows, idempotency keys claimed,
+    /// repeats resolved to their first job, and one NOTIFY when anything became available.
+    ///
+    /// The cycles' rows are read `FOR SHARE`: a batch and a cycle's activation or stop (which updates that
+    /// row, then moves the cycle's jobs between `held` and `available`) exclude each other, so a batch that
+    /// commits while its cycle is activated cannot leave jobs `held` on an active cycle (or `available` on a
+    /// stopped one).
+    ///
+    /// - Returns: each delivery's outcome, in order, once committed; nil for a repeat whose key another
+    ///   instance's batch claimed after this statement's snapshot was taken (``firstJob(webhook:key:)`` finds
+    ///   it now).
+    /// - Throws: ``PostgresError`` when the statement failed: nothing was stored.
+    public func enqueue(_ deliveries: [Delivery]) async throws -> [EnqueueOutcome?] {
+        let query: PostgresQuery = """
+            WITH input AS (
+                SELECT * FROM unnest(\(deliveries.map(\.webhookID))::uuid[], \(deliveries.map(\.accountID))::uuid[],
+                                     \(deliveries.map(\.cycleID))::uuid[], \(deliveries.map(\.headers))::jsonb[],
+                                     \(deliveries.map(\.contentType))::text[], \(deliveries.map(\.body))::bytea[],
+                                     \(deliveries.map(\.idempotencyKey))::text[], \(deliveries.map(\.receivedAt))::timestamptz[])
+                    WITH ORDINALITY AS i(webhook_id, account_id, cycle_id, headers, content_type, body, key, received_at, ord)
+            ),
+            numbered AS (
+                SELECT i.*, nextval('hookline.jobs_id_seq') AS job_id FROM input i
+            ),
+            claimed AS (
+                INSERT INTO hookline.idempotency_keys (webhook_id, key, job_id)
+                SELECT webhook_id, key, job_id FROM numbered WHERE key IS NOT NULL
+                ON CONFLICT DO NOTHING
+                RETURNING webhook_id, key, job_id
+            ),
+            inserted AS (
+                INSERT INTO hookline.jobs (id, account_id, webhook_id, cycle_id, cycle_version, state, max_attempts,
+                                           headers, content_type, body, idempotency_key, received_at)
+                OVERRIDING SYSTEM VALUE
+                SELECT n.job_id, n.account_id, n.webhook_id, n.cycle_id, c.version,
+                       CASE WHEN c.active THEN 'available' ELSE 'held' END,
+                       coalesce((c.definition #>> '{retry,max_attempts}')::int, 6),
+                       n.headers, n.content_type, n.body, n.key, n.received_at
+                FROM numbered n JOIN hookline.cycles c ON c.id = n.cycle_id
+                WHERE n.key IS NULL OR EXISTS (SELECT 1 FROM claimed k WHERE k.job_id = n.job_id)
+                FOR SHARE OF c
+                RETURNING id, state
+            ),
+            woken AS (
+                SELECT pg_notify(\(JobNotifications.channel), floor(random() * 1000000000)::bigint::text)
+                FROM inserted WHERE state = 'available' LIMIT 1
+            )
+            SELECT n.ord, n.job_id, x.id IS NOT NULL AS inserted,
+                   coalesce(k.job_id, e.job_id) AS first_job_id,
+                   (SELECT count(*) FROM woken) AS notified
+            FROM numbered n
+            LEFT JOIN inserted x ON x.id = n.job_id
+            LEFT JOIN claimed k ON k.webhook_id = n.webhook_id AND k.key = n.key
+            LEFT JOIN hookline.idempotency_keys e ON e.webhook_id = n.webhook_id AND e.key = n.key
+            ORDER BY n.ord
+            """
+        return try await database.query(.prepared(query)).map { row in
+            let (_, jobID, inserted, firstJobID) = try row.decode((Int64, Int64, Bool, Int64?).self)
+            if inserted { return .accepted(jobID: jobID) }
+            return firstJobID.map { .duplicate(jobID: $0) }
+        }
+    }
+
+    /// The job that the first delivery with this idempotency key became.
+    public func firstJob(webhook: UUID, key: String?) async throws -> Int64? {
+        try await database.query(
+            "SELECT job_id FROM hookline.idempotency_keys WHERE webhook_id = \(webhook) AND key = \(key)"
+        ).first?.decode(Int64.self, at: 0)
+    }
+
+    /// Whether a failed batch is worth trying again delivery by delivery: not when the connection or the
+    /// server is the trouble (a lost connection, a shutdown, no resources, a cancelled statement), which
+    /// would only fail each delivery in turn, more slowly.
+    public static func mayBeOneDeliverysFault(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError, error.kind == .query else { return false }
+        guard let code = error.code?.rawValue else { return true }
+        return !["08", "53", "57", "58"].contains(where: code.hasPrefix)
+    }
+
+    /// Whether a delivery that failed alone failed on its own data (a data exception, a value over one of
+    /// the server's limits): answering 5xx would only have the sender retry it for ever.
+    public static func isUnstorable(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError, error.kind == .query, let code = error.code?.rawValue else {
+            return false
+        }
+        return code.hasPrefix("22") || code.hasPrefix("54")
+    }
+}
