@@ -149,17 +149,7 @@ public struct CycleStore: Sendable {
             """)
         guard let row = rows.first else { throw HooklineError.notFound("no cycle \(id.lowercased)") }
         let cycle = try Self.cycle(row)
-        try await database.withTransaction { connection in
-            if active {
-                let released = try connection.query(
-                    "UPDATE hookline.jobs SET state = 'available', run_at = now() WHERE cycle_id = \(id) AND state = 'held'"
-                )
-                if released.affectedRows > 0 { try connection.notify(JobNotifications.channel) }
-            } else {
-                try connection.query(
-                    "UPDATE hookline.jobs SET state = 'held' WHERE cycle_id = \(id) AND state = 'available'")
-            }
-        }
+        try await JobQueue(database: database).holdJobs(!active, ofCycle: id)
         return cycle
     }
 
@@ -167,9 +157,4 @@ public struct CycleStore: Sendable {
         let (id, account, name, version, active, createdAt) = try row.decode((UUID, UUID, String, Int, Bool, Date).self)
         return Cycle(id: id, accountID: account, name: name, version: version, active: active, createdAt: createdAt)
     }
-}
-
-/// The NOTIFY channel that wakes workers when jobs become available.
-public enum JobNotifications {
-    public static let channel = "hookline_jobs"
 }
