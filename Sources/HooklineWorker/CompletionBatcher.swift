@@ -4,20 +4,17 @@ import Synchronization
 /// Finishes successful jobs in batches: while one statement moves finished jobs to history, the jobs that
 /// finish meanwhile wait for the next, so a busy worker commits many completions at once (group commit)
 /// and an idle one commits each at once.
+///
+/// ``GroupCommit`` with no bound and no window decides: one statement at a time, and all that waits goes next.
 final class CompletionBatcher: Sendable {
     private struct Pending {
         var completion: JobQueue.Completion
         var continuation: CheckedContinuation<Bool, any Error>
     }
 
-    private struct State {
-        var pending: [Pending] = []
-        var flushing = false
-    }
-
     private let queue: JobQueue
     private let worker: String
-    private let state = Mutex(State())
+    private let batches = Mutex(GroupCommit<Pending>())
 
     init(queue: JobQueue, worker: String) {
         self.queue = queue
@@ -28,30 +25,25 @@ final class CompletionBatcher: Sendable {
     /// finished it), once the statement that did it has committed.
     func complete(_ completion: JobQueue.Completion) async throws -> Bool {
         try await withCheckedThrowingContinuation { continuation in
-            let startFlushing = state.withLock { state -> Bool in
-                state.pending.append(Pending(completion: completion, continuation: continuation))
-                guard !state.flushing else { return false }
-                state.flushing = true
-                return true
+            let pending = Pending(completion: completion, continuation: continuation)
+            if case .commit(let batch) = batches.withLock({ $0.arrived(pending) }) {
+                Task { await flush(batch) }
             }
-            if startFlushing { Task { await flush() } }
         }
     }
 
-    private func flush() async {
+    /// Runs the batch's statement, resumes each of its callers exactly once, then the next batch, if any.
+    private func flush(_ batch: [Pending]) async {
+        var batch = batch
         while true {
-            let batch = state.withLock { state -> [Pending] in
-                if state.pending.isEmpty { state.flushing = false }
-                defer { state.pending.removeAll(keepingCapacity: true) }
-                return state.pending
-            }
-            if batch.isEmpty { return }
             do {
                 let held = try await queue.complete(batch.map(\.completion), worker: worker)
                 for job in batch { job.continuation.resume(returning: held.contains(job.completion.id)) }
             } catch {
                 for job in batch { job.continuation.resume(throwing: error) }
             }
+            guard case .commit(let next) = batches.withLock({ $0.finished() }) else { return }
+            batch = next
         }
     }
 }

@@ -3,12 +3,14 @@ import Hookline
 import Postgres
 import Synchronization
 
-/// Gathers concurrent deliveries into one INSERT statement and one commit per batch (DESIGN principle 2).
+/// Gathers concurrent deliveries into one INSERT statement and one commit per batch, so that a busy ingress
+/// pays for one commit per batch rather than per delivery.
 ///
-/// A delivery that finds no batch committing goes at once, so that an idle ingress adds no wait. While a
-/// batch commits, arrivals gather: they go when `maxBatch` are waiting, when `window` has passed since the
-/// first of them arrived, or as soon as nothing is committing any more, whichever comes first. Each caller's
-/// `enqueue` returns only after its batch has committed: the caller answers 2xx only then (principle 1).
+/// ``GroupCommit`` decides when a batch goes: a delivery that finds no batch committing goes at once, so that
+/// an idle ingress adds no wait. While a batch commits, arrivals gather: they go when `maxBatch` are waiting,
+/// when they add up to `maxBatchBytes`, when `window` has passed since the first of them arrived, or as soon
+/// as nothing is committing any more, whichever comes first. Each caller's `enqueue` returns only after its
+/// batch has committed: the caller answers 2xx only then, so an accepted delivery is never lost.
 ///
 /// A batch holds at most `maxBatch` deliveries and, past its first, at most `maxBatchBytes` of them, far below
 /// the 1 GiB that one protocol message can carry. One delivery never fails the others: when a batch fails for
@@ -20,19 +22,9 @@ final class BatchingEnqueuer: Sendable {
         var continuation: CheckedContinuation<EnqueueOutcome, any Error>
     }
 
-    private struct State {
-        var waiting: [Waiting] = []
-        var waitingBytes = 0
-        var inFlight = 0
-        var timerArmed = false
-    }
-
     private let database: PostgresClient
-    private let maxBatch: Int
-    private let maxBatchBytes: Int
-    private let window: Duration
     private let metrics: IngressMetrics
-    private let state = Mutex(State())
+    private let batches: Mutex<GroupCommit<Waiting>>
 
     init(
         database: PostgresClient, maxBatch: Int = 128, maxBatchBytes: Int = 64 << 20,
@@ -40,69 +32,39 @@ final class BatchingEnqueuer: Sendable {
         metrics: IngressMetrics
     ) {
         self.database = database
-        self.maxBatch = maxBatch
-        self.maxBatchBytes = maxBatchBytes
-        self.window = window
         self.metrics = metrics
+        self.batches = Mutex(GroupCommit(maxBatch: maxBatch, maxBatchBytes: maxBatchBytes, window: window))
     }
 
     /// Stores a delivery as a job (or finds the job of its earlier copy) and returns once that is committed.
     /// - Throws: ``PostgresError`` when the batch could not be committed.
     func enqueue(_ delivery: Delivery) async throws -> EnqueueOutcome {
         try await withCheckedThrowingContinuation { continuation in
-            let (batch, armTimer) = state.withLock { state -> ([Waiting]?, Bool) in
-                state.waiting.append(Waiting(delivery: delivery, continuation: continuation))
-                state.waitingBytes += delivery.size
-                if state.inFlight == 0 || state.waiting.count >= maxBatch || state.waitingBytes >= maxBatchBytes {
-                    return (take(&state), false)
-                }
-                guard !state.timerArmed else { return (nil, false) }
-                state.timerArmed = true
-                return (nil, true)
+            let waiting = Waiting(delivery: delivery, continuation: continuation)
+            perform(batches.withLock { $0.arrived(waiting, bytes: delivery.size) })
+        }
+    }
+
+    /// Carries out what the batching decided; each batch reports when it is done, committed or not.
+    private func perform(_ action: GroupCommit<Waiting>.Action) {
+        switch action {
+        case .none:
+            break
+        case .startTimer(let window):
+            Task {
+                try? await Task.sleep(for: window)
+                perform(batches.withLock { $0.windowElapsed() })
             }
-            if let batch { Task { await commit(batch) } }
-            if armTimer {
-                Task {
-                    try? await Task.sleep(for: window)
-                    let batch = state.withLock { state -> [Waiting]? in
-                        state.timerArmed = false
-                        return state.waiting.isEmpty ? nil : take(&state)
-                    }
-                    if let batch { await commit(batch) }
-                }
+        case .commit(let batch):
+            Task {
+                await commit(batch)
+                perform(batches.withLock { $0.finished() })
             }
         }
     }
 
-    /// The first waiting deliveries, up to `maxBatch` of them and `maxBatchBytes` (the first always goes),
-    /// now counted as committing.
-    private func take(_ state: inout State) -> [Waiting] {
-        var count = 0
-        var bytes = 0
-        for waiting in state.waiting.prefix(maxBatch) {
-            let size = waiting.delivery.size
-            if count > 0 && bytes + size > maxBatchBytes { break }
-            count += 1
-            bytes += size
-        }
-        let batch = Array(state.waiting.prefix(count))
-        state.waiting.removeFirst(count)
-        state.waitingBytes -= bytes
-        state.inFlight += 1
-        return batch
-    }
-
-    /// A batch has finished: if nothing else is committing, whatever waits goes now.
-    private func finished() {
-        let next = state.withLock { state -> [Waiting]? in
-            state.inFlight -= 1
-            return state.inFlight == 0 && !state.waiting.isEmpty ? take(&state) : nil
-        }
-        if let next { Task { await commit(next) } }
-    }
-
+    /// Commits a batch and resumes each of its callers exactly once.
     private func commit(_ batch: [Waiting]) async {
-        defer { finished() }
         let deliveries = batch.map(\.delivery)
         let clock = ContinuousClock()
         let start = clock.now
