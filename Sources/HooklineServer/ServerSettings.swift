@@ -1,7 +1,7 @@
 import Hookline
 
-/// Settings of the HTTP ingress (`hookline serve`), with their defaults. Every limit here has a flag and a
-/// line in the README's "Limits" table.
+/// Settings of the HTTP ingress (`hookline serve`), with their defaults. Every limit here has a line in the
+/// README's "Limits" table, and all but the batch size and window a flag.
 public struct ServerSettings: Sendable, Hashable {
     /// The address to listen on.
     public var host: String
@@ -17,7 +17,8 @@ public struct ServerSettings: Sendable, Hashable {
     public var accountRateLimit: Double?
     /// The most deliveries in one INSERT.
     public var batchSize: Int
-    /// The most body bytes in one INSERT (a single larger delivery still goes, alone).
+    /// The most bytes of deliveries (bodies, headers, content types, keys) in one INSERT (a single larger
+    /// delivery still goes, alone).
     public var maxBatchBytes: Int
     /// While a batch commits, how long new deliveries gather before they go (an idle ingress never waits).
     public var batchWindow: Duration

@@ -4,7 +4,7 @@ import Postgres
 import Synchronization
 
 /// Cycle definitions by cycle and version, each read and parsed once: a version never changes (an update
-/// makes a new one), so nothing ever needs evicting.
+/// makes a new one), so an entry is never stale; the cache is only emptied when it grows past its bound.
 public final class CycleDefinitions: Sendable {
     private let store: CycleStore
     private let cache = Mutex([Key: CycleDefinition]())

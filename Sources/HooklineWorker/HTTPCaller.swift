@@ -163,7 +163,7 @@ public final class HTTPCaller: Service, Sendable {
     static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {
             switch error {
-            case .deadlineExceeded, .readTimeout, .connectTimeout: return "timed out"
+            case .readTimeout, .connectTimeout: return "timed out"
             default: return "\(error)"
             }
         }

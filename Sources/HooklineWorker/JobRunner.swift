@@ -11,8 +11,9 @@ public protocol JobRunner: Sendable {
     func run(_ job: ClaimedJob, worker: String) async throws -> JobResult
 
     /// Runs the job at once, without suspending, if it needs nothing but memory; nil if it needs
-    /// ``run(_:worker:)``. The worker runs every claimed job this way first, inside the claim's transaction,
-    /// and finishes the completed ones there; the rest (nil, or a failure) get ``run(_:worker:)``.
+    /// ``run(_:worker:)``. The worker runs claimed jobs this way first, inside the claim's transaction (except
+    /// while it leases every claim, after a worker died), and finishes the completed ones there; the rest
+    /// (nil, or a failure) get ``run(_:worker:)``.
     func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult?
 
     /// Reads, inside the claim's transaction and before ``runInMemory(_:worker:)`` sees these jobs, what
@@ -25,13 +26,4 @@ extension JobRunner {
     public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? { nil }
 
     public func prepareInMemory(_ jobs: [ClaimedJob], on connection: PostgresConnection) throws {}
-}
-
-/// The work of a job without a cycle: nothing, successfully.
-public struct EmptyCycleRunner: JobRunner {
-    public init() {}
-
-    public func run(_ job: ClaimedJob, worker: String) async throws -> JobResult { .completed(outcome: .succeeded) }
-
-    public func runInMemory(_ job: ClaimedJob, worker: String) -> JobResult? { .completed(outcome: .succeeded) }
 }

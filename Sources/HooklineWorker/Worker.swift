@@ -306,7 +306,7 @@ public final class Worker: Service, Sendable {
     // MARK: Housekeeping
 
     /// The reaper (every half lease), the history partitions and retention (hourly), and the queue-depth
-    /// gauge (every 5 s). Each runs in every worker; advisory locks make one at a time do the work.
+    /// gauge (with the reaper). Each runs in every worker; advisory locks make one at a time do the work.
     private func maintenance() async {
         let clock = ContinuousClock()
         var lastHistory: ContinuousClock.Instant?

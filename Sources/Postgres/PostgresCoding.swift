@@ -72,8 +72,6 @@ struct PostgresByteReader {
 
     init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
 
-    var isAtEnd: Bool { bytes.isEmpty }
-
     mutating func read<T: FixedWidthInteger>(_: T.Type) throws -> T {
         let size = MemoryLayout<T>.size
         guard bytes.count >= size else { throw PostgresError.decoding("value is truncated") }

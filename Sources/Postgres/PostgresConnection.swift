@@ -109,9 +109,6 @@ public final class PostgresConnection {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
     }
 
-    /// The server process id of this connection's backend (for `pg_terminate_backend`, `pg_stat_activity`).
-    public var backendPID: Int32 { PQbackendPID(handle) }
-
     // MARK: Statements
 
     /// Runs one statement with its bound parameters and returns its rows.
@@ -214,8 +211,7 @@ public final class PostgresConnection {
         defer { PQfreemem(pointer) }
         let notify = pointer.pointee
         return PostgresNotification(
-            channel: String(cString: notify.relname), payload: String(cString: notify.extra),
-            senderPID: notify.be_pid)
+            channel: String(cString: notify.relname), payload: String(cString: notify.extra))
     }
 
     // MARK: Cancellation
@@ -243,8 +239,6 @@ public final class PostgresConnection {
 public struct PostgresNotification: Sendable, Hashable {
     public var channel: String
     public var payload: String
-    /// The server process that sent it.
-    public var senderPID: Int32
 }
 
 extension String {

@@ -36,28 +36,17 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
         public static let uniqueViolation = Code("23505")
         public static let foreignKeyViolation = Code("23503")
-        public static let notNullViolation = Code("23502")
-        public static let checkViolation = Code("23514")
-        public static let serializationFailure = Code("40001")
-        public static let deadlockDetected = Code("40P01")
-        public static let lockNotAvailable = Code("55P03")
         public static let queryCanceled = Code("57014")
         public static let adminShutdown = Code("57P01")
         public static let crashShutdown = Code("57P02")
         public static let cannotConnectNow = Code("57P03")
         public static let syntaxError = Code("42601")
         public static let undefinedTable = Code("42P01")
-        public static let undefinedColumn = Code("42703")
-        public static let invalidTextRepresentation = Code("22P02")
-        public static let invalidPassword = Code("28P01")
-        public static let invalidAuthorizationSpecification = Code("28000")
 
         /// Class 08 (connection exception) and the shutdown codes of class 57P.
         public var isConnectionFailure: Bool {
             rawValue.hasPrefix("08") || self == .adminShutdown || self == .crashShutdown || self == .cannotConnectNow
         }
-        /// Worth running the whole transaction again: serialization failures and deadlocks.
-        public var isTransient: Bool { self == .serializationFailure || self == .deadlockDetected }
     }
 
     public var kind: Kind

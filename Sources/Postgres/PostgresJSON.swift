@@ -19,9 +19,6 @@ public struct PostgresJSON: Sendable, Hashable, PostgresEncodable, PostgresNonNu
         self.bytes = Array(try encoder.encode(value))
     }
 
-    /// The JSON text.
-    public var rawJSON: String { String(decoding: bytes, as: UTF8.self) }
-
     /// Decodes the JSON with `JSONDecoder`.
     public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
         try decoder.decode(type, from: Data(bytes))

@@ -97,11 +97,6 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
         public mutating func appendInterpolation(unsafe sql: String) {
             self.sql += sql
         }
-
-        /// Splices a quoted identifier (a table, column or channel name) into the SQL text.
-        public mutating func appendInterpolation(identifier: String) {
-            sql += PostgresQuery.quoteIdentifier(identifier)
-        }
     }
 
     /// Quotes an identifier as PostgreSQL does: in double quotes, with inner double quotes doubled.

@@ -36,7 +36,6 @@ struct DatabaseOptions: ParsableArguments {
 
     func validate() throws { _ = try url }
 
-    /// A pool on the database, small by default for a command-line run.
     /// Runs `body` with a small pool for one command, reporting any error as a one-line ``CommandFailure``,
     /// and closes the pool before the process exits.
     func withClient(maxConnections: Int = 2, _ body: (PostgresClient) async throws -> Void) async throws {
@@ -49,8 +48,9 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
+    /// A pool on the database.
     func client(
-        maxConnections: Int = 2, applicationName: String = "hookline-cli", statementTimeout: Duration? = nil
+        maxConnections: Int, applicationName: String = "hookline-cli", statementTimeout: Duration? = nil
     ) throws -> PostgresClient {
         PostgresClient(
             configuration: .init(

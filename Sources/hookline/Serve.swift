@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Hookline
 import HooklineServer
 import Logging

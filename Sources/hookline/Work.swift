@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Hookline
 import HooklineWorker
 import Logging
 import ServiceLifecycle

@@ -23,7 +23,7 @@ struct WorkCommandTests {
                 "--processes", "3", "--concurrency", "8", "--poll-ms", "600000", "--metrics-port", "\(metricsPort)",
             ])
             try await eventually(within: .seconds(180)) { try await fixture.waitingJobs() == 0 }
-            let second = try await fixture.enqueue(count: 10_000, notify: true)
+            let second = try await fixture.enqueue(count: 10_000)
             try await eventually(within: .seconds(180)) { try await fixture.waitingJobs() == 0 }
 
             var completedByMetrics = 0
@@ -255,11 +255,9 @@ struct WorkFixture: Sendable {
             environment: environment)
     }
 
-    /// Queues `count` jobs with this body (with a NOTIFY in the same transaction when `notify`), as the
-    /// ingress would; returns their ids.
-    func enqueue(
-        count: Int, body: String = "{}", priority: Int = 0, maxAttempts: Int = 6, notify: Bool = false
-    ) async throws -> [Int64] {
+    /// Queues `count` jobs with this body (the workers are woken: a NOTIFY in the same transaction); returns
+    /// their ids.
+    func enqueue(count: Int, body: String = "{}", priority: Int = 0, maxAttempts: Int = 6) async throws -> [Int64] {
         let job = NewJob(
             accountID: account, cycleID: cycle, cycleVersion: 1, priority: Int16(priority), maxAttempts: maxAttempts,
             body: Data(body.utf8))

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A cycle's definition: its steps, retry policy and error handling, parsed and checked.
 ///
 /// The JSON format (documented in docs/cycles.md):
@@ -14,7 +12,7 @@ public struct CycleDefinition: Sendable, Hashable {
     public var onError: OnError
     public var steps: [Step]
 
-    /// What a failed step does to its job (Cyclr's "On Step Error").
+    /// What a failed step does to its job: retry it, stop the job (dead), or ignore the failure and go on.
     public enum OnError: String, Sendable, Hashable, CaseIterable {
         /// Fail the attempt: the job is retried after the backoff, resuming at the failed step.
         case retry

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Reads a cycle definition's JSON into a CycleDefinition, collecting every problem with its location;
 /// the readers of each step type are in CycleDefinitionParser+Steps.swift.
 struct CycleDefinitionParser {

@@ -29,8 +29,9 @@ public struct Cycle: Sendable, Encodable, Hashable {
 
 /// Creates, lists, activates and stops cycles.
 ///
-/// The definition is stored as given (a JSON object with a `name`); checking its steps belongs to the cycle
-/// runtime. A stopped cycle's webhooks still accept deliveries: their jobs wait as `held`.
+/// A definition is parsed and checked before it is stored (``CycleProblems`` lists everything wrong with
+/// it), and each change makes a new version. A stopped cycle's webhooks still accept deliveries: their jobs
+/// wait as `held`.
 public struct CycleStore: Sendable {
     public let database: PostgresClient
 

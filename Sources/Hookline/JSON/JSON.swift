@@ -1,5 +1,3 @@
-import Foundation
-
 /// A JSON value: what payloads, step outputs and cycle definitions are made of.
 ///
 /// Integers are kept apart from other numbers so that ids survive a round trip exactly.
@@ -109,12 +107,6 @@ public enum JSON: Sendable, Hashable, Codable {
         case .array(let value): value.map { $0.templateValue ?? "" }
         case .object(let value): value.compactMapValues { $0.templateValue }
         }
-    }
-
-    /// How the value reads inside text: strings as they are, everything else as JSON.
-    public var interpolated: String {
-        if case .string(let value) = self { return value }
-        return text
     }
 }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A JSON reader and writer for ``JSON`` (RFC 8259), byte by byte. Workers parse every job's payload, headers
 /// and step outputs and write its outputs back; Foundation's JSONDecoder and JSONEncoder, going through
 /// Codable, took more of a worker's time than everything else it did for a job.

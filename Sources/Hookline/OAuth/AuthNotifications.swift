@@ -1,5 +1,4 @@
 import Foundation
-import Postgres
 
 /// The NOTIFY channel through which revocations reach every running verifier.
 ///

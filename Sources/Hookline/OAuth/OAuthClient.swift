@@ -15,7 +15,7 @@ public struct OAuthClient: Sendable, Codable, Hashable {
     public var createdAt: Date
     public var revokedAt: Date?
 
-    /// 14 days, as in the product we model.
+    /// 14 days, the default lifetime of a client's tokens.
     public static let defaultTokenLifetimeSeconds = 1_209_600
 
     enum CodingKeys: String, CodingKey {

@@ -4,7 +4,7 @@ import Postgres
 
 /// Decides whether a bearer token may be used on a route: the check every protected route makes.
 ///
-/// Built for the ingress's hot path (DESIGN principle 2): a token's record is read from the database the
+/// Built for the ingress's hot path, where a database round trip per request would cost the most: a token's record is read from the database the
 /// first time this instance sees it and kept in memory; after that, verifying is a hash and a dictionary
 /// look-up. Revocations reach every instance through NOTIFY on ``AuthNotifications/channel`` and evict
 /// the cached record at once. The cache is trusted only while the LISTEN connection is up: when it drops,
@@ -150,7 +150,7 @@ public final class TokenVerifier: Sendable {
         }
     }
 
-    /// A listener that feeds this verifier; start it with the server and stop it on shutdown.
+    /// A listener that feeds only this verifier (the server's own listener also feeds its webhook cache).
     public func makeListener(connectionString: String) -> PostgresListener {
         PostgresListener(connectionString: connectionString, channels: [AuthNotifications.channel]) {
             [weak self] event in self?.handle(event)

@@ -1,7 +1,7 @@
 import Postgres
 
 /// How a job in history ended: the `outcome` column of `hookline.job_history`.
-public enum JobOutcome: String, PostgresTextEnum, CaseIterable, Sendable, Codable {
+public enum JobOutcome: String, PostgresTextEnum, Sendable {
     /// Every step ran (state `completed`).
     case succeeded
     /// A `filter` step stopped it (state `completed`).

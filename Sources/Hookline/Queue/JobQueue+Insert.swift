@@ -1,4 +1,3 @@
-import Foundation
 import Postgres
 
 extension JobQueue {
@@ -9,12 +8,10 @@ extension JobQueue {
         return try await database.withTransaction { connection in
             let rows = try connection.query(
                 """
-                INSERT INTO hookline.jobs (account_id, cycle_id, cycle_version, priority, max_attempts, headers,
-                                           content_type, body)
+                INSERT INTO hookline.jobs (account_id, cycle_id, cycle_version, priority, max_attempts, body)
                 SELECT * FROM unnest(\(jobs.map(\.accountID))::uuid[], \(jobs.map(\.cycleID))::uuid[],
                                      \(jobs.map(\.cycleVersion))::integer[], \(jobs.map(\.priority))::smallint[],
-                                     \(jobs.map(\.maxAttempts))::integer[], \(jobs.map(\.headers))::jsonb[],
-                                     \(jobs.map(\.contentType))::text[], \(jobs.map(\.body))::bytea[])
+                                     \(jobs.map(\.maxAttempts))::integer[], \(jobs.map(\.body))::bytea[])
                 RETURNING id
                 """)
             try connection.notify(JobNotifications.channel)

@@ -1,5 +1,3 @@
-import Foundation
-
 /// What running a job came to.
 public enum JobResult: Sendable, Equatable {
     /// Done: the job goes to history as `completed` with this outcome (`succeeded`, `filtered`, `split`),

@@ -21,7 +21,4 @@ public enum JobState: String, PostgresTextEnum, CaseIterable, Sendable, Codable 
 
     /// Whether an operator may put a job in this state back in the queue (`hookline jobs retry`).
     public var isRetryable: Bool { self == .dead || self == .cancelled }
-
-    /// Whether an operator may cancel a job in this state: only one that is waiting, never under a worker.
-    public var isCancellable: Bool { self == .available || self == .held }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// How a webhook authenticates its callers.
 public enum WebhookAuthScheme: String, Sendable, Codable, CaseIterable {
     /// The unguessable URL is the secret.

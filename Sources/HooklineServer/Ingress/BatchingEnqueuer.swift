@@ -1,4 +1,3 @@
-import Foundation
 import Hookline
 import Postgres
 import Synchronization

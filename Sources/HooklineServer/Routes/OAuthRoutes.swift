@@ -48,7 +48,7 @@ struct OAuthRoutes: Sendable {
         return JSONResponse.make(TokenResponse(issued), status: .ok, headers: .noStore)
     }
 
-    /// The success body (RFC 6749 §5.1), with the `clientId` member of the product we model.
+    /// The success body (RFC 6749 §5.1), with a `clientId` member as well (the client the token was issued to).
     struct TokenResponse: Encodable {
         var tokenType = "bearer"
         var accessToken: String

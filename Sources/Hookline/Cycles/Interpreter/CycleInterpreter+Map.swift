@@ -1,5 +1,3 @@
-import Foundation
-
 extension CycleInterpreter {
     /// A `map` step's output, its lookups read from `hookline.cycle_data`.
     func map(_ fields: [String: CycleDefinition.Value], _ effects: some CycleEffects) async throws -> JSON {

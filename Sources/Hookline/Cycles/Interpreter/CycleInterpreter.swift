@@ -2,8 +2,8 @@ import Foundation
 import Postgres
 
 /// One run of one job through its cycle: the loop over the steps, the job's values as the steps see them,
-/// and what a failed step does to the run (`on_error`). Each step type is in a `CycleInterpreter+<step>.swift`
-/// file.
+/// and what a failed step does to the run (`on_error`). Each step type but `delay` (a few lines here) is in a
+/// `CycleInterpreter+<step>.swift` file.
 ///
 /// The interpreter decides; ``CycleEffects`` acts. Steps without effects outside the job (`filter`, `map`
 /// without lookups) run in memory, and their step runs are written with whatever the job does next. A step
