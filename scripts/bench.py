@@ -15,8 +15,10 @@ Prints a table, or with --json one JSON object. This file is the entry: the comm
 the table; the setup, the phases and what they share are in benchlib/ (see its __init__.py).
 """
 import argparse
+import atexit
 import json
 import os
+import signal
 import sys
 import tempfile
 
@@ -48,6 +50,9 @@ phases = set(args.only.split(",")) | ({"soak"} if args.soak else set())
 
 bench = Bench(args=args, url=os.environ["DATABASE_URL"], hookline=args.hookline, env=dict(os.environ),
               work_dir=tempfile.mkdtemp(prefix="hookline-bench-"))
+# Whatever ends the run (a failed phase, Ctrl-C), no hookline process it started outlives it.
+atexit.register(lambda: [stop(child, timeout=10) for child in bench.children])
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 prepare(bench)
 
 for name, phase in PHASES.items():  # in this order, whatever the order of --only
