@@ -61,6 +61,9 @@ public final class FailedAuthenticationLimiter: Sendable {
         }
     }
 
+    /// How many client ID and source pairs have failures on record.
+    var keyCount: Int { failures.withLock { $0.count } }
+
     /// Forgets the failures of a client ID and source that just authenticated.
     public func recordSuccess(clientID: String, source: String) {
         _ = failures.withLock { $0.removeValue(forKey: Key(clientID: clientID, source: source)) }

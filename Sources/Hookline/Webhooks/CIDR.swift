@@ -19,7 +19,11 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
         let maximum = bytes.count * 8
         let length: Int
         if parts.count == 2 {
-            guard let parsed = Int(parts[1]), (0...maximum).contains(parsed) else { return nil }
+            // Digits only: `Int` also reads a sign, and "/-0" would allow every address.
+            let digits = parts[1].utf8
+            guard (1...3).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }),
+                let parsed = Int(parts[1]), (0...maximum).contains(parsed)
+            else { return nil }
             length = parsed
         } else {
             length = maximum

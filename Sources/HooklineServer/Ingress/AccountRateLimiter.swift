@@ -24,6 +24,9 @@ final class AccountRateLimiter: Sendable {
         self.maxEntries = maxEntries
     }
 
+    /// How many accounts have a bucket.
+    var bucketCount: Int { buckets.withLock { $0.count } }
+
     /// Takes one token; `nil` when the request may go ahead, else the seconds until a token is there.
     func take(_ account: UUID) -> Int? {
         let now = ContinuousClock.now

@@ -6,8 +6,9 @@ extension FuzzTarget {
     /// Input: a network's text, NUL, an address's text.
     ///
     /// Properties: nothing crashes; a network that parses has an address written with address characters only
-    /// (digits, hex digits, `.`, `:`, after blanks), reads back from its description as itself, and contains
-    /// its own address; an address it contains is written with address characters only too.
+    /// (digits, hex digits, `.`, `:`, after blanks) and a prefix of decimal digits only, reads back from its
+    /// description as itself, and contains its own address; an address it contains is written with address
+    /// characters only too.
     static let cidr = FuzzTarget(name: "cidr") { bytes in
         let input = FuzzInput(bytes, fields: 2, options: false)
         let text = input.text(0)
@@ -16,6 +17,11 @@ extension FuzzTarget {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             guard onlyAddressCharacters(String(trimmed.prefix { $0 != "/" })) else {
                 return "\(text.debugDescription) parsed as \(network), but it is not only an address"
+            }
+            if let slash = trimmed.firstIndex(of: "/"),
+                !trimmed[trimmed.index(after: slash)...].utf8.allSatisfy({ (0x30...0x39).contains($0) })
+            {
+                return "\(text.debugDescription) parsed as \(network), but its prefix is not decimal digits"
             }
             guard CIDR(network.description) == network else { return "\(network) does not read back as itself" }
             let own = String(network.description.prefix { $0 != "/" })
