@@ -17,6 +17,13 @@ import ServiceLifecycle
 public final class HTTPCaller: Service, Sendable {
     let client: HTTPClient
     let destinations: DestinationGuard
+    /// The threads that resolve destinations (`getaddrinfo` blocks): a pool of this caller's own, so that slow
+    /// DNS behind one tenant's destinations cannot hold the threads every other blocking task of the process
+    /// needs, and sized so that it takes many slow look-ups at once to make the others wait (each waits within
+    /// its step's timeout).
+    let resolvers: NIOThreadPool
+    /// How many destination look-ups run at once.
+    static let resolverThreads = 64
     /// The most of a response body kept as the step's output.
     static let maxBodyBytes = 1 << 20
 
@@ -26,15 +33,21 @@ public final class HTTPCaller: Service, Sendable {
         configuration.decompression = .enabled(limit: .ratio(20))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         destinations = DestinationGuard(allowPrivate: allowPrivateDestinations)
+        resolvers = NIOThreadPool(numberOfThreads: Self.resolverThreads)
+        resolvers.start()
     }
 
-    public func shutdown() async throws { try await client.shutdown() }
-
-    /// As a service (listed before the worker that uses it): shuts the HTTP client down once graceful shutdown
-    /// reaches it, after the worker has drained.
-    public func run() async throws {
-        try? await gracefulShutdown()
+    public func shutdown() async throws {
         try await client.shutdown()
+        try await resolvers.shutdownGracefully()
+    }
+
+    /// As a service (listed before the worker that uses it): shuts down once graceful shutdown reaches it,
+    /// after the worker has drained. Cancelled instead (its group failed), it returns and leaves the client to
+    /// its owner, since the worker may still be finishing calls.
+    public func run() async throws {
+        do { try await gracefulShutdown() } catch { return }
+        try await shutdown()
     }
 
     /// Makes the call; its answer when 2xx.
@@ -44,16 +57,6 @@ public final class HTTPCaller: Service, Sendable {
         guard let parsed = URL(string: url), parsed.host != nil else {
             throw StepFailure(message: "not a URL: \(url)", permanent: true)
         }
-        // The check resolves the host (getaddrinfo blocks): on NIO's pool of threads for blocking work.
-        let destinations = destinations
-        do {
-            try await NIOThreadPool.singleton.runIfActive { try destinations.check(parsed) }
-        } catch let refusal as DestinationRefused {
-            throw StepFailure(message: refusal.description, permanent: true)
-        } catch {
-            throw StepFailure(message: DestinationRefused(reason: "\(error)").description, permanent: true)
-        }
-
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
         for header in outbound.headers { request.headers.add(name: header.name, value: header.value) }
@@ -61,12 +64,28 @@ public final class HTTPCaller: Service, Sendable {
         let host = parsed.host ?? url
         let sending = request
         do {
+            // The timeout covers the destination's look-up too.
             return try await Self.bounded(seconds: timeout) {
-                try await self.exchange(sending, method: method, host: host, timeout: timeout)
+                try await self.check(parsed)
+                return try await self.exchange(sending, method: method, host: host, timeout: timeout)
             }
         } catch is TimedOut {
             try Task.checkCancellation()
             throw StepFailure(message: Self.timedOut(method, host, timeout), permanent: false)
+        }
+    }
+
+    /// Refuses a destination the guard does not allow, resolving its host on ``resolvers``.
+    private func check(_ url: URL) async throws {
+        let destinations = destinations
+        do {
+            try await resolvers.runIfActive { try destinations.check(url) }
+        } catch let refusal as DestinationRefused {
+            throw StepFailure(message: refusal.description, permanent: true)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw StepFailure(message: DestinationRefused(reason: "\(error)").description, permanent: true)
         }
     }
 

@@ -91,8 +91,12 @@ public final class PostgresClient: Service, Sendable {
     /// Runs until graceful shutdown, then closes the pool and returns once every connection is closed (5 s at
     /// most: a process that exits while libpq is still closing a connection on another thread can crash in
     /// OpenSSL's exit-time cleanup).
+    ///
+    /// Cancelled instead (its group failed), it returns and leaves the pool open: a group cancels all its
+    /// services at once, and the ones after this may still be finishing their work on it. The owner closes
+    /// the pool once the group has returned.
     public func run() async {
-        try? await gracefulShutdown()
+        do { try await gracefulShutdown() } catch { return }
         queue.close()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let once = Mutex(Optional(continuation))

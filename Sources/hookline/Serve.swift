@@ -87,6 +87,8 @@ extension HooklineCLI {
                 let settings = try settings
                 let client = try database.client(
                     maxConnections: pool, applicationName: "hookline-serve", statementTimeout: settings.databaseTimeout)
+                // Graceful shutdown closes the pool as a service; a failed group leaves it to this.
+                defer { client.closeBeforeExit() }
                 let app = buildApplication(
                     settings: settings, dependencies: ServerDependencies(database: client, logger: logger))
                 // Graceful shutdown stops services last to first: the database closes after the application.

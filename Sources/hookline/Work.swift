@@ -190,6 +190,9 @@ extension HooklineCLI {
             let logger = log.logger("hookline.worker.\(index)")
             let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") ?? min(settings.concurrency + 4, 32)
             let client = try database.client(maxConnections: pool, applicationName: "hookline-work")
+            // Graceful shutdown closes the pool as a service; a failed group leaves it (and the HTTP client)
+            // to these.
+            defer { client.closeBeforeExit() }
             let definitions = CycleDefinitions(database: client)
             let allowPrivate =
                 allowPrivateDestinations
@@ -222,7 +225,12 @@ extension HooklineCLI {
             services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                try? await caller.shutdown()
+                throw error
+            }
         }
     }
 }
