@@ -305,31 +305,13 @@ struct WebhookIngressTests {
 enum RawHTTP {
     static func chunkedPost(port: Int, path: String, chunks: [String]) async throws -> String {
         try await onOwnThread {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(descriptor) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+            let connection = try RawConnection(port: port)
             var request = "POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
             request += "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
             for chunk in chunks { request += String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n" }
             request += "0\r\n\r\n"
-            _ = request.withCString { send(descriptor, $0, strlen($0), 0) }
-            var response = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = recv(descriptor, &buffer, buffer.count, 0)
-                if count <= 0 { break }
-                response += buffer[0..<count]
-            }
-            return String(decoding: response, as: UTF8.self)
+            connection.send(request)
+            return connection.readUntilClosed(timeout: .seconds(30))
         }
     }
 }

@@ -70,4 +70,19 @@ public final class RawConnection: @unchecked Sendable {
         let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
         return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
     }
+
+    /// Everything the server sends until it closes the connection, or until `timeout` passes without a byte.
+    public func readUntilClosed(timeout: Duration) -> String {
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(
+            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        while poll(&pollDescriptor, 1, milliseconds) > 0 {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            response += buffer[..<count]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
 }
