@@ -102,7 +102,12 @@ let package = Package(
             path: "Tests/Fuzz/Targets"
         ),
         .executableTarget(name: "HooklineFuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Driver"),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: [
+                "Postgres", "TestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "HooklineTests", dependencies: ["Hookline", "Postgres", "TestSupport", "FuzzTargets"]),
         .testTarget(
             name: "HooklineServerTests",
