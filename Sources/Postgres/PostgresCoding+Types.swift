@@ -34,9 +34,7 @@ extension Int32: PostgresEncodable, PostgresNonNullDecodable {
     public static var postgresType: PostgresDataType { .int4 }
     public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
     public static func decodeValue(from bytes: ArraySlice<UInt8>, type: PostgresDataType) throws -> Int32 {
-        let wide = try Int64.decodeValue(from: bytes, type: type)
-        guard let value = Int32(exactly: wide) else { throw PostgresError.decoding("value overflows Int32") }
-        return value
+        try narrowed(Int64.decodeValue(from: bytes, type: type))
     }
 }
 
@@ -44,9 +42,7 @@ extension Int16: PostgresEncodable, PostgresNonNullDecodable {
     public static var postgresType: PostgresDataType { .int2 }
     public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
     public static func decodeValue(from bytes: ArraySlice<UInt8>, type: PostgresDataType) throws -> Int16 {
-        let wide = try Int64.decodeValue(from: bytes, type: type)
-        guard let value = Int16(exactly: wide) else { throw PostgresError.decoding("value overflows Int16") }
-        return value
+        try narrowed(Int64.decodeValue(from: bytes, type: type))
     }
 }
 
@@ -250,5 +246,13 @@ enum PostgresNumeric {
             text += "." + fraction.prefix(scale)
         }
         return text
+    }
+}
+
+extension FixedWidthInteger {
+    /// `wide` as this type, or a decoding error when it does not fit.
+    fileprivate static func narrowed(_ wide: Int64) throws -> Self {
+        guard let value = Self(exactly: wide) else { throw PostgresError.decoding("value overflows \(Self.self)") }
+        return value
     }
 }

@@ -9,29 +9,27 @@ extension HooklineCLI {
 
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create an account.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
+            @OptionGroup var options: ResourceOptions
             @Option(help: "The account's name.") var name: String
 
             func run() async throws {
-                try await database.withClient { client in
-                    let account = try await AccountStore(database: client).create(name: name)
-                    if output.json { return try output.printJSON(account) }
-                    print("created account \(account.id.lowercased) (\(account.name))")
+                try await options.run {
+                    try await AccountStore(database: $0).create(name: name)
+                } text: {
+                    ["created account \($0.id.lowercased) (\($0.name))"]
                 }
             }
         }
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List accounts.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
+            @OptionGroup var options: ResourceOptions
 
             func run() async throws {
-                try await database.withClient { client in
-                    let accounts = try await AccountStore(database: client).list()
-                    if output.json { return try output.printJSON(accounts) }
-                    for account in accounts { print("\(account.id.lowercased)  \(account.name)") }
+                try await options.run {
+                    try await AccountStore(database: $0).list()
+                } text: { accounts in
+                    accounts.map { "\($0.id.lowercased)  \($0.name)" }
                 }
             }
         }

@@ -12,9 +12,8 @@ extension HooklineCLI {
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Create client credentials; the secret is printed this once.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Option(help: "The owning account (for --scope webhook or mcp).") var account: String?
+            @OptionGroup var options: ResourceOptions
+            @Option(help: "The owning account (for --scope webhook or mcp).") var account: UUID?
             @Option(help: "webhook or mcp (account-level).") var scope: String?
             @Flag(help: "A console-level client for the admin API (scope api, no account).") var console = false
             @Option(name: .customLong("expires-minutes"), help: "Token lifetime in minutes (default 20160: 14 days).")
@@ -31,53 +30,37 @@ extension HooklineCLI {
                         throw ValidationError("--scope must be webhook or mcp")
                     }
                 }
-                if account != nil, accountID == nil { throw ValidationError("--account must be an account id (UUID)") }
             }
 
-            var accountID: UUID? { account.flatMap(UUID.init(uuidString:)) }
-
             func run() async throws {
-                try await database.withClient { client in
+                try await options.run { client in
                     let created = try await OAuthClientStore(database: client).create(
-                        account: accountID, scope: console ? .api : OAuthScope(rawValue: scope ?? "") ?? .webhook,
+                        account: account, scope: console ? .api : OAuthScope(rawValue: scope ?? "") ?? .webhook,
                         expiresMinutes: expiresMinutes, description: description)
-                    if output.json {
-                        return try output.printJSON(ClientOutput(created.client, secret: created.clientSecret))
-                    }
-                    print(
-                        """
-                        created \(created.client.scope.rawValue) client \(created.client.clientID)
-                        client_id:     \(created.client.clientID)
-                        client_secret: \(created.clientSecret)
-                        The secret is shown only now; Hookline keeps only its hash.
-                        """)
+                    return ClientOutput(created.client, secret: created.clientSecret)
+                } text: { created in
+                    [
+                        "created \(created.client.scope.rawValue) client \(created.client.clientID)",
+                        "client_id:     \(created.client.clientID)", "client_secret: \(created.secret ?? "")",
+                        "The secret is shown only now; Hookline keeps only its hash.",
+                    ]
                 }
             }
         }
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List clients (never their secrets).")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Option(help: "Only this account's clients.") var account: String?
-
-            func validate() throws {
-                if let account, UUID(uuidString: account) == nil {
-                    throw ValidationError("--account must be an account id (UUID)")
-                }
-            }
+            @OptionGroup var options: ResourceOptions
+            @Option(help: "Only this account's clients.") var account: UUID?
 
             func run() async throws {
-                try await database.withClient { client in
-                    let clients = try await OAuthClientStore(database: client).list(
-                        account: account.flatMap(UUID.init(uuidString:)))
-                    if output.json { return try output.printJSON(clients.map { ClientOutput($0) }) }
-                    for client in clients {
-                        let owner = client.accountID?.lowercased ?? "console"
-                        let state = client.revokedAt == nil ? "active" : "revoked"
-                        print(
-                            "\(client.clientID)  \(client.scope.rawValue)  \(owner)  "
-                                + "\(client.tokenLifetimeSeconds / 60)min  \(state)  \(client.description)")
+                try await options.run {
+                    try await OAuthClientStore(database: $0).list(account: account).map { ClientOutput($0) }
+                } text: {
+                    $0.map(\.client).map { client in
+                        "\(client.clientID)  \(client.scope.rawValue)  \(client.accountID?.lowercased ?? "console")  "
+                            + "\(client.tokenLifetimeSeconds / 60)min  \(client.revokedAt == nil ? "active" : "revoked")  "
+                            + client.description
                     }
                 }
             }
@@ -86,15 +69,14 @@ extension HooklineCLI {
         struct Revoke: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Revoke a client: its tokens stop working everywhere and it gets no new ones.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
+            @OptionGroup var options: ResourceOptions
             @Argument(help: "The client_id to revoke.") var clientID: String
 
             func run() async throws {
-                try await database.withClient { client in
-                    let revoked = try await OAuthClientStore(database: client).revoke(clientID: clientID)
-                    if output.json { return try output.printJSON(ClientOutput(revoked)) }
-                    print("revoked client \(revoked.clientID)")
+                try await options.run {
+                    ClientOutput(try await OAuthClientStore(database: $0).revoke(clientID: clientID))
+                } text: {
+                    ["revoked client \($0.client.clientID)"]
                 }
             }
         }

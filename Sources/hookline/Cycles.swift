@@ -11,42 +11,30 @@ extension HooklineCLI {
 
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create a cycle from a JSON definition.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Option(help: "The owning account.") var account: String
+            @OptionGroup var options: ResourceOptions
+            @Option(help: "The owning account.") var account: UUID
             @Option(help: "The cycle definition (JSON); - reads standard input.") var file: String
 
-            func validate() throws {
-                guard UUID(uuidString: account) != nil else { throw ValidationError("--account must be a UUID") }
-            }
-
             func run() async throws {
-                try await database.withClient { client in
-                    let data = try readDefinition(file)
-                    let cycle = try await CycleStore(database: client).create(
-                        account: UUID(uuidString: account)!, definition: data)
-                    if output.json { return try output.printJSON(cycle) }
-                    print("created cycle \(cycle.id.lowercased) (\(cycle.name))")
+                let data = try readDefinition(file)
+                try await options.run {
+                    try await CycleStore(database: $0).create(account: account, definition: data)
+                } text: {
+                    ["created cycle \($0.id.lowercased) (\($0.name))"]
                 }
             }
         }
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List cycles.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Option(help: "Only this account's cycles.") var account: String?
+            @OptionGroup var options: ResourceOptions
+            @Option(help: "Only this account's cycles.") var account: UUID?
 
             func run() async throws {
-                try await database.withClient { client in
-                    let cycles = try await CycleStore(database: client).list(
-                        account: account.flatMap(UUID.init(uuidString:)))
-                    if output.json { return try output.printJSON(cycles) }
-                    for cycle in cycles {
-                        print(
-                            "\(cycle.id.lowercased)  \(cycle.name)  v\(cycle.version)  \(cycle.active ? "active" : "stopped")"
-                        )
-                    }
+                try await options.run {
+                    try await CycleStore(database: $0).list(account: account)
+                } text: {
+                    $0.map(\.line)
                 }
             }
         }
@@ -54,27 +42,19 @@ extension HooklineCLI {
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Show a cycle: its current definition and its versions.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Argument(help: "The cycle id.") var id: String
-
-            func validate() throws { try requireUUID(id, "the cycle id") }
+            @OptionGroup var options: ResourceOptions
+            @Argument(help: "The cycle id.") var id: UUID
 
             func run() async throws {
-                try await database.withClient { client in
-                    let (cycle, definition, versions) = try await CycleStore(database: client).show(
-                        UUID(uuidString: id)!)
-                    if output.json {
-                        return try output.printJSON(
-                            CycleDetail(
-                                cycle: cycle, definition: definition,
-                                versions: versions.map { CycleDetail.Version(version: $0.0, createdAt: $0.1) }))
-                    }
-                    print(
-                        "\(cycle.id.lowercased)  \(cycle.name)  v\(cycle.version)  \(cycle.active ? "active" : "stopped")  "
-                            + "account \(cycle.accountID.lowercased)")
-                    for (version, created) in versions { print("  version \(version)  \(created.formatted(.iso8601))") }
-                    print(definition.text)
+                try await options.run { client in
+                    let (cycle, definition, versions) = try await CycleStore(database: client).show(id)
+                    return CycleDetail(
+                        cycle: cycle, definition: definition,
+                        versions: versions.map { CycleDetail.Version(version: $0.0, createdAt: $0.1) })
+                } text: { detail in
+                    ["\(detail.cycle.line)  account \(detail.cycle.accountID.lowercased)"]
+                        + detail.versions.map { "  version \($0.version)  \($0.createdAt.formatted(.iso8601))" }
+                        + [detail.definition.text]
                 }
             }
         }
@@ -82,19 +62,16 @@ extension HooklineCLI {
         struct Update: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Give a cycle a new definition (a new version); queued jobs finish on their own version.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Argument(help: "The cycle id.") var id: String
+            @OptionGroup var options: ResourceOptions
+            @Argument(help: "The cycle id.") var id: UUID
             @Option(help: "The new definition (JSON); - reads standard input.") var file: String
 
-            func validate() throws { try requireUUID(id, "the cycle id") }
-
             func run() async throws {
-                try await database.withClient { client in
-                    let data = try readDefinition(file)
-                    let cycle = try await CycleStore(database: client).update(UUID(uuidString: id)!, definition: data)
-                    if output.json { return try output.printJSON(cycle) }
-                    print("updated cycle \(cycle.id.lowercased) to version \(cycle.version)")
+                let data = try readDefinition(file)
+                try await options.run {
+                    try await CycleStore(database: $0).update(id, definition: data)
+                } text: {
+                    ["updated cycle \($0.id.lowercased) to version \($0.version)"]
                 }
             }
         }
@@ -118,19 +95,14 @@ extension HooklineCLI {
 
 /// The arguments `cycles activate` and `cycles stop` share, and the work they share.
 struct CycleArgument: ParsableArguments {
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: "The cycle id.") var id: String
-
-    func validate() throws {
-        guard UUID(uuidString: id) != nil else { throw ValidationError("the cycle id must be a UUID") }
-    }
+    @OptionGroup var options: ResourceOptions
+    @Argument(help: "The cycle id.") var id: UUID
 
     func setActive(_ active: Bool) async throws {
-        try await database.withClient { client in
-            let cycle = try await CycleStore(database: client).setActive(UUID(uuidString: id)!, active)
-            if output.json { return try output.printJSON(cycle) }
-            print("\(active ? "activated" : "stopped") cycle \(cycle.id.lowercased)")
+        try await options.run {
+            try await CycleStore(database: $0).setActive(id, active)
+        } text: {
+            ["\(active ? "activated" : "stopped") cycle \($0.id.lowercased)"]
         }
     }
 }
@@ -165,4 +137,9 @@ struct CycleDetail: Encodable {
     }
 
     enum Keys: String, CodingKey { case definition, versions }
+}
+
+extension Cycle {
+    /// The cycle as one line of `cycles list`.
+    var line: String { "\(id.lowercased)  \(name)  v\(version)  \(active ? "active" : "stopped")" }
 }

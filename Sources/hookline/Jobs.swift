@@ -11,26 +11,22 @@ extension HooklineCLI {
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
+            @OptionGroup var options: ResourceOptions
             @Option(help: "Only jobs in this state.") var state: JobState?
-            @Option(help: "Only this account's jobs.") var account: String?
+            @Option(help: "Only this account's jobs.") var account: UUID?
             @Option(help: "At most this many.") var limit: Int = 100
 
             func validate() throws {
-                try requireUUID(account, "--account")
                 guard limit > 0 else { throw ValidationError("--limit must be positive") }
             }
 
             func run() async throws {
-                try await database.withClient { client in
-                    let jobs = try await JobStore(database: client).list(
-                        state: state, account: account.flatMap(UUID.init(uuidString:)), limit: limit)
-                    if output.json { return try output.printJSON(jobs) }
-                    for job in jobs {
-                        print(
-                            "\(job.id)  \(job.state)  attempt \(job.attempt)/\(job.maxAttempts)  "
-                                + "account \(job.accountID.lowercased)  \(job.lastError ?? "")")
+                try await options.run {
+                    try await JobStore(database: $0).list(state: state, account: account, limit: limit)
+                } text: {
+                    $0.map {
+                        "\($0.id)  \($0.state)  attempt \($0.attempt)/\($0.maxAttempts)  "
+                            + "account \($0.accountID.lowercased)  \($0.lastError ?? "")"
                     }
                 }
             }
@@ -44,27 +40,21 @@ extension HooklineCLI {
                     before it, so that calls that had succeeded are not made again. --from-start runs it from \
                     its first step instead.
                     """)
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
+            @OptionGroup var options: ResourceOptions
             @Argument(help: "The job id (leave out for a bulk retry).") var id: Int64?
-            @Option(help: "Only this account's jobs.") var account: String?
-            @Option(help: "Only this cycle's jobs.") var cycle: String?
+            @Option(help: "Only this account's jobs.") var account: UUID?
+            @Option(help: "Only this cycle's jobs.") var cycle: UUID?
             @Option(help: "dead (default for bulk) or cancelled.") var state: JobState?
             @Flag(help: "Start over from the first step, instead of resuming at the step that failed.")
             var fromStart = false
 
-            func validate() throws {
-                try requireUUID(account, "--account")
-                try requireUUID(cycle, "--cycle")
-            }
-
             func run() async throws {
-                try await database.withClient { client in
-                    let ids = try await JobStore(database: client).retry(
-                        id: id, account: account.flatMap(UUID.init(uuidString:)),
-                        cycle: cycle.flatMap(UUID.init(uuidString:)), state: state, fromStart: fromStart)
-                    if output.json { return try output.printJSON(["retried": ids]) }
-                    print("requeued \(ids.count) job(s)")
+                try await options.run {
+                    let ids = try await JobStore(database: $0).retry(
+                        id: id, account: account, cycle: cycle, state: state, fromStart: fromStart)
+                    return ["retried": ids]
+                } text: {
+                    ["requeued \($0["retried"]?.count ?? 0) job(s)"]
                 }
             }
         }
@@ -120,35 +110,19 @@ extension HooklineCLI {
 
         struct Stats: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Count jobs by state.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Option(help: "Only this account's jobs.") var account: String?
-
-            func validate() throws { try requireUUID(account, "--account") }
+            @OptionGroup var options: ResourceOptions
+            @Option(help: "Only this account's jobs.") var account: UUID?
 
             func run() async throws {
-                try await database.withClient { client in
-                    let counts = try await JobStore(database: client).stats(
-                        account: account.flatMap(UUID.init(uuidString:)))
-                    if output.json {
-                        return try output.printJSON(
-                            Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
-                    }
-                    for state in JobState.allCases {
-                        print(
-                            "\(state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(counts[state] ?? 0)"
-                        )
+                try await options.run {
+                    let counts = try await JobStore(database: $0).stats(account: account)
+                    return Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+                } text: { counts in
+                    JobState.allCases.map {
+                        "\($0.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(counts[$0.rawValue] ?? 0)"
                     }
                 }
             }
         }
     }
 }
-
-/// Refuses an option value that is not a UUID (rather than silently matching everything).
-func requireUUID(_ value: String?, _ option: String) throws {
-    if let value, UUID(uuidString: value) == nil { throw ValidationError("\(option) must be a UUID, not \(value)") }
-}
-
-/// `--state available`: ArgumentParser checks the value and lists the states in `--help` and in its error.
-extension JobState: ExpressibleByArgument {}

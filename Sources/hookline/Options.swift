@@ -102,10 +102,7 @@ struct OutputOptions: ParsableArguments {
 
     /// Prints `value` as one line of JSON with sorted keys.
     func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        print(String(decoding: try JSONEncoder.hookline().encode(value), as: UTF8.self))
     }
 
     /// Prints a `JSONSerialization` object as one line of JSON with sorted keys.

@@ -11,11 +11,10 @@ extension HooklineCLI {
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Create a webhook; a generated signing secret is printed this once.")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Option(help: "The owning account.") var account: String
-            @Option(help: "The account's cycle that runs this webhook's jobs.") var cycle: String
-            @Option(help: "none, bearer, standard-webhooks, github, stripe or hmac.") var auth: String = "none"
+            @OptionGroup var options: ResourceOptions
+            @Option(help: "The owning account.") var account: UUID
+            @Option(help: "The account's cycle that runs this webhook's jobs.") var cycle: UUID
+            @Option(help: "How callers prove themselves.") var auth: WebhookAuthScheme = .none
             @Option(help: "The signing secret (generated when left out).") var secret: String?
             @Option(help: "hmac: the header that carries the signature.") var header: String?
             @Option(help: "hmac: sha256 or sha512 (default sha256).") var algorithm: String?
@@ -23,50 +22,36 @@ extension HooklineCLI {
             @Option(name: .customLong("allow-ip"), help: "Allow only this network (CIDR); repeatable.")
             var allowIPs: [String] = []
 
-            func validate() throws {
-                guard UUID(uuidString: account) != nil else { throw ValidationError("--account must be a UUID") }
-                guard UUID(uuidString: cycle) != nil else { throw ValidationError("--cycle must be a UUID") }
-                guard WebhookAuthScheme(rawValue: auth) != nil else {
-                    throw ValidationError("--auth must be one of none, bearer, standard-webhooks, github, stripe, hmac")
-                }
-            }
-
             func run() async throws {
-                try await database.withClient { client in
+                try await options.run { client in
                     let created = try await WebhookStore(database: client).create(
-                        account: UUID(uuidString: account)!, cycle: UUID(uuidString: cycle)!,
-                        scheme: WebhookAuthScheme(rawValue: auth)!,
+                        account: account, cycle: cycle, scheme: auth,
                         settings: WebhookAuthSettings(
                             secret: secret, header: header, algorithm: algorithm, encoding: encoding),
                         allowIPs: allowIPs)
-                    if output.json {
-                        return try output.printJSON(WebhookOutput(webhook: created.webhook, secret: created.secret))
-                    }
-                    print("created webhook \(created.webhook.id.lowercased) (\(auth))")
-                    print("url:    POST \(created.webhook.urlPath)")
-                    if let secret = created.secret {
-                        print("secret: \(secret)")
-                        print("The secret is shown only now.")
-                    }
+                    return WebhookOutput(webhook: created.webhook, secret: created.secret)
+                } text: { created in
+                    [
+                        "created webhook \(created.webhook.id.lowercased) (\(auth.rawValue))",
+                        "url:    POST \(created.webhook.urlPath)",
+                    ]
+                        + (created.secret.map { ["secret: \($0)", "The secret is shown only now."] } ?? [])
                 }
             }
         }
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List webhooks (never their secrets).")
-            @OptionGroup var database: DatabaseOptions
-            @OptionGroup var output: OutputOptions
-            @Option(help: "Only this account's webhooks.") var account: String?
+            @OptionGroup var options: ResourceOptions
+            @Option(help: "Only this account's webhooks.") var account: UUID?
 
             func run() async throws {
-                try await database.withClient { client in
-                    let webhooks = try await WebhookStore(database: client).list(
-                        account: account.flatMap(UUID.init(uuidString:)))
-                    if output.json { return try output.printJSON(webhooks) }
-                    for webhook in webhooks {
-                        print(
-                            "\(webhook.id.lowercased)  \(webhook.scheme.rawValue)  account \(webhook.accountID.lowercased)"
-                                + "  cycle \(webhook.cycleID.lowercased)")
+                try await options.run {
+                    try await WebhookStore(database: $0).list(account: account)
+                } text: {
+                    $0.map {
+                        "\($0.id.lowercased)  \($0.scheme.rawValue)  account \($0.accountID.lowercased)"
+                            + "  cycle \($0.cycleID.lowercased)"
                     }
                 }
             }
@@ -76,16 +61,12 @@ extension HooklineCLI {
             static let configuration = CommandConfiguration(
                 abstract: "Delete a webhook: it answers 404 from then on; its jobs still finish.")
             @OptionGroup var database: DatabaseOptions
-            @Argument(help: "The webhook id.") var id: String
-
-            func validate() throws {
-                guard UUID(uuidString: id) != nil else { throw ValidationError("the webhook id must be a UUID") }
-            }
+            @Argument(help: "The webhook id.") var id: UUID
 
             func run() async throws {
                 try await database.withClient { client in
-                    try await WebhookStore(database: client).delete(UUID(uuidString: id)!)
-                    print("deleted webhook \(id.lowercased())")
+                    try await WebhookStore(database: client).delete(id)
+                    print("deleted webhook \(id.lowercased)")
                 }
             }
         }

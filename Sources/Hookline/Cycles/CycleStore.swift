@@ -1,32 +1,6 @@
 import Foundation
 import Postgres
 
-/// An account's workflow: its JSON definition and whether it runs.
-public struct Cycle: Sendable, Encodable, Hashable {
-    public var id: UUID
-    public var accountID: UUID
-    public var name: String
-    public var version: Int
-    public var active: Bool
-    public var createdAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, version, active
-        case accountID = "account_id"
-        case createdAt = "created_at"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.lowercased, forKey: .id)
-        try container.encode(accountID.lowercased, forKey: .accountID)
-        try container.encode(name, forKey: .name)
-        try container.encode(version, forKey: .version)
-        try container.encode(active, forKey: .active)
-        try container.encode(createdAt, forKey: .createdAt)
-    }
-}
-
 /// Creates, lists, activates and stops cycles.
 ///
 /// A definition is parsed and checked before it is stored (``CycleProblems`` lists everything wrong with

@@ -26,18 +26,6 @@ public struct OAuthClient: Sendable, Codable, Hashable {
         case createdAt = "created_at"
         case revokedAt = "revoked_at"
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.lowercased, forKey: .id)
-        try container.encode(clientID, forKey: .clientID)
-        try container.encodeIfPresent(accountID?.lowercased, forKey: .accountID)
-        try container.encode(scope, forKey: .scope)
-        try container.encode(description, forKey: .description)
-        try container.encode(tokenLifetimeSeconds, forKey: .tokenLifetimeSeconds)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encodeIfPresent(revokedAt, forKey: .revokedAt)
-    }
 }
 
 /// A client just created, with its secret: the only time the secret exists outside the caller's hands.

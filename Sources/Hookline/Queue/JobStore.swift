@@ -1,42 +1,6 @@
 import Foundation
 import Postgres
 
-/// A job as operators see it, in the hot table or in history.
-public struct JobSummary: Sendable, Hashable, Encodable {
-    public var id: Int64
-    public var accountID: UUID
-    public var webhookID: UUID?
-    public var cycleID: UUID?
-    public var state: JobState
-    public var attempt: Int
-    public var maxAttempts: Int
-    /// When it runs next (hot table) or finished (history).
-    public var at: Date
-    public var lastError: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, state, attempt, at
-        case accountID = "account_id"
-        case webhookID = "webhook_id"
-        case cycleID = "cycle_id"
-        case maxAttempts = "max_attempts"
-        case lastError = "last_error"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(accountID.lowercased, forKey: .accountID)
-        try container.encodeIfPresent(webhookID?.lowercased, forKey: .webhookID)
-        try container.encodeIfPresent(cycleID?.lowercased, forKey: .cycleID)
-        try container.encode(state, forKey: .state)
-        try container.encode(attempt, forKey: .attempt)
-        try container.encode(maxAttempts, forKey: .maxAttempts)
-        try container.encode(at, forKey: .at)
-        try container.encodeIfPresent(lastError, forKey: .lastError)
-    }
-}
-
 /// Operators' view of jobs: list, retry, cancel, count. Reads both the hot table and history.
 public struct JobStore: Sendable {
     public let database: PostgresClient

@@ -26,10 +26,10 @@ public struct Webhook: Sendable, Hashable, Encodable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.lowercased, forKey: .id)
+        try container.encode(id, forKey: .id)
         try container.encode(urlPath, forKey: .url)
-        try container.encode(accountID.lowercased, forKey: .accountID)
-        try container.encode(cycleID.lowercased, forKey: .cycleID)
+        try container.encode(accountID, forKey: .accountID)
+        try container.encode(cycleID, forKey: .cycleID)
         try container.encode(scheme.rawValue, forKey: .auth)
         try container.encodeIfPresent(settings.header, forKey: .header)
         try container.encodeIfPresent(settings.algorithm, forKey: .algorithm)

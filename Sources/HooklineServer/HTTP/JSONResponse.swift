@@ -1,15 +1,13 @@
 import Foundation
 import HTTPTypes
+import Hookline
 import Hummingbird
 
 /// Small JSON responses with the headers each kind needs. Error answers are thrown instead: see ``APIError``.
 enum JSONResponse {
     /// `value` as JSON with `status` and any extra headers.
     static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        let data = (try? JSONEncoder.hookline().encode(value)) ?? Data("{}".utf8)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
