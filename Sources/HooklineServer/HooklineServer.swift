@@ -1,5 +1,6 @@
 import Foundation
 import Hookline
+import HooklineMCP
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -63,7 +64,16 @@ public func buildApplication(
         rateLimiter: settings.accountRateLimit.map { AccountRateLimiter(rate: $0) }, now: dependencies.now
     ).register(on: router)
 
-    // One LISTEN connection keeps both caches honest: token revocations and webhook changes.
+    let mcpDirectory = MCPServerDirectory(store: MCPServerStore(database: database))
+    let sessions = MCPSessions(
+        limits: settings.mcp, directory: mcpDirectory,
+        toolbox: MCPToolbox(
+            database: database, waiter: JobWaiter(database: database), enqueue: { try await enqueuer.enqueue($0) }),
+        allowedOrigins: settings.mcpAllowedOrigins, logger: dependencies.logger)
+    MCPRoutes(directory: mcpDirectory, sessions: sessions, verifier: verifier, settings: settings).register(on: router)
+
+    // One LISTEN connection keeps the caches honest: token revocations, webhook and MCP server changes (which
+    // open MCP sessions hear of as `notifications/tools/list_changed`).
     let listener = PostgresListener(
         connectionString: database.configuration.connectionString,
         channels: [AuthNotifications.channel, ConfigNotifications.channel],
@@ -71,6 +81,7 @@ public func buildApplication(
     ) { event in
         verifier.handle(event)
         directory.handle(event)
+        if let subject = mcpDirectory.handle(event) { Task { await sessions.configurationChanged(subject) } }
     }
     return Application(
         router: router,
@@ -81,6 +92,6 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(settings.host, port: settings.port), serverName: "hookline",
             availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
-        services: [listener],
+        services: [listener, MCPSessionSweeper(sessions: sessions)],
         logger: dependencies.logger)
 }

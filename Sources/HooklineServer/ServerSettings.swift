@@ -1,4 +1,5 @@
 import Hookline
+import HooklineMCP
 
 /// Settings of the HTTP ingress (`hookline serve`), with their defaults. Every limit here has a line in the
 /// README's "Limits" table, and all but the batch size and window a flag.
@@ -34,6 +35,13 @@ public struct ServerSettings: Sendable, Hashable {
     /// The longest a database statement of the ingress may run (server side); the client gives up on a
     /// connection that has not answered a few seconds after it.
     public var databaseTimeout: Duration
+    /// The bounds of this instance's MCP sessions.
+    public var mcp: MCPSessionLimits
+    /// Browser origins allowed to call MCP servers (an `Origin` header not listed gets 403); none by default.
+    public var mcpAllowedOrigins: [String]
+    /// The URL clients reach this instance by (`https://hooks.example.com`), for the OAuth metadata that MCP
+    /// clients discover; `nil`: `http://` and the request's `Host`.
+    public var publicURL: String?
 
     /// The largest body one delivery can carry to PostgreSQL: a protocol message holds at most 1 GiB − 1
     /// bytes, and the delivery's headers and the statement's other parameters need some of it.
@@ -44,7 +52,8 @@ public struct ServerSettings: Sendable, Hashable {
         trustedProxies: [CIDR] = [], accountRateLimit: Double? = nil, batchSize: Int = 128,
         maxBatchBytes: Int = 64 << 20, batchWindow: Duration = .milliseconds(2), headerTimeout: Duration = .seconds(60),
         bodyTimeout: Duration = .seconds(60), keepAliveTimeout: Duration = .seconds(75), maxConnections: Int = 4096,
-        databaseTimeout: Duration = .seconds(10)
+        databaseTimeout: Duration = .seconds(10), mcp: MCPSessionLimits = .init(), mcpAllowedOrigins: [String] = [],
+        publicURL: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -60,6 +69,9 @@ public struct ServerSettings: Sendable, Hashable {
         self.keepAliveTimeout = keepAliveTimeout
         self.maxConnections = maxConnections
         self.databaseTimeout = databaseTimeout
+        self.mcp = mcp
+        self.mcpAllowedOrigins = mcpAllowedOrigins
+        self.publicURL = publicURL
     }
 
     /// Why these settings cannot work, if they cannot.

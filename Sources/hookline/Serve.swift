@@ -8,7 +8,7 @@ extension HooklineCLI {
     /// `hookline serve`: the HTTP ingress.
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the HTTP ingress: the token, revocation, admin and health routes.",
+            abstract: "Run the HTTP ingress: webhooks, MCP servers, and the token, revocation, admin and health routes.",
             discussion: "Stops gracefully on SIGTERM or SIGINT: no new connections, in-flight requests answered.")
 
         @OptionGroup var database: DatabaseOptions
@@ -20,6 +20,8 @@ extension HooklineCLI {
         var port: Int?
 
         @OptionGroup var limits: ServeLimits
+
+        @OptionGroup var mcp: MCPOptions
 
         @Option(
             name: .customLong("trusted-proxy"),
@@ -67,6 +69,7 @@ extension HooklineCLI {
                     port: try port ?? Env.integer("HOOKLINE_PORT") ?? defaults.port,
                     trustedProxies: networks, accountRateLimit: rate)
                 try limits.apply(to: &settings)
+                try mcp.apply(to: &settings)
                 return settings
             }
         }

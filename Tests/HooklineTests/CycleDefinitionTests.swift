@@ -93,6 +93,50 @@ struct CycleDefinitionTests {
         }
     }
 
+    @Test func anInputSchemaAndADescriptionAreKept() throws {
+        let schema = #"{"type": "object", "required": ["sku"], "properties": {"sku": {"type": "string"}}}"#
+        let definition = try CycleDefinition.parse(
+            Array(
+                """
+                {"name": "lookup", "description": "Looks an order up by SKU.", "input_schema": \(schema),
+                 "steps": [{"id": "shape", "type": "map", "fields": {"sku": "/sku"}}]}
+                """.utf8)
+        ).get()
+        #expect(definition.description == "Looks an order up by SKU.")
+        #expect(definition.inputSchema?.json == (try JSON(parsing: Array(schema.utf8))))
+        #expect(
+            definition.inputSchema?.validate(.object(["sku": .int(1)])).map(\.description) == [
+                "/sku: must be a string, not an integer"
+            ])
+        let plain = try CycleDefinition.parse(Array(#"{"name": "plain", "steps": []}"#.utf8)).get()
+        #expect(plain.description == nil)
+        #expect(plain.inputSchema == nil)
+    }
+
+    @Test func inputSchemaProblemsAreReportedAtTheirPointers() {
+        func problems(_ members: String) -> [String] {
+            guard case .failure(let failure) = CycleDefinition.parse(Array(#"{"name": "n", \#(members)}"#.utf8)) else {
+                return []
+            }
+            return failure.problems.map(\.description)
+        }
+        #expect(
+            problems(#""input_schema": {"type": "object", "properties": {"qty": {"type": "integer", "minimum": "1"}}}"#)
+                == ["/input_schema/properties/qty/minimum: must be a number"])
+        #expect(
+            problems(##""input_schema": {"type": "array", "items": {"$ref": "#/x"}}"##) == [
+                "/input_schema/items/$ref: $ref is not supported: references are not resolved, so write the schema out",
+                #"/input_schema/type: must be "object": an MCP tool's arguments are an object"#,
+            ])
+        #expect(
+            problems(#""input_schema": {"properties": {}}"#) == [
+                #"/input_schema: an MCP tool's input schema must be an object schema, with "type": "object""#
+            ])
+        #expect(problems(#""input_schema": "object""#) == ["/input_schema: a schema must be an object or a boolean"])
+        #expect(problems(#""description": 5, "steps": []"#) == ["/description: must be a string"])
+        #expect(problems(#""description": "", "input_schema": {"type": "object"}, "steps": []"#).isEmpty)
+    }
+
     @Test func jsonPointersFollowRFC6901() throws {
         // The examples of RFC 6901, section 5.
         let document = try JSON(

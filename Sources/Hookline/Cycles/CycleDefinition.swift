@@ -2,7 +2,7 @@
 ///
 /// The JSON format (documented in docs/cycles.md):
 /// ```json
-/// {"name": "orders-to-crm", "on_error": "retry",
+/// {"name": "orders-to-crm", "description": "Sends each order to the CRM.", "on_error": "retry",
 ///  "retry": {"max_attempts": 6, "backoff_seconds": 5, "max_backoff_seconds": 3600},
 ///  "steps": [{"id": "orders", "type": "filter", "path": "/type", "equals": "order.created"}, …]}
 /// ```
@@ -11,6 +11,11 @@ public struct CycleDefinition: Sendable, Hashable {
     public var retry: RetryPolicy
     public var onError: OnError
     public var steps: [Step]
+    /// What the cycle does, in a sentence or two: an MCP tool's description.
+    public var description: String? = nil
+    /// The arguments the cycle takes when an MCP server offers it as a tool, checked on every call; nil takes
+    /// any object.
+    public var inputSchema: JSONSchema? = nil
 
     /// What a failed step does to its job: retry it, stop the job (dead), or ignore the failure and go on.
     public enum OnError: String, Sendable, Hashable, CaseIterable {

@@ -15,10 +15,17 @@ struct CycleDefinitionParser {
             problem("", "a cycle definition must be a JSON object")
             return nil
         }
-        let known: Set = ["name", "retry", "on_error", "steps", "description"]
+        let known: Set = ["name", "description", "input_schema", "retry", "on_error", "steps"]
         for key in root.keys.sorted() where !known.contains(key) { problem("/\(escape(key))", "unknown key") }
         let name = root["name"]?.string ?? ""
         if name.isEmpty { problem("/name", "a cycle needs a non-empty \"name\"") }
+        var description: String?
+        if let value = root["description"] {
+            description = value.string
+            if description == nil { problem("/description", "must be a string") }
+        }
+        var inputSchema: JSONSchema?
+        if let value = root["input_schema"] { inputSchema = self.inputSchema(value) }
         let retry = retryPolicy(root["retry"])
         var onError = CycleDefinition.OnError.retry
         if let value = root["on_error"] {
@@ -42,7 +49,19 @@ struct CycleDefinitionParser {
         default:
             problem("/steps", "must be an array of steps")
         }
-        return CycleDefinition(name: name, retry: retry, onError: onError, steps: steps)
+        return CycleDefinition(
+            name: name, retry: retry, onError: onError, steps: steps, description: description,
+            inputSchema: inputSchema)
+    }
+
+    /// The arguments an MCP tool of this cycle takes: a JSON Schema whose root is `"type": "object"`.
+    mutating func inputSchema(_ json: JSON) -> JSONSchema? {
+        do throws(JSONSchemaProblems) {
+            return try JSONSchema(toolInput: json)
+        } catch {
+            for found in error.problems { problem("/input_schema\(found.location)", found.message) }
+            return nil
+        }
     }
 
     mutating func retryPolicy(_ json: JSON?) -> RetryPolicy {

@@ -59,6 +59,7 @@ public struct CycleStore: Sendable {
                 INSERT INTO hookline.cycle_versions (cycle_id, version, definition)
                 VALUES (\(cycle.id), \(cycle.version), \(PostgresJSON(bytes: definition)))
                 """)
+            try connection.notify(ConfigNotifications.channel, payload: ConfigNotifications.cycleChanged(cycle.id))
             return cycle
         }
         guard let cycle else { throw HooklineError.notFound("no cycle \(id.lowercased)") }

@@ -7,8 +7,11 @@ public struct JobStore: Sendable {
 
     public init(database: PostgresClient) { self.database = database }
 
-    /// Jobs, newest first, optionally of one state and account.
-    public func list(state: JobState? = nil, account: UUID? = nil, limit: Int = 100) async throws -> [JobSummary] {
+    /// Jobs, newest first, optionally of one state, account and cycle, and older than the job `before` (the
+    /// cursor of the next page: ids only grow, so pages stay stable while jobs arrive).
+    public func list(
+        state: JobState? = nil, account: UUID? = nil, cycle: UUID? = nil, before: Int64? = nil, limit: Int = 100
+    ) async throws -> [JobSummary] {
         try await database.query(
             """
             SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, at, last_error FROM (
@@ -19,6 +22,7 @@ public struct JobStore: Sendable {
                 FROM hookline.job_history
             ) j
             WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(account)::uuid IS NULL OR account_id = \(account))
+              AND (\(cycle)::uuid IS NULL OR cycle_id = \(cycle)) AND (\(before)::bigint IS NULL OR id < \(before))
             ORDER BY id DESC LIMIT \(limit)
             """
         ).map(Self.summary)
@@ -70,11 +74,12 @@ public struct JobStore: Sendable {
 
     /// Cancels a job that is waiting (`available` or `held`): it moves to history as `cancelled`. A running
     /// job is not cancelled under its worker's feet.
-    public func cancel(_ id: Int64) async throws {
+    public func cancel(_ id: Int64, account: UUID? = nil) async throws {
         let moved = try await database.query(
             """
             SELECT hookline.move_to_history(
-                ARRAY(SELECT id FROM hookline.jobs WHERE id = \(id) AND state IN ('available', 'held') FOR UPDATE),
+                ARRAY(SELECT id FROM hookline.jobs WHERE id = \(id) AND state IN ('available', 'held')
+                      AND (\(account)::uuid IS NULL OR account_id = \(account)) FOR UPDATE),
                 'cancelled', 'cancelled')
             """)
         if moved.count == 0 {

@@ -115,13 +115,6 @@ public struct WebhookStore: Sendable {
     }
 }
 
-/// The NOTIFY channel for configuration that running instances cache (`webhook:<id>`).
-public enum ConfigNotifications {
-    public static let channel = "hookline_config"
-
-    static func webhookChanged(_ id: UUID) -> String { "webhook:" + id.lowercased }
-}
-
 /// The webhooks that the ingress serves, cached in memory and evicted through NOTIFY: finding a webhook
 /// costs no database round trip after an instance's first request to it.
 public final class WebhookDirectory: Sendable {
@@ -140,9 +133,6 @@ public final class WebhookDirectory: Sendable {
         guard let notification = cache.apply(event), notification.channel == ConfigNotifications.channel else {
             return
         }
-        let payload = notification.payload
-        if payload.hasPrefix("webhook:"), let id = UUID(uuidString: String(payload.dropFirst(8))) {
-            cache.evict(id)
-        }
+        if case .webhook(let id)? = ConfigNotifications.Subject(payload: notification.payload) { cache.evict(id) }
     }
 }

@@ -6,11 +6,15 @@ import Hummingbird
 /// `error` and `error_description` when a token came and was refused, and the same two in the JSON body.
 struct BearerChallenge: HTTPResponseError {
     let rejection: TokenVerifier.Rejection
+    /// Where the protected resource's metadata is (RFC 9728 §5.1), for MCP clients to discover the token
+    /// endpoint.
+    var resourceMetadata: String? = nil
 
     var status: HTTPResponse.Status { .unauthorized }
 
     func response(from request: Request, context: some RequestContext) -> Response {
         var challenge = "Bearer realm=\"hookline\""
+        if let resourceMetadata { challenge += ", resource_metadata=\"\(resourceMetadata)\"" }
         if let code = rejection.errorCode { challenge += ", error=\"\(code)\"" }
         if let description = rejection.errorDescription { challenge += ", error_description=\"\(description)\"" }
         return APIError(
@@ -20,7 +24,9 @@ struct BearerChallenge: HTTPResponseError {
     }
 
     /// Returns for a valid verdict; throws the challenge for a rejected one.
-    static func check(_ verdict: TokenVerifier.Verdict) throws(BearerChallenge) {
-        if case .rejected(let rejection) = verdict { throw BearerChallenge(rejection: rejection) }
+    static func check(_ verdict: TokenVerifier.Verdict, resourceMetadata: String? = nil) throws(BearerChallenge) {
+        if case .rejected(let rejection) = verdict {
+            throw BearerChallenge(rejection: rejection, resourceMetadata: resourceMetadata)
+        }
     }
 }

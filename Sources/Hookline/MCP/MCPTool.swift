@@ -1,0 +1,31 @@
+import Foundation
+
+/// A cycle as an MCP server offers it: a tool named after the cycle, described by the definition's
+/// `description`, taking the arguments its `input_schema` allows.
+public struct MCPTool: Sendable, Hashable {
+    public var cycleID: UUID
+    /// The cycle's name, which is the tool's.
+    public var name: String
+    /// The cycle's current definition.
+    public var definition: CycleDefinition
+    /// Whether the cycle runs; a stopped cycle's calls wait as `held` jobs.
+    public var active: Bool
+
+    public init(cycleID: UUID, name: String, definition: CycleDefinition, active: Bool) {
+        self.cycleID = cycleID
+        self.name = name
+        self.definition = definition
+        self.active = active
+    }
+
+    /// What `tools/list` shows: the definition's description, or a sentence naming the cycle.
+    public var description: String {
+        if let text = definition.description, !text.isEmpty { return text }
+        return "Runs the cycle \(name) on the arguments and answers with its last step's output."
+    }
+
+    /// The input schema `tools/list` shows: the definition's, else any object.
+    public var inputSchema: JSON {
+        definition.inputSchema?.json ?? .object(["type": .string("object")])
+    }
+}

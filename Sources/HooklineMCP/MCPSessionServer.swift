@@ -1,0 +1,120 @@
+import Foundation
+import Hookline
+import Logging
+import MCP
+
+/// Builds the MCP SDK `Server` of one session: `tools/list` and `tools/call` over the MCP server's cycles
+/// and the job tools, read through the directory on every request (so an update shows at once).
+struct MCPSessionServer: Sendable {
+    let directory: MCPServerDirectory
+    let toolbox: MCPToolbox
+    let logger: Logger
+
+    /// A new SDK server for a session of the MCP server `id`, whose current record is `entry`.
+    func make(_ id: UUID, entry: MCPServerDirectory.Entry) async -> Server {
+        let server = Server(
+            name: "hookline", version: "0.1.0", title: entry.server.name,
+            instructions: entry.server.description.isEmpty ? nil : entry.server.description,
+            capabilities: .init(tools: .init(listChanged: true)))
+        await server.withMethodHandler(ListTools.self) { _ in
+            let entry = try await current(id)
+            return .init(tools: entry.tools.map(Self.tool) + JobTools.allCases.map(\.tool))
+        }
+        await server.withMethodHandler(CallTool.self) { parameters in
+            try await call(parameters, id: id)
+        }
+        return server
+    }
+
+    private func current(_ id: UUID) async throws -> MCPServerDirectory.Entry {
+        do {
+            guard let entry = try await directory.entry(id) else {
+                throw MCPError.invalidRequest("this MCP server was deleted")
+            }
+            return entry
+        } catch let error as MCPError {
+            throw error
+        } catch {
+            logger.warning("MCP server look-up failed", metadata: ["error": "\(error)"])
+            throw MCPError.internalError("the database is unavailable; try again")
+        }
+    }
+
+    private func call(_ parameters: CallTool.Parameters, id: UUID) async throws -> CallTool.Result {
+        let entry = try await current(id)
+        let arguments = (parameters.arguments ?? [:]).mapValues { JSON(mcp: $0) }
+        do {
+            if let tool = entry.tool(named: parameters.name) {
+                return Self.result(try await toolbox.call(tool, of: entry.server, arguments: arguments))
+            }
+            if let tool = JobTools(rawValue: parameters.name) {
+                return Self.success(try await tool.call(arguments, entry: entry, toolbox: toolbox))
+            }
+        } catch let error as HooklineError {
+            return Self.failure(error.description)
+        } catch {
+            logger.warning("MCP tool call failed", metadata: ["tool": "\(parameters.name)", "error": "\(error)"])
+            return Self.failure("the call failed for want of the database; try again")
+        }
+        throw MCPError.invalidParams("Unknown tool: \(parameters.name)")
+    }
+
+    /// A cycle as the SDK describes a tool: its input schema with the two arguments every cycle tool takes.
+    static func tool(_ tool: MCPTool) -> Tool {
+        var schema = tool.inputSchema.object ?? ["type": .string("object")]
+        var properties = schema["properties"]?.object ?? [:]
+        properties["idempotency_key"] = .object([
+            "type": .string("string"), "minLength": .int(1), "maxLength": .int(200),
+            "description": .string("Repeat a call with the same key to get the first call's job instead of a new one."),
+        ])
+        properties["wait_seconds"] = .object([
+            "type": .string("number"), "minimum": .int(0), "maximum": .int(Int64(MCPToolbox.maxWait)),
+            "description": .string("How long to wait for the job (default \(Int(MCPToolbox.defaultWait)))."),
+        ])
+        schema["properties"] = .object(properties)
+        return Tool(
+            name: tool.name, description: tool.description, inputSchema: Value(json: .object(schema)),
+            annotations: .init(readOnlyHint: false, destructiveHint: false, openWorldHint: true))
+    }
+
+    static func result(_ call: MCPToolCall) -> CallTool.Result {
+        switch call {
+        case .completed(let jobID, let output):
+            var structured = output.object ?? ["result": output]
+            if structured["job_id"] == nil, output.object == nil { structured["job_id"] = .int(jobID) }
+            return .init(
+                content: [.text(text: JSON.object(structured).text, annotations: nil, _meta: nil)],
+                structuredContent: Optional(Value(json: .object(structured))), isError: false)
+        case .failed(let jobID, let state, let error):
+            let structured: JSON = .object([
+                "job_id": .int(jobID), "state": .string(state.rawValue), "error": .string(error),
+            ])
+            return .init(
+                content: [.text(text: "job \(jobID) is \(state.rawValue): \(error)", annotations: nil, _meta: nil)],
+                structuredContent: Optional(Value(json: structured)), isError: true)
+        case .pending(let jobID, let state):
+            let structured: JSON = .object(["job_id": .int(jobID), "state": .string(state.rawValue)])
+            return .init(
+                content: [
+                    .text(
+                        text:
+                            "job \(jobID) is still \(state.rawValue); call get_job with job_id \(jobID) for its result",
+                        annotations: nil, _meta: nil)
+                ],
+                structuredContent: Optional(Value(json: structured)), isError: false)
+        case .invalidArguments(let problems):
+            return failure("the arguments do not match the tool's input schema: " + problems.joined(separator: "; "))
+        }
+    }
+
+    static func success(_ value: JSON) -> CallTool.Result {
+        .init(
+            content: [.text(text: value.text, annotations: nil, _meta: nil)],
+            structuredContent: Optional(Value(json: value.object.map(JSON.object) ?? .object(["result": value]))),
+            isError: false)
+    }
+
+    static func failure(_ message: String) -> CallTool.Result {
+        .init(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import HTTPTypes
+import Hookline
+import HooklineMCP
+import Hummingbird
+import MCP
+
+/// `/mcp/{id}`: an account's MCP server over MCP's Streamable HTTP transport (POST a JSON-RPC message, GET the
+/// server's event stream, DELETE to end the session), and the OAuth metadata through which MCP clients find
+/// out how to get a token.
+///
+/// Checks in order: 404 for an unknown or deleted server; for a `bearer` server, 401 with the RFC 9728
+/// challenge (`resource_metadata`) unless a live token of an `mcp` client of the server's own account came;
+/// 413 for a body over `--max-body-bytes`; then the transport's own checks (403 for a browser `Origin` not
+/// allowed, 406, 415, 400 for an unsupported protocol version or a missing session, 404 for an unknown one).
+struct MCPRoutes: Sendable {
+    let directory: MCPServerDirectory
+    let sessions: MCPSessions
+    let verifier: TokenVerifier
+    let settings: ServerSettings
+
+    func register(on router: Router<HooklineRequestContext>) {
+        for method in [HTTPRequest.Method.post, .get, .delete] {
+            router.on("/mcp/{id}", method: method) { request, context in try await serve(request, context) }
+        }
+        router.get("/.well-known/oauth-protected-resource/mcp/{id}") { request, context in
+            let entry = try await entry(context)
+            let base = baseURL(request)
+            return JSONResponse.make(
+                ProtectedResourceMetadata(
+                    resource: base + entry.server.urlPath, authorizationServers: [base],
+                    resourceName: entry.server.name),
+                status: .ok)
+        }
+        router.get("/.well-known/oauth-authorization-server") { request, _ in
+            JSONResponse.make(AuthorizationServerMetadata(issuer: baseURL(request)), status: .ok)
+        }
+    }
+
+    private func serve(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
+        let entry = try await entry(context)
+        if entry.server.auth == .bearer {
+            let verdict: TokenVerifier.Verdict
+            do {
+                verdict = try await verifier.verify(
+                    authorization: request.headers[.authorization], scope: .mcp, account: entry.server.accountID)
+            } catch {
+                throw APIError(.serviceUnavailable, "unavailable", "the database is unavailable; try again")
+            }
+            try BearerChallenge.check(
+                verdict,
+                resourceMetadata: baseURL(request) + "/.well-known/oauth-protected-resource" + entry.server.urlPath)
+        }
+        var body = ByteBuffer()
+        for try await chunk in request.body {
+            guard body.readableBytes + chunk.readableBytes <= settings.maxBodyBytes else { throw APIError.tooLarge }
+            body.writeImmutableBuffer(chunk)
+        }
+        let answer = await sessions.handle(
+            MCP.HTTPRequest(
+                method: request.method.rawValue, headers: Self.headers(request.headers),
+                body: body.readableBytes > 0 ? Data(buffer: body) : nil, path: request.uri.path),
+            entry: entry)
+        return Self.response(answer)
+    }
+
+    private func entry(_ context: HooklineRequestContext) async throws -> MCPServerDirectory.Entry {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
+            throw APIError(.notFound, "not_found", "no such MCP server")
+        }
+        let entry: MCPServerDirectory.Entry?
+        do {
+            entry = try await directory.entry(id)
+        } catch {
+            throw APIError(.serviceUnavailable, "unavailable", "the database is unavailable; try again")
+        }
+        guard let entry else { throw APIError(.notFound, "not_found", "no such MCP server") }
+        return entry
+    }
+
+    /// The URL clients reach this instance by: `--public-url`, else `http://` and the request's `Host`.
+    private func baseURL(_ request: Request) -> String {
+        if let url = settings.publicURL { return url }
+        return "http://" + (request.headers[.host] ?? request.head.authority ?? "\(settings.host):\(settings.port)")
+    }
+
+    /// The SDK's header dictionary: repeated fields joined with commas, as HTTP allows.
+    static func headers(_ fields: HTTPFields) -> [String: String] {
+        var headers: [String: String] = [:]
+        for field in fields {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+        }
+        return headers
+    }
+
+    /// The SDK's answer as a Hummingbird response; an event stream is written as it comes.
+    static func response(_ answer: MCP.HTTPResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in answer.headers {
+            if let name = HTTPField.Name(name) { fields[name] = value }
+        }
+        let status = HTTPResponse.Status(code: answer.statusCode)
+        switch answer {
+        case .stream(let events, _):
+            return Response(
+                status: status, headers: fields,
+                body: ResponseBody(asyncSequence: events.map { ByteBuffer(bytes: $0) }))
+        default:
+            return Response(
+                status: status, headers: fields,
+                body: answer.bodyData.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody())
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let host = HTTPField.Name("Host")!
+}

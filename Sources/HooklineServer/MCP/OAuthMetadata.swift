@@ -1,0 +1,45 @@
+/// RFC 9728 protected-resource metadata of an MCP server: which authorization server issues its tokens.
+struct ProtectedResourceMetadata: Encodable {
+    var resource: String
+    var authorizationServers: [String]
+    var resourceName: String
+    var bearerMethodsSupported = ["header"]
+    var scopesSupported = ["mcp"]
+
+    enum CodingKeys: String, CodingKey {
+        case resource
+        case authorizationServers = "authorization_servers"
+        case resourceName = "resource_name"
+        case bearerMethodsSupported = "bearer_methods_supported"
+        case scopesSupported = "scopes_supported"
+    }
+}
+
+/// RFC 8414 authorization-server metadata: the token endpoint and the one grant Hookline issues tokens for
+/// (client credentials, with the secret in HTTP Basic or in the form), as MCP's client-credentials extension
+/// discovers them.
+struct AuthorizationServerMetadata: Encodable {
+    var issuer: String
+    var tokenEndpoint: String
+    var grantTypesSupported = ["client_credentials"]
+    var tokenEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post"]
+    var scopesSupported = ["webhook", "mcp", "api"]
+    var responseTypesSupported: [String] = []
+    var revocationEndpoint: String
+
+    init(issuer: String) {
+        self.issuer = issuer
+        self.tokenEndpoint = issuer + "/oauth/token"
+        self.revocationEndpoint = issuer + "/oauth/revoke"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case issuer
+        case tokenEndpoint = "token_endpoint"
+        case grantTypesSupported = "grant_types_supported"
+        case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
+        case scopesSupported = "scopes_supported"
+        case responseTypesSupported = "response_types_supported"
+        case revocationEndpoint = "revocation_endpoint"
+    }
+}

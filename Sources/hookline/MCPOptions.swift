@@ -1,0 +1,62 @@
+import ArgumentParser
+import HooklineServer
+
+/// `hookline serve`'s MCP settings: each a flag, an environment variable and a default, listed in the README.
+struct MCPOptions: ParsableArguments {
+    @Option(
+        name: .customLong("mcp-max-sessions"),
+        help: ArgumentHelp(
+            "Open MCP sessions at most on this instance; past it initialize gets 503 (env: HOOKLINE_MCP_MAX_SESSIONS).",
+            valueName: "n"))
+    var maxSessions: Int?
+
+    @Option(
+        name: .customLong("mcp-session-idle-seconds"),
+        help: ArgumentHelp(
+            "An MCP session unused this long ends (env: HOOKLINE_MCP_SESSION_IDLE_SECONDS).", valueName: "seconds"))
+    var idleSeconds: Int?
+
+    @Option(
+        name: .customLong("mcp-session-max-requests"),
+        help: ArgumentHelp(
+            "Requests one MCP session may make before it ends, which bounds its memory (env: HOOKLINE_MCP_SESSION_MAX_REQUESTS).",
+            valueName: "n"))
+    var maxRequests: Int?
+
+    @Option(
+        name: .customLong("mcp-allowed-origin"),
+        help: ArgumentHelp(
+            "A browser origin allowed to call MCP servers; repeatable; none by default (env: HOOKLINE_MCP_ALLOWED_ORIGINS, comma-separated).",
+            valueName: "origin"))
+    var allowedOrigins: [String] = []
+
+    @Option(
+        name: .customLong("public-url"),
+        help: ArgumentHelp(
+            "The URL clients reach this server by, for the OAuth metadata MCP clients discover; default http:// and the request's Host (env: HOOKLINE_PUBLIC_URL).",
+            valueName: "url"))
+    var publicURL: String?
+
+    /// Sets every MCP setting given by flag or environment on `settings`.
+    func apply(to settings: inout ServerSettings) throws {
+        settings.mcp.maxSessions =
+            try maxSessions ?? Env.integer("HOOKLINE_MCP_MAX_SESSIONS") ?? settings.mcp.maxSessions
+        if let seconds = try idleSeconds ?? Env.integer("HOOKLINE_MCP_SESSION_IDLE_SECONDS") {
+            settings.mcp.idleTimeout = .seconds(seconds)
+        }
+        settings.mcp.maxRequestsPerSession =
+            try maxRequests ?? Env.integer("HOOKLINE_MCP_SESSION_MAX_REQUESTS") ?? settings.mcp.maxRequestsPerSession
+        settings.mcpAllowedOrigins =
+            allowedOrigins.isEmpty
+            ? (Env.string("HOOKLINE_MCP_ALLOWED_ORIGINS")?.split(separator: ",").map(String.init) ?? [])
+            : allowedOrigins
+        settings.publicURL = (publicURL ?? Env.string("HOOKLINE_PUBLIC_URL")).map {
+            $0.hasSuffix("/") ? String($0.dropLast()) : $0
+        }
+        if settings.mcp.maxSessions <= 0 || settings.mcp.maxRequestsPerSession <= 0
+            || settings.mcp.idleTimeout <= .zero
+        {
+            throw ValidationError("the MCP session limits must be positive")
+        }
+    }
+}
