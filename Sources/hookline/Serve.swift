@@ -8,7 +8,7 @@ extension HooklineCLI {
     /// `hookline serve`: the HTTP ingress.
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the HTTP ingress: webhooks, MCP servers, and the token, revocation, admin and health routes.",
+            abstract: "Run the HTTP ingress: webhooks, MCP servers, the token, admin and health routes.",
             discussion: "Stops gracefully on SIGTERM or SIGINT: no new connections, in-flight requests answered.")
 
         @OptionGroup var database: DatabaseOptions
