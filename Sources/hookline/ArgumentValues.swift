@@ -15,3 +15,6 @@ extension JobState: ExpressibleByArgument {}
 
 /// `--auth hmac`: ArgumentParser checks the value and lists the schemes in `--help` and in its error.
 extension WebhookAuthScheme: ExpressibleByArgument {}
+
+/// `--auth bearer`: ArgumentParser checks the value and lists the MCP server auth modes in `--help` and in its error.
+extension MCPServerAuth: ExpressibleByArgument {}

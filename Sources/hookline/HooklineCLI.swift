@@ -8,6 +8,7 @@ struct HooklineCLI: AsyncParsableCommand {
         abstract: "Webhook ingestion on PostgreSQL: authenticate, enqueue durably, run each account's cycle.",
         subcommands: [
             Migrate.self, Serve.self, Work.self, Accounts.self, Clients.self, Cycles.self, Webhooks.self, Jobs.self,
+            MCPServers.self,
         ]
     )
 }
