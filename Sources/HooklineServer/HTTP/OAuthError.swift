@@ -10,6 +10,9 @@ enum OAuthError: HTTPResponseError {
     /// when the client tried HTTP Basic (or sent no credentials at all), and not when it authenticated in the body.
     case invalidClient(challenge: Bool)
     case unsupportedGrantType
+    /// A request to the authorization endpoint, which exists only because some clients' metadata models
+    /// require one: no response type is supported (RFC 6749 §4.1.2.1).
+    case unsupportedResponseType
     /// The client asked for a scope other than its own.
     case invalidScope(OAuthScope)
     /// The brake on repeated failed authentications: 429 with `Retry-After`.
@@ -33,6 +36,10 @@ enum OAuthError: HTTPResponseError {
         case .unsupportedGrantType:
             return APIError(
                 .badRequest, "unsupported_grant_type", "only client_credentials is supported", headers: headers)
+        case .unsupportedResponseType:
+            return APIError(
+                .badRequest, "unsupported_response_type",
+                "Hookline issues tokens only for the client_credentials grant, at /oauth/token", headers: headers)
         case .invalidScope(let scope):
             return APIError(
                 .badRequest, "invalid_scope", "this client may only request the scope \(scope.rawValue)",

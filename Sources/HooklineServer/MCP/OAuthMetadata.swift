@@ -21,6 +21,9 @@ struct ProtectedResourceMetadata: Encodable {
 struct AuthorizationServerMetadata: Encodable {
     var issuer: String
     var tokenEndpoint: String
+    /// Not used by any grant Hookline supports (RFC 8414 lets it be left out); given because the official
+    /// Python MCP SDK's metadata model requires it. It refuses every request.
+    var authorizationEndpoint: String
     var grantTypesSupported = ["client_credentials"]
     var tokenEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post"]
     var scopesSupported = ["webhook", "mcp", "api"]
@@ -30,12 +33,14 @@ struct AuthorizationServerMetadata: Encodable {
     init(issuer: String) {
         self.issuer = issuer
         self.tokenEndpoint = issuer + "/oauth/token"
+        self.authorizationEndpoint = issuer + "/oauth/authorize"
         self.revocationEndpoint = issuer + "/oauth/revoke"
     }
 
     enum CodingKeys: String, CodingKey {
         case issuer
         case tokenEndpoint = "token_endpoint"
+        case authorizationEndpoint = "authorization_endpoint"
         case grantTypesSupported = "grant_types_supported"
         case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
         case scopesSupported = "scopes_supported"

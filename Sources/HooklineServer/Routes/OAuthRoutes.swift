@@ -3,7 +3,8 @@ import Hookline
 import Hummingbird
 import Logging
 
-/// `POST /oauth/token` (RFC 6749 §4.4, client credentials) and `POST /oauth/revoke` (RFC 7009).
+/// `POST /oauth/token` (RFC 6749 §4.4, client credentials), `POST /oauth/revoke` (RFC 7009), and a
+/// `GET /oauth/authorize` that refuses every request.
 ///
 /// Each refusal is an ``OAuthError``, thrown by the step that finds it. Client authentication is a step of
 /// each route rather than a middleware: `client_secret_post` carries the credentials in the form body, which
@@ -20,6 +21,9 @@ struct OAuthRoutes: Sendable {
     func register(on router: Router<HooklineRequestContext>) {
         router.post("/oauth/token") { request, context in try await token(request, context) }
         router.post("/oauth/revoke") { request, context in try await revoke(request, context) }
+        // Named in the authorization-server metadata for clients whose metadata model requires the field (the
+        // official Python MCP SDK's does): every request here is refused, since no response type is supported.
+        router.get("/oauth/authorize") { _, _ -> Response in throw OAuthError.unsupportedResponseType }
     }
 
     // MARK: Token
