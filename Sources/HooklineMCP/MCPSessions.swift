@@ -38,7 +38,10 @@ public actor MCPSessions {
             OriginAllowList(origins: allowedOrigins), AcceptHeaderValidator(mode: .sseRequired),
             ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
         ])
-        self.logger = logger
+        // The SDK's transport logs every session's start and end at `info`: keep only its warnings.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        self.logger = quiet
     }
 
     /// How many sessions are open.

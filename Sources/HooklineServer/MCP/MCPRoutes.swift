@@ -45,7 +45,7 @@ struct MCPRoutes: Sendable {
                 verdict = try await verifier.verify(
                     authorization: request.headers[.authorization], scope: .mcp, account: entry.server.accountID)
             } catch {
-                throw APIError(.serviceUnavailable, "unavailable", "the database is unavailable; try again")
+                return Self.unavailable
             }
             try BearerChallenge.check(
                 verdict,
@@ -53,7 +53,10 @@ struct MCPRoutes: Sendable {
         }
         var body = ByteBuffer()
         for try await chunk in request.body {
-            guard body.readableBytes + chunk.readableBytes <= settings.maxBodyBytes else { throw APIError.tooLarge }
+            guard body.readableBytes + chunk.readableBytes <= settings.maxBodyBytes else {
+                return Self.response(
+                    .error(statusCode: 413, .invalidRequest("the body is larger than the server takes")))
+            }
             body.writeImmutableBuffer(chunk)
         }
         let answer = await sessions.handle(
@@ -64,24 +67,29 @@ struct MCPRoutes: Sendable {
         return Self.response(answer)
     }
 
+    /// The server the path names. Its refusals are JSON-RPC error bodies, which MCP clients read.
     private func entry(_ context: HooklineRequestContext) async throws -> MCPServerDirectory.Entry {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
-            throw APIError(.notFound, "not_found", "no such MCP server")
-        }
+        let notFound = MCPRefusal(answer: .error(statusCode: 404, .invalidRequest("Not Found: no such MCP server")))
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw notFound }
         let entry: MCPServerDirectory.Entry?
         do {
             entry = try await directory.entry(id)
         } catch {
-            throw APIError(.serviceUnavailable, "unavailable", "the database is unavailable; try again")
+            throw MCPRefusal(answer: Self.unavailableAnswer)
         }
-        guard let entry else { throw APIError(.notFound, "not_found", "no such MCP server") }
+        guard let entry else { throw notFound }
         return entry
     }
+
+    static let unavailableAnswer = MCP.HTTPResponse.error(
+        statusCode: 503, .internalError("Service Unavailable: the database is unavailable; try again"),
+        extraHeaders: ["Retry-After": "1"])
+    static var unavailable: Response { response(unavailableAnswer) }
 
     /// The URL clients reach this instance by: `--public-url`, else `http://` and the request's `Host`.
     private func baseURL(_ request: Request) -> String {
         if let url = settings.publicURL { return url }
-        return "http://" + (request.headers[.host] ?? request.head.authority ?? "\(settings.host):\(settings.port)")
+        return "http://" + (request.head.authority ?? "\(settings.host):\(settings.port)")
     }
 
     /// The SDK's header dictionary: repeated fields joined with commas, as HTTP allows.
@@ -112,8 +120,4 @@ struct MCPRoutes: Sendable {
                 body: answer.bodyData.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody())
         }
     }
-}
-
-extension HTTPField.Name {
-    static let host = HTTPField.Name("Host")!
 }

@@ -1,20 +1,3 @@
-/// RFC 9728 protected-resource metadata of an MCP server: which authorization server issues its tokens.
-struct ProtectedResourceMetadata: Encodable {
-    var resource: String
-    var authorizationServers: [String]
-    var resourceName: String
-    var bearerMethodsSupported = ["header"]
-    var scopesSupported = ["mcp"]
-
-    enum CodingKeys: String, CodingKey {
-        case resource
-        case authorizationServers = "authorization_servers"
-        case resourceName = "resource_name"
-        case bearerMethodsSupported = "bearer_methods_supported"
-        case scopesSupported = "scopes_supported"
-    }
-}
-
 /// RFC 8414 authorization-server metadata: the token endpoint and the one grant Hookline issues tokens for
 /// (client credentials, with the secret in HTTP Basic or in the form), as MCP's client-credentials extension
 /// discovers them.
