@@ -249,6 +249,17 @@ struct JSONSchemaTests {
         #expect(problems(#"[{"type": "string"}]"#) == ["/: a schema must be an object or a boolean"])
     }
 
+    /// A pattern that backtracks exponentially (`(a+)+$` on a's and one other character) is a caller's lever on
+    /// a server thread: its matching stops at the validation's time budget and the value fails.
+    @Test func aCatastrophicPatternIsCutOffAndFails() throws {
+        let evil = "\"" + String(repeating: "a", count: 40) + "!\""
+        let start = ContinuousClock.now
+        let found = try violations(#"{"type": "string", "pattern": "^(a+)+$"}"#, evil)
+        #expect(start.duration(to: .now) < .seconds(2))
+        #expect(found == ["/: took too long to check against the pattern \"^(a+)+$\""])
+        #expect(try violations(#"{"type": "string", "pattern": "^(a+)+$"}"#, #""aaaa""#).isEmpty)
+    }
+
     @Test func schemasNestAtMost32Deep() {
         func nested(_ levels: Int) -> String {
             // `levels` schemas, each the `items` of the one before.

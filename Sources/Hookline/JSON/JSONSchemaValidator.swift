@@ -13,6 +13,12 @@ struct JSONSchemaValidator {
     /// Enum values and consts shown in a message at most; the rest are counted.
     private static let valuesShown = 10
 
+    /// The time all `pattern` matching of one validation may take. A pattern can backtrack exponentially (the
+    /// schema's author wrote it, but the caller picks the string): matching stops there and the value fails.
+    static let patternBudget: Duration = .milliseconds(100)
+    /// When the pattern budget runs out.
+    private var patternDeadline = ContinuousClock.now + patternBudget
+
     private mutating func violation(_ message: String) {
         violations.append(JSONSchemaViolation(location: JSONSchema.pointer(path), message: message))
     }
@@ -21,6 +27,7 @@ struct JSONSchemaValidator {
     private func passes(_ value: JSON, _ rules: [JSONSchemaRule]) -> Bool {
         var branch = JSONSchemaValidator()
         branch.path = path
+        branch.patternDeadline = patternDeadline
         branch.check(value, against: rules)
         return branch.violations.isEmpty
     }
@@ -65,10 +72,11 @@ struct JSONSchemaValidator {
                 violation("must be at most \(count) character\(count == 1 ? "" : "s") long")
             }
         case .pattern(let pattern, let expression):
-            if let text = value.string,
-                expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
-            {
-                violation("must match the pattern \(JSON.string(pattern).text)")
+            guard let text = value.string else { break }
+            switch Self.matches(expression, text, before: patternDeadline) {
+            case true?: break
+            case false?: violation("must match the pattern \(JSON.string(pattern).text)")
+            case nil: violation("took too long to check against the pattern \(JSON.string(pattern).text)")
             }
         case .items(let rules):
             for (index, element) in (value.array ?? []).enumerated() {
@@ -142,5 +150,27 @@ struct JSONSchemaValidator {
         if case .int(let x) = a, case .int(let y) = b { return x < y ? -1 : x == y ? 0 : 1 }
         guard let x = a.number, let y = b.number else { return nil }
         return x < y ? -1 : x == y ? 0 : 1
+    }
+
+    /// Whether `expression` finds a match in `text`; nil when matching was stopped at `deadline`. ICU calls the
+    /// block now and then while it works (`reportProgress`), which is where it is stopped.
+    private static func matches(
+        _ expression: NSRegularExpression, _ text: String, before deadline: ContinuousClock.Instant
+    )
+        -> Bool?
+    {
+        var found = false
+        var stopped = false
+        expression.enumerateMatches(in: text, options: [.reportProgress], range: NSRange(text.startIndex..., in: text))
+        { match, _, stop in
+            if match != nil {
+                found = true
+                stop.pointee = true
+            } else if ContinuousClock.now >= deadline {
+                stopped = true
+                stop.pointee = true
+            }
+        }
+        return found ? true : stopped ? nil : false
     }
 }
