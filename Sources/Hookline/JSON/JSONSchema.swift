@@ -52,7 +52,7 @@ public struct JSONSchema: Sendable, Hashable {
     public var isObjectSchema: Bool { json["type"] == .string("object") }
 
     /// Every way `value` fails the schema, in the order of the schema's keywords; empty when it passes.
-    public func validate(_ value: JSON) -> [JSONSchemaViolation] {
+    public func validate(_ value: JSON) -> [JSONIssue] {
         var validator = JSONSchemaValidator()
         validator.check(value, against: rules)
         return validator.violations

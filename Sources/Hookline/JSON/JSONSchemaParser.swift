@@ -2,13 +2,13 @@ import Foundation
 
 /// Reads a schema's JSON into ``JSONSchemaRule``s, collecting every problem with its place in the schema.
 struct JSONSchemaParser {
-    var problems: [JSONSchemaProblem] = []
+    var problems: [JSONIssue] = []
 
     /// Keywords that refer to other schemas, which are not resolved.
     static let references = ["$ref", "$dynamicRef", "$recursiveRef"]
 
     mutating func problem(_ path: [String], _ message: String) {
-        problems.append(JSONSchemaProblem(location: JSONSchema.pointer(path), message: message))
+        problems.append(JSONIssue(location: JSONSchema.pointer(path), message: message))
     }
 
     /// The rules of the schema `json` at `path`, `depth` levels deep (the root is level 1).

@@ -1,8 +1,8 @@
 /// Everything wrong with a schema: what ``JSONSchema/init(_:)`` throws.
 public struct JSONSchemaProblems: Error, Sendable, Hashable, CustomStringConvertible {
-    public var problems: [JSONSchemaProblem]
+    public var problems: [JSONIssue]
 
-    public init(problems: [JSONSchemaProblem]) {
+    public init(problems: [JSONIssue]) {
         self.problems = problems
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// value is, and each rule looks at the values it applies to once: the work grows with the schema's size times
 /// the value's.
 struct JSONSchemaValidator {
-    private(set) var violations: [JSONSchemaViolation] = []
+    private(set) var violations: [JSONIssue] = []
     /// The reference tokens of the place being checked.
     private var path: [String] = []
 
@@ -20,7 +20,7 @@ struct JSONSchemaValidator {
     private var patternDeadline = ContinuousClock.now + patternBudget
 
     private mutating func violation(_ message: String) {
-        violations.append(JSONSchemaViolation(location: JSONSchema.pointer(path), message: message))
+        violations.append(JSONIssue(location: JSONSchema.pointer(path), message: message))
     }
 
     /// Whether `value`, at the current place, passes `rules`; their violations are not kept.
