@@ -40,6 +40,33 @@ struct JobStoreTests {
         }
     }
 
+    /// A retried job of a stopped cycle waits as `held`, as a new delivery to it would, and goes ahead when the
+    /// cycle is activated.
+    @Test func aRetriedJobOfAStoppedCycleIsHeldUntilTheCycleRuns() async throws {
+        try await MigratedDatabase.with { database in
+            let account = try await database.makeAccount()
+            let cycles = CycleStore(database: database.client)
+            let cycle = try await cycles.create(
+                account: account.id,
+                definition: Array(#"{"name": "parked", "steps": [{"id": "a", "type": "map", "fields": {"n": "/n"}}]}"#.utf8))
+            try await cycles.setActive(cycle.id, false)
+            let ids = try await JobQueue(database: database.client).insert([
+                NewJob(accountID: account.id, cycleID: cycle.id, cycleVersion: 1, maxAttempts: 1)
+            ])
+            let store = JobStore(database: database.client)
+            try await database.client.query("UPDATE hookline.jobs SET state = 'held' WHERE id = \(ids[0])")
+            try await store.cancel(ids[0])
+            #expect(try await store.retry(id: ids[0], state: .cancelled) == ids)
+            func state() async throws -> String {
+                try await database.client.query("SELECT state FROM hookline.jobs WHERE id = \(ids[0])")[0]
+                    .decode(String.self, at: 0)
+            }
+            #expect(try await state() == "held")
+            try await cycles.setActive(cycle.id, true)
+            #expect(try await state() == "available")
+        }
+    }
+
     @Test func waitingJobsCanBeCancelledAndRunningOnesCannot() async throws {
         try await MigratedDatabase.with { database in
             let account = try await database.makeAccount()

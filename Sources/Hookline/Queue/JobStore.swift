@@ -28,8 +28,8 @@ public struct JobStore: Sendable {
         ).map(Self.summary)
     }
 
-    /// Puts dead or cancelled jobs back in the queue as `available`, with their attempts reset and their error
-    /// history kept: one by `id`, or all that match `account`, `cycle` and `state` (`dead` by default).
+    /// Puts dead or cancelled jobs back in the queue as `available` (`held` when their cycle is stopped), with
+    /// their attempts reset and their error history kept: one by `id`, or all that match `account`, `cycle` and `state` (`dead` by default).
     ///
     /// A job resumes at the step it stopped at (the one that failed), with the outputs of the steps before it,
     /// so that a call that had succeeded is not made again; with `fromStart`, it starts over from the first
@@ -58,14 +58,21 @@ public struct JobStore: Sendable {
                      max_attempts, run_at, next_step, step_outputs, headers, content_type, body, idempotency_key,
                      received_at, last_error, errors)
                 OVERRIDING SYSTEM VALUE
-                SELECT id, account_id, webhook_id, cycle_id, cycle_version, parent_id, 'available', priority, 0,
-                       max_attempts, now(), CASE WHEN \(fromStart) THEN 0 ELSE coalesce(next_step, 0) END,
-                       CASE WHEN \(fromStart) THEN '{}'::jsonb ELSE step_outputs END, headers, content_type, body,
-                       idempotency_key, received_at, last_error, errors
-                FROM picked
-                RETURNING id
+                SELECT p.id, p.account_id, p.webhook_id, p.cycle_id, p.cycle_version, p.parent_id,
+                       -- Read FOR SHARE, as the ingress does: a retry and a cycle's stop or activation
+                       -- exclude each other, so no retried job is left available on a stopped cycle.
+                       CASE WHEN (SELECT c.active FROM hookline.cycles c WHERE c.id = p.cycle_id FOR SHARE) IS FALSE
+                            THEN 'held' ELSE 'available' END,
+                       p.priority, 0,
+                       p.max_attempts, now(), CASE WHEN \(fromStart) THEN 0 ELSE coalesce(p.next_step, 0) END,
+                       CASE WHEN \(fromStart) THEN '{}'::jsonb ELSE p.step_outputs END, p.headers, p.content_type,
+                       p.body, p.idempotency_key, p.received_at, p.last_error, p.errors
+                FROM picked p
+                RETURNING id, state
                 """)
-            if rows.count > 0 { try connection.notify(JobNotifications.channel) }
+            if try rows.contains(where: { try $0.decode(String.self, at: 1) == "available" }) {
+                try connection.notify(JobNotifications.channel)
+            }
             return rows
         }
         if let id, rows.count == 0 { throw HooklineError.notFound("no dead or cancelled job \(id)") }
