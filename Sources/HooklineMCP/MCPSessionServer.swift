@@ -80,38 +80,34 @@ struct MCPSessionServer: Sendable {
     static func result(_ call: MCPToolCall) -> CallTool.Result {
         switch call {
         case .completed(let jobID, let output):
-            var structured = output.object ?? ["result": output]
-            if structured["job_id"] == nil, output.object == nil { structured["job_id"] = .int(jobID) }
-            return .init(
-                content: [.text(text: JSON.object(structured).text, annotations: nil, _meta: nil)],
-                structuredContent: Optional(Value(json: .object(structured))), isError: false)
+            var members = output.object ?? ["result": output]
+            if output.object == nil { members["job_id"] = .int(jobID) }
+            return structured(members, isError: false)
         case .failed(let jobID, let state, let error):
-            let structured: JSON = .object([
-                "job_id": .int(jobID), "state": .string(state.rawValue), "error": .string(error),
-            ])
-            return .init(
-                content: [.text(text: "job \(jobID) is \(state.rawValue): \(error)", annotations: nil, _meta: nil)],
-                structuredContent: Optional(Value(json: structured)), isError: true)
+            return structured(
+                ["job_id": .int(jobID), "state": .string(state.rawValue), "error": .string(error)], isError: true)
         case .pending(let jobID, let state):
-            let structured: JSON = .object(["job_id": .int(jobID), "state": .string(state.rawValue)])
-            return .init(
-                content: [
-                    .text(
-                        text:
-                            "job \(jobID) is still \(state.rawValue); call get_job with job_id \(jobID) for its result",
-                        annotations: nil, _meta: nil)
-                ],
-                structuredContent: Optional(Value(json: structured)), isError: false)
+            return structured(["job_id": .int(jobID), "state": .string(state.rawValue)], isError: false)
         case .invalidArguments(let problems):
             return failure("the arguments do not match the tool's input schema: " + problems.joined(separator: "; "))
         }
     }
 
+    /// A job tool's answer: an object as it is, any other value as `{"result": …}`.
     static func success(_ value: JSON) -> CallTool.Result {
-        .init(
-            content: [.text(text: value.text, annotations: nil, _meta: nil)],
-            structuredContent: Optional(Value(json: value.object.map(JSON.object) ?? .object(["result": value]))),
-            isError: false)
+        structured(value.object ?? ["result": value], isError: false)
+    }
+
+    /// `members` as the result's structured content and, as the specification asks of a tool that returns
+    /// structured content, the same JSON as its text.
+    static func structured(_ members: [String: JSON], isError: Bool) -> CallTool.Result {
+        let object = JSON.object(members)
+        // Typed as optionals, so that the SDK's non-throwing initializer is the one chosen.
+        let content: Value? = Value(json: object)
+        let flag: Bool? = isError
+        return .init(
+            content: [.text(text: object.text, annotations: nil, _meta: nil)], structuredContent: content,
+            isError: flag)
     }
 
     static func failure(_ message: String) -> CallTool.Result {

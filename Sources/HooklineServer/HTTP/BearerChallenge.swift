@@ -9,12 +9,15 @@ struct BearerChallenge: HTTPResponseError {
     /// Where the protected resource's metadata is (RFC 9728 §5.1), for MCP clients to discover the token
     /// endpoint.
     var resourceMetadata: String? = nil
+    /// The scope a token needs here (`scope`, RFC 6750 §3), which MCP clients ask the token endpoint for.
+    var scope: OAuthScope? = nil
 
     var status: HTTPResponse.Status { .unauthorized }
 
     func response(from request: Request, context: some RequestContext) -> Response {
         var challenge = "Bearer realm=\"hookline\""
         if let resourceMetadata { challenge += ", resource_metadata=\"\(resourceMetadata)\"" }
+        if let scope { challenge += ", scope=\"\(scope.rawValue)\"" }
         if let code = rejection.errorCode { challenge += ", error=\"\(code)\"" }
         if let description = rejection.errorDescription { challenge += ", error_description=\"\(description)\"" }
         return APIError(
@@ -24,9 +27,11 @@ struct BearerChallenge: HTTPResponseError {
     }
 
     /// Returns for a valid verdict; throws the challenge for a rejected one.
-    static func check(_ verdict: TokenVerifier.Verdict, resourceMetadata: String? = nil) throws(BearerChallenge) {
+    static func check(_ verdict: TokenVerifier.Verdict, resourceMetadata: String? = nil, scope: OAuthScope? = nil)
+        throws(BearerChallenge)
+    {
         if case .rejected(let rejection) = verdict {
-            throw BearerChallenge(rejection: rejection, resourceMetadata: resourceMetadata)
+            throw BearerChallenge(rejection: rejection, resourceMetadata: resourceMetadata, scope: scope)
         }
     }
 }

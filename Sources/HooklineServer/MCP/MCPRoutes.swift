@@ -49,7 +49,8 @@ struct MCPRoutes: Sendable {
             }
             try BearerChallenge.check(
                 verdict,
-                resourceMetadata: baseURL(request) + "/.well-known/oauth-protected-resource" + entry.server.urlPath)
+                resourceMetadata: baseURL(request) + "/.well-known/oauth-protected-resource" + entry.server.urlPath,
+                scope: .mcp)
         }
         var body = ByteBuffer()
         for try await chunk in request.body {
