@@ -87,14 +87,8 @@ public struct MCPServerStore: Sendable {
     /// Deletes a server: from the next request on (on every instance) it answers 404 and its sessions end.
     /// Jobs its tools made stay and finish.
     public func delete(_ id: UUID) async throws {
-        let deleted = try await database.withTransaction { connection -> Bool in
-            let rows = try connection.query(
-                "UPDATE hookline.mcp_servers SET deleted_at = now() WHERE id = \(id) AND deleted_at IS NULL")
-            if rows.affectedRows > 0 {
-                try connection.notify(ConfigNotifications.channel, payload: ConfigNotifications.mcpServerChanged(id))
-            }
-            return rows.affectedRows > 0
-        }
+        let deleted = try await ConfigNotifications.softDelete(
+            id, from: "hookline.mcp_servers", announcing: ConfigNotifications.mcpServerChanged(id), on: database)
         guard deleted else { throw HooklineError.notFound("no MCP server \(id.lowercased)") }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// The NOTIFY channel for configuration that running instances cache: `webhook:<id>`, `mcp:<id>` (an MCP
 /// server changed or was deleted) and `cycle:<id>` (a cycle's definition or state changed, which changes the
@@ -26,6 +27,19 @@ public enum ConfigNotifications {
             case "cycle": self = .cycle(id)
             default: return nil
             }
+        }
+    }
+
+    /// Marks the live row `id` of `table` deleted and tells every running instance (`payload` on the channel)
+    /// in the same transaction; false when there is no such live row.
+    static func softDelete(_ id: UUID, from table: String, announcing payload: String, on database: PostgresClient)
+        async throws -> Bool
+    {
+        try await database.withTransaction { connection -> Bool in
+            let rows = try connection.query(
+                "UPDATE \(unsafe: table) SET deleted_at = now() WHERE id = \(id) AND deleted_at IS NULL")
+            if rows.affectedRows > 0 { try connection.notify(channel, payload: payload) }
+            return rows.affectedRows > 0
         }
     }
 }

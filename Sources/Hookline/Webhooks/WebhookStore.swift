@@ -91,14 +91,8 @@ public struct WebhookStore: Sendable {
     /// Deletes a webhook: from the next request on (on every running instance) it answers 404. Its jobs
     /// stay and finish.
     public func delete(_ id: UUID) async throws {
-        let deleted = try await database.withTransaction { connection -> Bool in
-            let rows = try connection.query(
-                "UPDATE hookline.webhooks SET deleted_at = now() WHERE id = \(id) AND deleted_at IS NULL")
-            if rows.affectedRows > 0 {
-                try connection.notify(ConfigNotifications.channel, payload: ConfigNotifications.webhookChanged(id))
-            }
-            return rows.affectedRows > 0
-        }
+        let deleted = try await ConfigNotifications.softDelete(
+            id, from: "hookline.webhooks", announcing: ConfigNotifications.webhookChanged(id), on: database)
         guard deleted else { throw HooklineError.notFound("no webhook \(id.lowercased)") }
     }
 
