@@ -48,7 +48,8 @@ struct JobStoreTests {
             let cycles = CycleStore(database: database.client)
             let cycle = try await cycles.create(
                 account: account.id,
-                definition: Array(#"{"name": "parked", "steps": [{"id": "a", "type": "map", "fields": {"n": "/n"}}]}"#.utf8))
+                definition: Array(
+                    #"{"name": "parked", "steps": [{"id": "a", "type": "map", "fields": {"n": "/n"}}]}"#.utf8))
             try await cycles.setActive(cycle.id, false)
             let ids = try await JobQueue(database: database.client).insert([
                 NewJob(accountID: account.id, cycleID: cycle.id, cycleVersion: 1, maxAttempts: 1)

@@ -4,6 +4,7 @@ import Hookline
 import HooklineMCP
 import Hummingbird
 import MCP
+import ServiceLifecycle
 
 /// `/mcp/{id}`: an account's MCP server over MCP's Streamable HTTP transport (POST a JSON-RPC message, GET the
 /// server's event stream, DELETE to end the session), and the OAuth metadata through which MCP clients find
@@ -112,9 +113,28 @@ struct MCPRoutes: Sendable {
         let status = HTTPResponse.Status(code: answer.statusCode)
         switch answer {
         case .stream(let events, _):
+            // A session's event stream (GET) lasts as long as the session: it ends when graceful shutdown
+            // begins, or the server would wait for it (up to the idle timeout) before it stops.
             return Response(
                 status: status, headers: fields,
-                body: ResponseBody(asyncSequence: events.map { ByteBuffer(bytes: $0) }))
+                body: ResponseBody { writer in
+                    // The SDK's stream is relayed through one that graceful shutdown can end; a client that
+                    // went away (a failed write) ends it too.
+                    let (relay, continuation) = AsyncStream<ByteBuffer>.makeStream()
+                    let pump = Task {
+                        for try await event in events { continuation.yield(ByteBuffer(bytes: event)) }
+                        continuation.finish()
+                    }
+                    await withGracefulShutdownHandler {
+                        for await chunk in relay {
+                            do { try await writer.write(chunk) } catch { break }
+                        }
+                    } onGracefulShutdown: {
+                        continuation.finish()
+                    }
+                    pump.cancel()
+                    try await writer.finish(nil)
+                })
         default:
             return Response(
                 status: status, headers: fields,

@@ -1,0 +1,376 @@
+import AsyncHTTPClient
+import Foundation
+import Hookline
+import HooklineServer
+import Hummingbird
+import HummingbirdTesting
+import Postgres
+import TestSupport
+import Testing
+
+@Suite("MCP servers at /mcp/{id} over HTTP")
+struct MCPServerTests {
+    @Test func bearerServersChallengeWithTheirResourceMetadataAndTakeOnlyTheirAccountsMCPTokens() async throws {
+        try await live(auth: .bearer) { live in
+            let clients = live.fixture.clients
+            let other = try await live.fixture.database.makeAccount("Other")
+            let mine = try await live.token(clients.create(account: live.account.id, scope: .mcp))
+            let webhook = try await live.token(clients.create(account: live.account.id, scope: .webhook))
+            let console = try await live.token(clients.create(account: nil, scope: .api))
+            let stranger = try await live.token(clients.create(account: other.id, scope: .mcp))
+            let metadata =
+                "http://127.0.0.1:\(live.port)/.well-known/oauth-protected-resource/mcp/\(live.server.id.lowercased)"
+
+            var bare = live.mcp()
+            let challenge = try await bare.initialize()
+            #expect(challenge.status == 401)
+            let bareHeader = challenge.headers.first(name: "WWW-Authenticate") ?? ""
+            #expect(
+                bareHeader.hasPrefix("Bearer realm=\"hookline\", resource_metadata=\"\(metadata)\""), "\(bareHeader)")
+            #expect(!bareHeader.contains("error"), "no token came, so there is no error to name: \(bareHeader)")
+            for refused in [webhook, console, stranger, "hlt_made_up"] {
+                var client = live.mcp(token: refused)
+                let answer = try await client.initialize()
+                #expect(answer.status == 401)
+                let header = answer.headers.first(name: "WWW-Authenticate") ?? ""
+                #expect(header.contains("resource_metadata=\"\(metadata)\""))
+                #expect(header.contains("error=\"invalid_token\""))
+                #expect(client.sessionID == nil)
+            }
+            var client = live.mcp(token: mine)
+            #expect(try await client.initialize().status == 200)
+            #expect(try await client.request("tools/list", id: 2).result?["tools"] != nil)
+            // Every request of a session needs the token, not only the first.
+            var tokenless = client
+            tokenless.token = nil
+            #expect(try await tokenless.request("tools/list", id: 3).status == 401)
+        }
+    }
+
+    @Test func theOAuthMetadataNamesTheServerAndTheTokenEndpoint() async throws {
+        try await live(auth: .bearer) { live in
+            let base = "http://127.0.0.1:\(live.port)"
+            let resource = try await live.get("/.well-known/oauth-protected-resource" + live.server.urlPath)
+            #expect(resource.status == 200)
+            #expect(resource.json["resource"] as? String == base + live.server.urlPath)
+            #expect((resource.json["authorization_servers"] as? [String])?.contains(base) == true)
+            let authorization = try await live.get("/.well-known/oauth-authorization-server")
+            #expect(authorization.status == 200)
+            #expect(authorization.json["issuer"] as? String == base)
+            #expect(authorization.json["token_endpoint"] as? String == base + "/oauth/token")
+            #expect((authorization.json["grant_types_supported"] as? [String])?.contains("client_credentials") == true)
+            let methods = Set(authorization.json["token_endpoint_auth_methods_supported"] as? [String] ?? [])
+            #expect(methods.isSuperset(of: ["client_secret_basic", "client_secret_post"]))
+
+            let unknown = "/mcp/" + UUID().uuidString.lowercased()
+            #expect(try await live.get("/.well-known/oauth-protected-resource" + unknown).status == 404)
+            var stranger = live.mcp(path: unknown)
+            #expect(try await stranger.initialize().status == 404)
+            var garbled = live.mcp(path: "/mcp/not-a-uuid")
+            #expect(try await garbled.initialize().status == 404)
+        }
+    }
+
+    @Test func aPublicURLIsWhatTheMetadataAndTheChallengeName() async throws {
+        try await live(auth: .bearer, settings: { $0.publicURL = "https://hooks.example.com" }) { live in
+            let base = "https://hooks.example.com"
+            let resource = try await live.get("/.well-known/oauth-protected-resource" + live.server.urlPath)
+            #expect(resource.json["resource"] as? String == base + live.server.urlPath)
+            #expect(resource.json["authorization_servers"] as? [String] == [base])
+            let authorization = try await live.get("/.well-known/oauth-authorization-server")
+            #expect(authorization.json["issuer"] as? String == base)
+            #expect(authorization.json["token_endpoint"] as? String == base + "/oauth/token")
+            var client = live.mcp()
+            let challenge = try await client.initialize()
+            #expect(challenge.status == 401)
+            #expect(
+                challenge.headers.first(name: "WWW-Authenticate")?.contains(
+                    "resource_metadata=\"\(base)/.well-known/oauth-protected-resource\(live.server.urlPath)\"") == true)
+        }
+    }
+
+    @Test func sessionsStartAreTheirServersOwnAndEndWithDelete() async throws {
+        try await live { live in
+            var client = live.mcp()
+            let initialized = try await client.initialize()
+            #expect(initialized.status == 200)
+            #expect(initialized.result?["protocolVersion"] as? String == "2025-06-18")
+            let sessionID = try #require(client.sessionID)
+            #expect(try await client.request("tools/list", id: 2).status == 200)
+
+            var unknown = client
+            unknown.sessionID = UUID().uuidString.lowercased()
+            #expect(try await unknown.request("tools/list", id: 3).status == 404)
+            // The id of a session of another server (of the same account) is unknown here.
+            let sibling = try await MCPServerStore(database: live.fixture.database.client).create(
+                account: live.account.id, name: "sibling", auth: .none, cycles: [live.cycle.id])
+            var borrowed = live.mcp(path: sibling.urlPath)
+            borrowed.sessionID = sessionID
+            #expect(try await borrowed.request("tools/list", id: 4).status == 404)
+            #expect(try await client.request("tools/list", id: 5).status == 200)
+
+            #expect(try await client.delete().status == 200)
+            #expect(try await client.request("tools/list", id: 6).status == 404)
+            #expect(try await client.delete().status == 404)
+        }
+    }
+
+    @Test func pastMaxSessionsAnInitializeGets503() async throws {
+        try await live(settings: { $0.mcp.maxSessions = 2 }) { live throws in
+            var first = live.mcp()
+            var second = live.mcp()
+            var third = live.mcp()
+            #expect(try await first.initialize().status == 200)
+            #expect(try await second.initialize().status == 200)
+            #expect(try await third.initialize().status == 503)
+            #expect(third.sessionID == nil)
+            // The open sessions still work, and ending one makes room.
+            #expect(try await second.request("tools/list", id: 2).status == 200)
+            #expect(try await first.delete().status == 200)
+            #expect(try await third.initialize().status == 200)
+        }
+    }
+
+    @Test func aSessionEndsAfterMaxRequestsPerSessionAndItsLastRequestIsAnswered() async throws {
+        try await live(settings: { $0.mcp.maxRequestsPerSession = 3 }) { live in
+            var client = live.mcp()
+            #expect(try await client.initialize().status == 200)  // requests 1 and 2
+            // The last request the limit allows is a call that takes a while (it waits a second for its job).
+            let third = try await client.callTool("reorder", id: 2, arguments: ["sku": "ABC-1", "wait_seconds": 1])
+            #expect(third.status == 200)
+            let structured = third.result?["structuredContent"] as? [String: Any]
+            #expect(structured?["state"] as? String == "available", "the last request got no answer: \(third.text)")
+            #expect(try await client.request("tools/list", id: 3).status == 404)
+            var fresh = live.mcp()
+            #expect(try await fresh.initialize().status == 200)
+        }
+    }
+
+    @Test func idleSessionsExpire() async throws {
+        // One session at most: a new initialize succeeds once the idle one is gone, which shows its expiry
+        // without touching it (any request to it would make it busy again).
+        try await live(settings: { $0.mcp = .init(maxSessions: 1, idleTimeout: .seconds(1)) }) { live in
+            var idle = live.mcp()
+            #expect(try await idle.initialize().status == 200)
+            let stream = try await idle.openEventStream()
+            #expect(stream.status == 200)
+            var blocked = live.mcp()
+            #expect(try await blocked.initialize().status == 503)
+            // The sweeper runs every 5 s.
+            try await eventually(within: .seconds(10)) {
+                var next = live.mcp()
+                return try await next.initialize().status == 200
+            }
+            try await eventually(within: .seconds(2)) { stream.ended }
+            #expect(try await idle.request("tools/list", id: 2).status == 404)
+        }
+    }
+
+    @Test func shutdownEndsOpenEventStreams() async throws {
+        try await ServerFixture.run { fixture in
+            let (_, _, server) = try await mcpServer(fixture, auth: .none)
+            // The client stays connected through the shutdown, as an MCP client listening for changes does.
+            try await MCPClient.withHTTP { http in
+                let clock = ContinuousClock()
+                let app = fixture.application { $0.mcp.idleTimeout = .seconds(10) }
+                let (stream, leaving) = try await app.test(.live) { client in
+                    var mcp = MCPClient(http: http, port: try #require(client.port), path: server.urlPath)
+                    #expect(try await mcp.initialize().status == 200)
+                    let stream = try await mcp.openEventStream()
+                    #expect(stream.status == 200)
+                    return (stream, clock.now)
+                }
+                let shutdown = leaving.duration(to: clock.now)
+                #expect(shutdown < .seconds(3), "the shutdown waited \(shutdown) for the session's idle timeout")
+                #expect(stream.ended)
+            }
+        }
+    }
+
+    @Test func browserOriginsAreRefusedUnlessAllowed() async throws {
+        try await live { live throws in
+            var console = live.mcp()
+            console.origin = "https://console.example"
+            #expect(try await console.initialize().status == 403)
+            var tool = live.mcp()
+            #expect(try await tool.initialize().status == 200, "a client that is no browser sends no Origin")
+        }
+        try await live(settings: { $0.mcpAllowedOrigins = ["https://console.example"] }) { live throws in
+            var evil = live.mcp()
+            evil.origin = "https://evil.example"
+            #expect(try await evil.initialize().status == 403)
+            #expect(evil.sessionID == nil)
+            var console = live.mcp()
+            console.origin = "https://console.example"
+            #expect(try await console.initialize().status == 200)
+            #expect(try await console.request("tools/list", id: 2).status == 200)
+            // The origin is checked on every request of a session.
+            var hijacked = console
+            hijacked.origin = "https://evil.example"
+            #expect(try await hijacked.request("tools/list", id: 3).status == 403)
+        }
+    }
+
+    @Test func aBodyOverMaxBodyBytesGets413() async throws {
+        try await live(settings: { $0.maxBodyBytes = 4096 }) { live in
+            var client = live.mcp()
+            #expect(try await client.initialize().status == 200)
+            let padding = String(repeating: "x", count: 4096)
+            let large = try await client.request("tools/list", id: 2, params: ["padding": padding])
+            #expect(large.status == 413)
+            let stranger = live.mcp()
+            let largeInitialize = try await stranger.request("initialize", id: 1, params: ["padding": padding])
+            #expect(largeInitialize.status == 413)
+            #expect(try await client.request("tools/list", id: 3).status == 200)
+        }
+    }
+
+    @Test func configurationChangesReachTheEventStreamAndDeletionEndsTheSession() async throws {
+        try await live { live in
+            let database = live.fixture.database.client
+            let restock = try await CycleStore(database: database).create(
+                account: live.account.id, definition: Array(#"{"name": "restock", "steps": []}"#.utf8))
+            var client = live.mcp()
+            #expect(try await client.initialize().status == 200)
+            let stream = try await client.openEventStream()
+            #expect(stream.status == 200)
+            func listChanges() -> Int { stream.methods.filter { $0 == "notifications/tools/list_changed" }.count }
+
+            // The LISTEN connection may not be up yet when the test starts: change until it is heard.
+            let servers = MCPServerStore(database: database)
+            try await eventually(within: .seconds(10)) {
+                _ = try await servers.update(live.server.id, cycles: [live.cycle.id, restock.id])
+                for _ in 0..<50 where listChanges() == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                return listChanges() > 0
+            }
+            let tools = try await client.request("tools/list", id: 2).result?["tools"] as? [[String: Any]] ?? []
+            #expect(tools.compactMap { $0["name"] as? String }.contains("restock"))
+
+            // A cycle's new definition changes the tools of the servers that offer it.
+            let heard = listChanges()
+            _ = try await CycleStore(database: database).update(
+                restock.id, definition: Array(#"{"name": "restock", "description": "Restocks.", "steps": []}"#.utf8))
+            try await eventually(within: .seconds(5)) { listChanges() > heard }
+            let described = try await client.request("tools/list", id: 3).result?["tools"] as? [[String: Any]] ?? []
+            #expect(
+                described.contains { $0["name"] as? String == "restock" && $0["description"] as? String == "Restocks." }
+            )
+
+            try await servers.delete(live.server.id)
+            try await eventually(within: .seconds(5)) { stream.ended }
+            #expect(try await client.request("tools/list", id: 4).status == 404)
+        }
+    }
+
+    @Test func aCycleToolCallEnqueuesItsArgumentsAsAJob() async throws {
+        try await live { live in
+            var client = live.mcp()
+            #expect(try await client.initialize().status == 200)
+            let tools = try await client.request("tools/list", id: 2).result?["tools"] as? [[String: Any]] ?? []
+            let reorder = try #require(tools.first { $0["name"] as? String == "reorder" })
+            let schema = reorder["inputSchema"] as? [String: Any]
+            let properties = Set((schema?["properties"] as? [String: Any] ?? [:]).keys)
+            #expect(properties == ["sku", "quantity", "idempotency_key", "wait_seconds"])
+
+            let arguments: [String: Any] = ["sku": "ABC-1", "quantity": 2, "wait_seconds": 0, "idempotency_key": "k-1"]
+            let clock = ContinuousClock()
+            let start = clock.now
+            let call = try await client.callTool("reorder", id: 3, arguments: arguments)
+            #expect(start.duration(to: clock.now) < .seconds(3), "wait_seconds 0 waited")
+            let result = try #require(call.result)
+            #expect(result["isError"] as? Bool == false)
+            let structured = try #require(result["structuredContent"] as? [String: Any])
+            #expect(structured["state"] as? String == "available")
+            let jobID = try #require((structured["job_id"] as? NSNumber)?.int64Value)
+
+            let row = try #require(
+                try await live.fixture.database.client.query(
+                    "SELECT webhook_id, cycle_id, account_id, body FROM hookline.jobs WHERE id = \(jobID)"
+                ).first)
+            let (webhookID, cycleID, accountID, body) = try row.decode((UUID, UUID, UUID, Data).self)
+            #expect(webhookID == live.server.id)
+            #expect(cycleID == live.cycle.id)
+            #expect(accountID == live.account.id)
+            let stored = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+            #expect(Set(stored.keys) == ["sku", "quantity"])
+            #expect(stored["sku"] as? String == "ABC-1")
+            #expect((stored["quantity"] as? NSNumber)?.intValue == 2)
+
+            let again = try await client.callTool("reorder", id: 4, arguments: arguments)
+            let againStructured = again.result?["structuredContent"] as? [String: Any]
+            #expect((againStructured?["job_id"] as? NSNumber)?.int64Value == jobID)
+            #expect(try await live.fixture.jobCount(live.server.id) == 1)
+
+            let invalid = try await client.callTool(
+                "reorder", id: 5, arguments: ["quantity": 20, "wait_seconds": 0, "idempotency_key": "k-2"])
+            let invalidResult = try #require(invalid.result)
+            #expect(invalidResult["isError"] as? Bool == true)
+            let text = (invalidResult["content"] as? [[String: Any]])?.first?["text"] as? String ?? ""
+            #expect(text.contains("sku") && text.contains("quantity"), "\(text)")
+            #expect(try await live.fixture.jobCount(live.server.id) == 1)
+        }
+    }
+}
+
+/// A cycle whose tool takes `{sku, quantity}`.
+private let reorderDefinition = """
+    {"name": "reorder", "description": "Reorders a product.", "steps": [],
+     "input_schema": {"type": "object", "required": ["sku"], "additionalProperties": false,
+                      "properties": {"sku": {"type": "string"},
+                                     "quantity": {"type": "integer", "minimum": 1, "maximum": 10}}}}
+    """
+
+/// A live application on a real socket with an MCP server (offering the `reorder` cycle) of a new account.
+private struct Live: Sendable {
+    let fixture: ServerFixture
+    let client: any TestClientProtocol
+    let http: HTTPClient
+    let port: Int
+    let account: Account
+    let cycle: Cycle
+    let server: MCPServer
+
+    /// A client of the server (or of another `/mcp/…` path), without a session yet.
+    func mcp(path: String? = nil, token: String? = nil) -> MCPClient {
+        MCPClient(http: http, port: port, path: path ?? server.urlPath, token: token)
+    }
+
+    /// A plain GET of `path`.
+    func get(_ path: String) async throws -> MCPClient.Reply {
+        try await MCPClient(http: http, port: port, path: path).send(.GET)
+    }
+
+    /// An access token of `client`, from the token endpoint.
+    func token(_ created: CreatedOAuthClient) async throws -> String {
+        try #require(
+            try await client.token(clientID: created.client.clientID, secret: created.clientSecret).accessToken)
+    }
+}
+
+private func live(
+    auth: MCPServerAuth = .none, settings configure: (inout ServerSettings) -> Void = { _ in },
+    _ body: @Sendable (Live) async throws -> Void
+) async throws {
+    try await ServerFixture.run { fixture in
+        let (account, cycle, server) = try await mcpServer(fixture, auth: auth)
+        try await fixture.application(configure).test(.live) { client in
+            let port = try #require(client.port)
+            try await MCPClient.withHTTP { http in
+                try await body(
+                    Live(
+                        fixture: fixture, client: client, http: http, port: port, account: account, cycle: cycle,
+                        server: server))
+            }
+        }
+    }
+}
+
+/// A new account with the `reorder` cycle, and an MCP server offering it.
+private func mcpServer(_ fixture: ServerFixture, auth: MCPServerAuth) async throws -> (Account, Cycle, MCPServer) {
+    let account = try await fixture.database.makeAccount()
+    let cycle = try await CycleStore(database: fixture.database.client).create(
+        account: account.id, definition: Array(reorderDefinition.utf8))
+    let server = try await MCPServerStore(database: fixture.database.client).create(
+        account: account.id, name: "shop", auth: auth, cycles: [cycle.id])
+    return (account, cycle, server)
+}
