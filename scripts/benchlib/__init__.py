@@ -5,5 +5,5 @@
   database    psql, and the empty queue each phase starts from
   fixture     the setup every phase uses: WAL warm-up, account, cycle, webhook, token, `hookline serve`, body
   load        the load generators: wrk, and paced POSTs at a fixed rate
-  ceiling, ingress, drain, latency, soak   one module per phase
+  ceiling, ingress, drain, latency, soak, mcp   one module per phase
 """

@@ -11,7 +11,7 @@ from .processes import children_cpu_seconds, machine_cpu_seconds
 
 
 def phase_ceiling(bench):
-    note(f"1/5 ceiling: pgbench, 32 clients, {bench.args.seconds} s, token check + 1 KB job insert per transaction")
+    note(f"1/6 ceiling: pgbench, 32 clients, {bench.args.seconds} s, token check + 1 KB job insert per transaction")
     reset_queue(bench)
     script = os.path.join(bench.work_dir, "webhook.sql")
     with open(script, "w") as f:

@@ -8,7 +8,7 @@ from .processes import start, stop
 
 
 def phase_latency(bench):
-    note(f"4/5 latency: 200 webhooks/s for {bench.args.seconds} s with hookline work running "
+    note(f"4/6 latency: 200 webhooks/s for {bench.args.seconds} s with hookline work running "
          f"({bench.args.latency_processes} processes)")
     reset_queue(bench)
     work = start(bench, [bench.hookline, "work", "--processes", str(bench.args.latency_processes), "--log-level", "error"],
