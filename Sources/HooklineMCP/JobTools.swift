@@ -71,9 +71,12 @@ enum JobTools: String, CaseIterable {
                 }
                 return tool.cycleID
             }
-            let limit = arguments["limit"]?.number.map(Int.init) ?? Self.defaultPage
-            guard (1...Self.maxPage).contains(limit) else {
-                throw HooklineError.invalidArgument("limit must be from 1 to \(Self.maxPage)")
+            // Only an integer in range: a number such as 1e300 does not fit an Int, and converting it traps.
+            let limit: Int
+            switch arguments["limit"] {
+            case nil: limit = Self.defaultPage
+            case .int(let value)? where (1...Int64(Self.maxPage)).contains(value): limit = Int(value)
+            default: throw HooklineError.invalidArgument("limit must be an integer from 1 to \(Self.maxPage)")
             }
             return try await toolbox.jobs(
                 of: entry.server, state: state, cycle: cycle, cursor: arguments["cursor"]?.string, limit: limit)

@@ -262,6 +262,22 @@ struct MCPServerTests {
         }
     }
 
+    /// Numbers out of any integer's range (`1e300`) once trapped converting to `Int`, which took the whole
+    /// process down: they are refused as tool failures, and the server goes on.
+    @Test func outOfRangeNumbersInJobToolArgumentsAreRefused() async throws {
+        try await live { live in
+            var client = live.mcp()
+            #expect(try await client.initialize().status == 200)
+            for (id, limit) in [(2, 1e300), (3, -1e20), (4, 2.5), (5, 0)] as [(Int, Double)] {
+                let reply = try await client.callTool("list_jobs", id: id, arguments: ["limit": limit])
+                #expect(reply.result?["isError"] as? Bool == true, "limit \(limit)")
+            }
+            let reply = try await client.callTool("get_job", id: 6, arguments: ["job_id": 1e300])
+            #expect(reply.result?["isError"] as? Bool == true)
+            #expect(try await client.request("ping", id: 7).result != nil)
+        }
+    }
+
     @Test func aCycleToolCallEnqueuesItsArgumentsAsAJob() async throws {
         try await live { live in
             var client = live.mcp()
