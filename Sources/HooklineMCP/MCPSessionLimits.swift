@@ -1,16 +1,29 @@
 /// The bounds of an instance's MCP sessions, each a flag of `hookline serve`.
+///
+/// The SDK's transport keeps every message of a session for replay (`Last-Event-ID`) until the session ends,
+/// so a session's memory is bounded by its byte budget, and the instance's by the number of sessions times
+/// that budget (with the defaults, 4 GiB at the very most; sessions of small calls hold kilobytes).
 public struct MCPSessionLimits: Sendable, Hashable {
     /// Open sessions at most, across all servers; past it an `initialize` is refused with 503.
     public var maxSessions: Int
+    /// Open sessions of one MCP server at most, so that one server's callers cannot take every slot.
+    public var maxSessionsPerServer: Int
     /// A session unused this long is ended (its next request gets 404, and the client starts a new one).
     public var idleTimeout: Duration
-    /// Requests one session may make; then it is ended the same way. The SDK's transport keeps every message
-    /// of a session for replay (`Last-Event-ID`), so this bounds a session's memory.
-    public var maxRequestsPerSession: Int
+    /// The bytes a session may exchange (request bodies, answers, and ``messageOverhead`` a message); past
+    /// it the session is ended the same way.
+    public var maxBytesPerSession: Int
 
-    public init(maxSessions: Int = 10_000, idleTimeout: Duration = .seconds(600), maxRequestsPerSession: Int = 1_000) {
+    /// What each message counts besides its bytes: the replay store's bookkeeping.
+    public static let messageOverhead = 512
+
+    public init(
+        maxSessions: Int = 1_000, maxSessionsPerServer: Int = 100, idleTimeout: Duration = .seconds(600),
+        maxBytesPerSession: Int = 4 << 20
+    ) {
         self.maxSessions = maxSessions
+        self.maxSessionsPerServer = maxSessionsPerServer
         self.idleTimeout = idleTimeout
-        self.maxRequestsPerSession = maxRequestsPerSession
+        self.maxBytesPerSession = maxBytesPerSession
     }
 }

@@ -90,6 +90,13 @@ struct MCPSessionServer: Sendable {
             return structured(["job_id": .int(jobID), "state": .string(state.rawValue)], isError: false)
         case .invalidArguments(let problems):
             return failure("the arguments do not match the tool's input schema: " + problems.joined(separator: "; "))
+        case .rateLimited(let seconds):
+            return structured(
+                [
+                    "error": .string("too many calls for this account; retry in \(seconds) s"),
+                    "retry_after": .int(Int64(seconds)),
+                ],
+                isError: true)
         }
     }
 
@@ -98,10 +105,19 @@ struct MCPSessionServer: Sendable {
         structured(value.object ?? ["result": value], isError: false)
     }
 
+    /// The largest result a tool returns; a larger one is refused (the session's transport keeps every message
+    /// it sends, so results count against its byte budget, twice: as structured content and as text).
+    static let maxResultBytes = 1 << 20
+
     /// `members` as the result's structured content and, as the specification asks of a tool that returns
     /// structured content, the same JSON as its text.
     static func structured(_ members: [String: JSON], isError: Bool) -> CallTool.Result {
         let object = JSON.object(members)
+        let size = object.bytes.count
+        if size > maxResultBytes {
+            let id = members["job_id"].map { " (job \($0.text): hookline jobs show prints it)" } ?? ""
+            return failure("the result is \(size) bytes, more than the \(maxResultBytes) a tool result may carry\(id)")
+        }
         // Typed as optionals, so that the SDK's non-throwing initializer is the one chosen.
         let content: Value? = Value(json: object)
         let flag: Bool? = isError

@@ -17,7 +17,8 @@ public actor MCPSessions {
         let server: Server
         let transport: StatefulHTTPServerTransport
         var lastUsed: ContinuousClock.Instant
-        var requests: Int
+        /// Bytes exchanged so far, against ``MCPSessionLimits/maxBytesPerSession``.
+        var bytes: Int
     }
 
     private let limits: MCPSessionLimits
@@ -26,6 +27,8 @@ public actor MCPSessions {
     private let validation: any HTTPRequestValidationPipeline
     private let logger: Logger
     private var sessions: [String: Session] = [:]
+    /// Sessions being opened (between the limit's check and their entry in `sessions`), by server.
+    private var opening: [UUID: Int] = [:]
 
     public init(
         limits: MCPSessionLimits, directory: MCPServerDirectory, toolbox: MCPToolbox, allowedOrigins: [String],
@@ -47,29 +50,31 @@ public actor MCPSessions {
     /// How many sessions are open.
     public var count: Int { sessions.count }
 
-    /// Answers one HTTP request to the MCP server `entry` (already authorized).
-    public func handle(_ request: MCP.HTTPRequest, entry: MCPServerDirectory.Entry) async -> MCP.HTTPResponse {
+    /// Answers one HTTP request to the MCP server `entry` (already authorized). `initialize` says whether its
+    /// body is an `initialize` request, found out before the request reaches this actor.
+    public func handle(_ request: MCP.HTTPRequest, entry: MCPServerDirectory.Entry, initialize: Bool) async
+        -> MCP.HTTPResponse
+    {
         let now = ContinuousClock.now
+        let size = (request.body?.count ?? 0) + MCPSessionLimits.messageOverhead
         if let id = request.header(HTTPHeaderName.sessionID) {
             guard var session = sessions[id], session.mcpServerID == entry.server.id else {
                 return .error(statusCode: 404, .invalidRequest("Not Found: no such session (start a new one)"))
             }
-            // A session past its request limit ends here rather than after its last answer, whose event stream
-            // is still being written when the transport returns it.
-            guard session.requests < limits.maxRequestsPerSession else {
+            // A session past its budget ends here, at its next request, rather than while its last answer's
+            // event stream is still being written.
+            guard session.bytes + size <= limits.maxBytesPerSession else {
                 await close(id)
-                return .error(statusCode: 404, .invalidRequest("Not Found: the session reached its request limit"))
+                return .error(statusCode: 404, .invalidRequest("Not Found: the session used its byte budget"))
             }
             session.lastUsed = now
-            session.requests += 1
+            session.bytes += size
             sessions[id] = session
             let response = await session.transport.handleRequest(request)
-            if request.method == "DELETE" { await close(id) }
+            if request.method == "DELETE", response.statusCode == 200 { await close(id) }
             return response
         }
-        guard request.method == "POST", let body = request.body,
-            (try? JSON(parsing: body))?["method"]?.string == "initialize"
-        else {
+        guard request.method == "POST", initialize else {
             if let problem = validation.validate(
                 request,
                 context: .init(
@@ -80,15 +85,27 @@ public actor MCPSessions {
             }
             return .error(statusCode: 400, .invalidRequest("Bad Request: Mcp-Session-Id header is required"))
         }
-        guard sessions.count < limits.maxSessions else {
+        let server = entry.server.id
+        let ofServer = sessions.values.count { $0.mcpServerID == server } + opening[server, default: 0]
+        guard sessions.count + opening.values.reduce(0, +) < limits.maxSessions,
+            ofServer < limits.maxSessionsPerServer
+        else {
             return .error(statusCode: 503, .internalError("Service Unavailable: too many MCP sessions"))
         }
-        return await open(request, entry: entry, now: now)
+        // The slot is taken before the first suspension, so concurrent initializes cannot overshoot the limits.
+        opening[server, default: 0] += 1
+        defer { opening[server, default: 1] -= 1 }
+        return await open(request, entry: entry, now: now, size: size)
     }
 
-    private func open(_ request: MCP.HTTPRequest, entry: MCPServerDirectory.Entry, now: ContinuousClock.Instant)
-        async -> MCP.HTTPResponse
-    {
+    /// Counts the bytes of an answer's event stream, written after ``handle(_:entry:initialize:)`` returned.
+    public func sent(_ bytes: Int, in id: String) {
+        sessions[id]?.bytes += bytes
+    }
+
+    private func open(
+        _ request: MCP.HTTPRequest, entry: MCPServerDirectory.Entry, now: ContinuousClock.Instant, size: Int
+    ) async -> MCP.HTTPResponse {
         let id = UUID().uuidString.lowercased()
         let transport = StatefulHTTPServerTransport(
             sessionIDGenerator: FixedSessionID(id: id), validationPipeline: validation, logger: logger)
@@ -100,7 +117,7 @@ public actor MCPSessions {
             return .error(statusCode: 500, .internalError("the session could not start"))
         }
         sessions[id] = Session(
-            mcpServerID: entry.server.id, server: server, transport: transport, lastUsed: now, requests: 1)
+            mcpServerID: entry.server.id, server: server, transport: transport, lastUsed: now, bytes: size)
         let response = await transport.handleRequest(request)
         if case .error = response { await close(id) }
         return response
@@ -125,7 +142,13 @@ public actor MCPSessions {
     public func configurationChanged(_ subject: ConfigNotifications.Subject) async {
         let servers = Set(sessions.values.map(\.mcpServerID))
         for serverID in servers {
-            let entry = try? await directory.entry(serverID)
+            // A look-up that fails (the database is away) says nothing about the server: its sessions stay.
+            let entry: MCPServerDirectory.Entry?
+            do {
+                entry = try await directory.entry(serverID)
+            } catch {
+                continue
+            }
             let touched: Bool
             switch subject {
             case .mcpServer(let id): touched = id == serverID
@@ -147,10 +170,4 @@ public actor MCPSessions {
     public func closeAll() async {
         for id in Array(sessions.keys) { await close(id) }
     }
-}
-
-/// The session id chosen by ``MCPSessions``, handed to the SDK's transport.
-private struct FixedSessionID: SessionIDGenerator {
-    let id: String
-    func generateSessionID() -> String { id }
 }

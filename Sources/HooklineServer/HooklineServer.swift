@@ -44,6 +44,8 @@ public func buildApplication(
     let clients = OAuthClientStore(database: database, now: dependencies.now)
     let limiter = FailedAuthenticationLimiter(now: dependencies.now)
     let metrics = IngressMetrics()
+    // One rate per account, spent by webhook deliveries and MCP tool calls alike.
+    let rateLimiter = settings.accountRateLimit.map { AccountRateLimiter(rate: $0) }
     let enqueuer = BatchingEnqueuer(
         database: database, maxBatch: settings.batchSize, maxBatchBytes: settings.maxBatchBytes,
         window: settings.batchWindow, metrics: metrics)
@@ -61,14 +63,15 @@ public func buildApplication(
     WebhookRoutes(
         directory: directory, verifier: verifier, enqueuer: enqueuer,
         bodyBudget: BodyBudget(limit: settings.maxBufferedBytes), settings: settings,
-        rateLimiter: settings.accountRateLimit.map { AccountRateLimiter(rate: $0) }, now: dependencies.now
+        rateLimiter: rateLimiter, now: dependencies.now
     ).register(on: router)
 
     let mcpDirectory = MCPServerDirectory(store: MCPServerStore(database: database))
     let sessions = MCPSessions(
         limits: settings.mcp, directory: mcpDirectory,
         toolbox: MCPToolbox(
-            database: database, waiter: JobWaiter(database: database), enqueue: { try await enqueuer.enqueue($0) }),
+            database: database, waiter: JobWaiter(database: database), enqueue: { try await enqueuer.enqueue($0) },
+            admit: { rateLimiter?.take($0) }),
         allowedOrigins: settings.mcpAllowedOrigins, logger: dependencies.logger)
     MCPRoutes(directory: mcpDirectory, sessions: sessions, verifier: verifier, settings: settings).register(on: router)
 

@@ -17,11 +17,18 @@ struct MCPOptions: ParsableArguments {
     var idleSeconds: Int?
 
     @Option(
-        name: .customLong("mcp-session-max-requests"),
+        name: .customLong("mcp-max-sessions-per-server"),
         help: ArgumentHelp(
-            "Requests one MCP session may make before it ends, which bounds its memory (env: HOOKLINE_MCP_SESSION_MAX_REQUESTS).",
+            "Open sessions of one MCP server at most on this instance (env: HOOKLINE_MCP_MAX_SESSIONS_PER_SERVER).",
             valueName: "n"))
-    var maxRequests: Int?
+    var maxSessionsPerServer: Int?
+
+    @Option(
+        name: .customLong("mcp-session-max-bytes"),
+        help: ArgumentHelp(
+            "Bytes one MCP session may exchange before it ends, which bounds its memory (env: HOOKLINE_MCP_SESSION_MAX_BYTES).",
+            valueName: "bytes"))
+    var maxBytes: Int?
 
     @Option(
         name: .customLong("mcp-allowed-origin"),
@@ -44,8 +51,11 @@ struct MCPOptions: ParsableArguments {
         if let seconds = try idleSeconds ?? Env.integer("HOOKLINE_MCP_SESSION_IDLE_SECONDS") {
             settings.mcp.idleTimeout = .seconds(seconds)
         }
-        settings.mcp.maxRequestsPerSession =
-            try maxRequests ?? Env.integer("HOOKLINE_MCP_SESSION_MAX_REQUESTS") ?? settings.mcp.maxRequestsPerSession
+        settings.mcp.maxSessionsPerServer =
+            try maxSessionsPerServer ?? Env.integer("HOOKLINE_MCP_MAX_SESSIONS_PER_SERVER")
+            ?? settings.mcp.maxSessionsPerServer
+        settings.mcp.maxBytesPerSession =
+            try maxBytes ?? Env.integer("HOOKLINE_MCP_SESSION_MAX_BYTES") ?? settings.mcp.maxBytesPerSession
         settings.mcpAllowedOrigins =
             allowedOrigins.isEmpty
             ? (Env.string("HOOKLINE_MCP_ALLOWED_ORIGINS")?.split(separator: ",").map(String.init) ?? [])
@@ -53,7 +63,8 @@ struct MCPOptions: ParsableArguments {
         settings.publicURL = (publicURL ?? Env.string("HOOKLINE_PUBLIC_URL")).map {
             $0.hasSuffix("/") ? String($0.dropLast()) : $0
         }
-        if settings.mcp.maxSessions <= 0 || settings.mcp.maxRequestsPerSession <= 0
+        if settings.mcp.maxSessions <= 0 || settings.mcp.maxSessionsPerServer <= 0
+            || settings.mcp.maxBytesPerSession <= 0
             || settings.mcp.idleTimeout <= .zero
         {
             throw ValidationError("the MCP session limits must be positive")

@@ -33,7 +33,7 @@ extension HooklineCLI {
         @Option(
             name: .customLong("account-rate-limit"),
             help: ArgumentHelp(
-                "Webhook requests per second per account, per instance; off by default (env: HOOKLINE_ACCOUNT_RATE_LIMIT).",
+                "Webhook requests and MCP tool calls per second per account, per instance; off by default (env: HOOKLINE_ACCOUNT_RATE_LIMIT).",
                 valueName: "n"))
         var accountRateLimit: Double?
 

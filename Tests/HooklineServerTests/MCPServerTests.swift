@@ -131,16 +131,42 @@ struct MCPServerTests {
         }
     }
 
-    @Test func aSessionEndsAfterMaxRequestsPerSessionAndItsLastRequestIsAnswered() async throws {
-        try await live(settings: { $0.mcp.maxRequestsPerSession = 3 }) { live in
+    @Test func oneServersCallersCannotTakeEverySessionSlot() async throws {
+        try await live(settings: { $0.mcp.maxSessionsPerServer = 1 }) { live throws in
+            var first = live.mcp()
+            var second = live.mcp()
+            #expect(try await first.initialize().status == 200)
+            #expect(try await second.initialize().status == 503)
+            let other = try await MCPServerStore(database: live.fixture.database.client).create(
+                account: live.account.id, name: "other", auth: .none, cycles: [live.cycle.id])
+            var elsewhere = live.mcp(path: other.urlPath)
+            #expect(try await elsewhere.initialize().status == 200, "another server has slots of its own")
+        }
+    }
+
+    /// The SDK's transport keeps every message of a session: a session ends once the bytes it exchanged reach
+    /// its budget, and every answer before that arrives whole.
+    @Test func aSessionEndsAtItsByteBudgetAndEveryEarlierAnswerArrives() async throws {
+        try await live(settings: { $0.mcp.maxBytesPerSession = 16 << 10 }) { live in
             var client = live.mcp()
-            #expect(try await client.initialize().status == 200)  // requests 1 and 2
-            // The last request the limit allows is a call that takes a while (it waits a second for its job).
-            let third = try await client.callTool("reorder", id: 2, arguments: ["sku": "ABC-1", "wait_seconds": 1])
-            #expect(third.status == 200)
-            let structured = third.result?["structuredContent"] as? [String: Any]
-            #expect(structured?["state"] as? String == "available", "the last request got no answer: \(third.text)")
-            #expect(try await client.request("tools/list", id: 3).status == 404)
+            #expect(try await client.initialize().status == 200)
+            var answered = 0
+            var ended = false
+            for id in 2..<40 {
+                let reply = try await client.request("tools/list", id: id)
+                if reply.status == 404 {
+                    ended = true
+                    break
+                }
+                #expect(reply.status == 200)
+                #expect((reply.result?["tools"] as? [Any])?.isEmpty == false, "an answer was cut: \(reply.text)")
+                answered += 1
+            }
+            #expect(ended, "the session outlived its budget")
+            #expect(answered >= 2)
+            // Requests alone (a few hundred bytes each with the overhead) would last some 25 rounds; the answers
+            // (a tool list of a few kilobytes each) count too.
+            #expect(answered < 12, "the answers' bytes were not counted: \(answered) rounds")
             var fresh = live.mcp()
             #expect(try await fresh.initialize().status == 200)
         }

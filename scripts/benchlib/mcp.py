@@ -34,7 +34,7 @@ TOOL = "bench_map"
 
 
 class SessionGone(Exception):
-    """404: the server ended the session (idle, or its --mcp-session-max-requests reached); start another."""
+    """404: the server ended the session (idle, or its --mcp-session-max-bytes used); start another."""
 
 
 class CallFailed(Exception):

@@ -54,6 +54,21 @@ public struct CycleStore: Sendable {
                 """)
             guard let row = rows.first else { return nil }
             let cycle = try Self.cycle(row)
+            // A cycle is a tool of the MCP servers that offer it, named after it: a new name must not be another
+            // tool's of any of them.
+            let clash = try connection.query(
+                """
+                SELECT s.name FROM hookline.mcp_server_cycles m
+                JOIN hookline.mcp_servers s ON s.id = m.server_id AND s.deleted_at IS NULL
+                JOIN hookline.mcp_server_cycles o ON o.server_id = m.server_id AND o.cycle_id <> m.cycle_id
+                JOIN hookline.cycles c ON c.id = o.cycle_id
+                WHERE m.cycle_id = \(id) AND c.name = \(parsed.name) LIMIT 1
+                """)
+            if let server = try clash.first?.decode(String.self, at: 0) {
+                throw HooklineError.invalidArgument(
+                    "the MCP server \(server) offers this cycle beside another named \(parsed.name): its tools need distinct names"
+                )
+            }
             try connection.query(
                 """
                 INSERT INTO hookline.cycle_versions (cycle_id, version, definition)

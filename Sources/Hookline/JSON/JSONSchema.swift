@@ -52,10 +52,14 @@ public struct JSONSchema: Sendable, Hashable {
     public var isObjectSchema: Bool { json["type"] == .string("object") }
 
     /// Every way `value` fails the schema, in the order of the schema's keywords; empty when it passes.
+    /// At most ``JSONSchemaValidator/maxViolations`` of them, then one that counts the rest.
     public func validate(_ value: JSON) -> [JSONIssue] {
         var validator = JSONSchemaValidator()
         validator.check(value, against: rules)
-        return validator.violations
+        guard validator.uncounted > 0 else { return validator.violations }
+        return validator.violations + [
+            JSONIssue(location: JSONPointer("")!, message: "and \(validator.uncounted) more")
+        ]
     }
 
     /// The rules follow from the JSON, so the JSON alone decides equality.

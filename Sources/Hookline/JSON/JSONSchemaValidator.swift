@@ -19,7 +19,16 @@ struct JSONSchemaValidator {
     /// When the pattern budget runs out.
     private var patternDeadline = ContinuousClock.now + patternBudget
 
+    /// Violations kept at most: a value of millions of bad elements costs a count, not a list of millions.
+    static let maxViolations = 100
+    /// Violations found past ``maxViolations``.
+    private(set) var uncounted = 0
+
     private mutating func violation(_ message: String) {
+        guard violations.count < Self.maxViolations else {
+            uncounted += 1
+            return
+        }
         violations.append(JSONIssue(location: JSONSchema.pointer(path), message: message))
     }
 

@@ -96,14 +96,13 @@ public struct MCPServerStore: Sendable {
     public func tools(of server: MCPServer) async throws -> [MCPTool] {
         try await database.query(
             """
-            SELECT c.id, c.name, c.definition, c.active FROM hookline.mcp_server_cycles m
+            SELECT c.id, c.name, c.definition FROM hookline.mcp_server_cycles m
             JOIN hookline.cycles c ON c.id = m.cycle_id
             WHERE m.server_id = \(server.id) ORDER BY m.position
             """
         ).map { row in
-            let (id, name, definition, active) = try row.decode((UUID, String, PostgresJSON, Bool).self)
-            return MCPTool(
-                cycleID: id, name: name, definition: try CycleDefinition.parse(definition.bytes).get(), active: active)
+            let (id, name, definition) = try row.decode((UUID, String, PostgresJSON).self)
+            return MCPTool(cycleID: id, name: name, definition: try CycleDefinition.parse(definition.bytes).get())
         }
     }
 

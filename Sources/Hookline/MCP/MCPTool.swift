@@ -8,14 +8,11 @@ public struct MCPTool: Sendable, Hashable {
     public var name: String
     /// The cycle's current definition.
     public var definition: CycleDefinition
-    /// Whether the cycle runs; a stopped cycle's calls wait as `held` jobs.
-    public var active: Bool
 
-    public init(cycleID: UUID, name: String, definition: CycleDefinition, active: Bool) {
+    public init(cycleID: UUID, name: String, definition: CycleDefinition) {
         self.cycleID = cycleID
         self.name = name
         self.definition = definition
-        self.active = active
     }
 
     /// What `tools/list` shows: the definition's description, or a sentence naming the cycle.

@@ -10,4 +10,6 @@ public enum MCPToolCall: Sendable, Hashable {
     case pending(jobID: Int64, state: JobState)
     /// The arguments broke the tool's input schema: every problem, with its JSON Pointer. Nothing was enqueued.
     case invalidArguments([String])
+    /// The account is over its rate (`--account-rate-limit`): nothing was enqueued; try again in this many seconds.
+    case rateLimited(retryAfter: Int)
 }

@@ -15,14 +15,19 @@ public struct MCPToolbox: Sendable {
     public let waiter: JobWaiter
     /// Enqueues a delivery (the ingress's group commit).
     public let enqueue: @Sendable (Delivery) async throws -> EnqueueOutcome
+    /// The account rate limit that webhook deliveries spend too: nil admits the call, else the seconds to
+    /// wait.
+    public let admit: @Sendable (UUID) -> Int?
 
     public init(
         database: PostgresClient, waiter: JobWaiter,
-        enqueue: @escaping @Sendable (Delivery) async throws -> EnqueueOutcome
+        enqueue: @escaping @Sendable (Delivery) async throws -> EnqueueOutcome,
+        admit: @escaping @Sendable (UUID) -> Int? = { _ in nil }
     ) {
         self.database = database
         self.waiter = waiter
         self.enqueue = enqueue
+        self.admit = admit
     }
 
     /// Calls a cycle tool: checks the arguments against its input schema, enqueues them as a job (a repeat of
@@ -36,6 +41,7 @@ public struct MCPToolbox: Sendable {
             let violations = schema.validate(payload)
             if !violations.isEmpty { return .invalidArguments(violations.map { "\($0)" }) }
         }
+        if let wait = admit(server.accountID) { return .rateLimited(retryAfter: wait) }
         let enqueuedAt = Date()
         let outcome = try await enqueue(
             Delivery(
@@ -43,15 +49,24 @@ public struct MCPToolbox: Sendable {
                 headers: PostgresJSON(bytes: Array(#"{"content-type":"application/json"}"#.utf8)),
                 contentType: "application/json", body: Data(payload.bytes),
                 idempotencyKey: key.map { "\(tool.cycleID.lowercased):\($0)" }, receivedAt: enqueuedAt))
-        let (jobID, since) =
-            switch outcome {
-            case .accepted(let id): (id, enqueuedAt)
-            case .duplicate(let id): (id, Date.distantPast)
+        let jobID: Int64
+        var since = enqueuedAt
+        switch outcome {
+        case .accepted(let id):
+            jobID = id
+        case .duplicate(let id):
+            // The first call's job may have finished long ago: looked up once in all of history; if it has
+            // not finished, it finishes after now, and the wait reads only from now.
+            jobID = id
+            since = Date()
+            if let finished = try await JobWaiter.finished([id], since: .distantPast, on: database).first {
+                return Self.result(finished, tool: tool)
             }
+        }
         if let finished = await waiter.wait(for: jobID, since: since, timeout: .milliseconds(Int(wait * 1000))) {
             return Self.result(finished, tool: tool)
         }
-        return .pending(jobID: jobID, state: try await state(of: jobID) ?? .available)
+        return .pending(jobID: jobID, state: try await JobStore(database: database).state(of: jobID) ?? .available)
     }
 
     /// What a finished job answers: the output of the last step that ran, or its error.
@@ -104,15 +119,6 @@ public struct MCPToolbox: Sendable {
     public func cancel(_ id: Int64, of server: MCPServer) async throws -> JSON {
         try await JobStore(database: database).cancel(id, account: server.accountID)
         return .object(["cancelled": .int(id)])
-    }
-
-    private func state(of id: Int64) async throws -> JobState? {
-        try await database.query(
-            """
-            SELECT state FROM hookline.jobs WHERE id = \(id)
-            UNION ALL SELECT state FROM hookline.job_history WHERE id = \(id) LIMIT 1
-            """
-        ).first?.decode(JobState.self, at: 0)
     }
 
     static func idempotencyKey(_ value: JSON?) throws -> String? {

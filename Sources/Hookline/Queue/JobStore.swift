@@ -119,4 +119,14 @@ public struct JobStore: Sendable {
             id: id, accountID: account, webhookID: webhook, cycleID: cycle, state: state, attempt: attempt,
             maxAttempts: maxAttempts, at: at, lastError: lastError)
     }
+
+    /// Where a job stands now, hot table or history; nil when no job has this id.
+    public func state(of id: Int64) async throws -> JobState? {
+        try await database.query(
+            """
+            SELECT state FROM hookline.jobs WHERE id = \(id)
+            UNION ALL SELECT state FROM hookline.job_history WHERE id = \(id) LIMIT 1
+            """
+        ).first?.decode(JobState.self, at: 0)
+    }
 }

@@ -15,6 +15,7 @@ import Synchronization
 public final class JobWaiter: Sendable {
     private struct Waiter {
         var id: Int64
+        var since: Date
         var deadline: ContinuousClock.Instant
         var continuation: CheckedContinuation<FinishedJob?, Never>
     }
@@ -22,7 +23,6 @@ public final class JobWaiter: Sendable {
     private struct State {
         var waiters: [UInt64: Waiter] = [:]
         var nextToken: UInt64 = 0
-        var earliest: Date?
         var polling = false
     }
 
@@ -38,7 +38,8 @@ public final class JobWaiter: Sendable {
     }
 
     /// The job once it is in history, or nil when it is not within `timeout` (or the wait is cancelled).
-    /// `since` is when the job was enqueued (or retried), which bounds the history partitions read.
+    /// `since` is a time the job had not finished by (when it was enqueued, or when it was seen unfinished),
+    /// which bounds the history partitions read.
     public func wait(for id: Int64, since: Date, timeout: Duration) async -> FinishedJob? {
         let token = state.withLock { state -> UInt64 in
             state.nextToken += 1
@@ -49,8 +50,7 @@ public final class JobWaiter: Sendable {
                 let start = state.withLock { state -> Bool? in
                     guard state.waiters.count < maxWaiters, !Task.isCancelled else { return nil }
                     state.waiters[token] = Waiter(
-                        id: id, deadline: .now + timeout, continuation: continuation)
-                    state.earliest = min(state.earliest ?? since, since)
+                        id: id, since: since, deadline: .now + timeout, continuation: continuation)
                     defer { state.polling = true }
                     return !state.polling
                 }
@@ -71,13 +71,13 @@ public final class JobWaiter: Sendable {
     private func poll() async {
         while true {
             try? await Task.sleep(for: interval)
+            // The waiters of now decide what is read: the earliest `since` among them, not among all so far.
             let (ids, since) = state.withLock { state -> ([Int64], Date?) in
                 if state.waiters.isEmpty {
                     state.polling = false
-                    state.earliest = nil
                     return ([], nil)
                 }
-                return (Array(Set(state.waiters.values.map(\.id))), state.earliest)
+                return (Array(Set(state.waiters.values.map(\.id))), state.waiters.values.map(\.since).min())
             }
             guard let since else { return }
             var finished: [Int64: FinishedJob] = [:]
@@ -98,7 +98,9 @@ public final class JobWaiter: Sendable {
 
     /// The jobs of `ids` that are in history. Finishing writes `finished_at` with the database's clock, so
     /// `since` is taken a minute early to allow for a clock that differs from this host's.
-    static func finished(_ ids: [Int64], since: Date, on database: PostgresClient) async throws -> [FinishedJob] {
+    public static func finished(_ ids: [Int64], since: Date, on database: PostgresClient) async throws
+        -> [FinishedJob]
+    {
         try await database.query(
             """
             SELECT id, state, outcome, step_outputs, last_error, attempt FROM hookline.job_history

@@ -31,10 +31,10 @@ struct MCPRoutes: Sendable {
                 ProtectedResourceMetadata(
                     resource: base + entry.server.urlPath, authorizationServers: [base],
                     resourceName: entry.server.name),
-                status: .ok)
+                status: .ok, headers: .noStore)
         }
         router.get("/.well-known/oauth-authorization-server") { request, _ in
-            JSONResponse.make(AuthorizationServerMetadata(issuer: baseURL(request)), status: .ok)
+            JSONResponse.make(AuthorizationServerMetadata(issuer: baseURL(request)), status: .ok, headers: .noStore)
         }
     }
 
@@ -61,12 +61,21 @@ struct MCPRoutes: Sendable {
             }
             body.writeImmutableBuffer(chunk)
         }
+        let headers = Self.headers(request.headers)
+        // Whether this is an `initialize` is found out here, outside the sessions' actor, since only a request
+        // without a session id needs its body parsed for it.
+        let initialize =
+            headers[HTTPHeaderName.sessionID] == nil && request.method == .post
+            && (try? JSON(parsing: body.readableBytesView))?["method"]?.string == "initialize"
         let answer = await sessions.handle(
             MCP.HTTPRequest(
-                method: request.method.rawValue, headers: Self.headers(request.headers),
+                method: request.method.rawValue, headers: headers,
                 body: body.readableBytes > 0 ? Data(buffer: body) : nil, path: request.uri.path),
-            entry: entry)
-        return Self.response(answer)
+            entry: entry, initialize: initialize)
+        let session = answer.headers[HTTPHeaderName.sessionID] ?? headers[HTTPHeaderName.sessionID]
+        return Self.response(answer) { bytes in
+            if let session { await sessions.sent(bytes, in: session) }
+        }
     }
 
     /// The server the path names. Its refusals are JSON-RPC error bodies, which MCP clients read.
@@ -88,10 +97,18 @@ struct MCPRoutes: Sendable {
         extraHeaders: ["Retry-After": "1"])
     static var unavailable: Response { response(unavailableAnswer) }
 
-    /// The URL clients reach this instance by: `--public-url`, else `http://` and the request's `Host`.
+    /// The URL clients reach this instance by: `--public-url`, else `http://` and the request's `Host` when it
+    /// is a plain host name or address with a port (nothing that could break out of a quoted header value),
+    /// else the listening address.
     private func baseURL(_ request: Request) -> String {
         if let url = settings.publicURL { return url }
-        return "http://" + (request.head.authority ?? "\(settings.host):\(settings.port)")
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
+        if let authority = request.head.authority, !authority.isEmpty, authority.count <= 255,
+            authority.allSatisfy(allowed.contains)
+        {
+            return "http://" + authority
+        }
+        return "http://\(settings.host):\(settings.port)"
     }
 
     /// The SDK's header dictionary: repeated fields joined with commas, as HTTP allows.
@@ -104,8 +121,11 @@ struct MCPRoutes: Sendable {
         return headers
     }
 
-    /// The SDK's answer as a Hummingbird response; an event stream is written as it comes.
-    static func response(_ answer: MCP.HTTPResponse) -> Response {
+    /// The SDK's answer as a Hummingbird response; an event stream is written as it comes, and `streamed`
+    /// hears how many bytes it came to.
+    static func response(
+        _ answer: MCP.HTTPResponse, streamed: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> Response {
         var fields = HTTPFields()
         for (name, value) in answer.headers {
             if let name = HTTPField.Name(name) { fields[name] = value }
@@ -125,14 +145,17 @@ struct MCPRoutes: Sendable {
                         for try await event in events { continuation.yield(ByteBuffer(bytes: event)) }
                         continuation.finish()
                     }
+                    var bytes = 0
                     await withGracefulShutdownHandler {
                         for await chunk in relay {
+                            bytes += chunk.readableBytes
                             do { try await writer.write(chunk) } catch { break }
                         }
                     } onGracefulShutdown: {
                         continuation.finish()
                     }
                     pump.cancel()
+                    await streamed(bytes)
                     try await writer.finish(nil)
                 })
         default:
