@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "HooklineServerTests",
             dependencies: [
-                "HooklineServer", "Hookline", "Postgres", "TestSupport",
+                "HooklineServer", "HooklineMCP", "Hookline", "Postgres", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -82,7 +82,7 @@ struct MCPSessionServer: Sendable {
         case .completed(let jobID, let output):
             var members = output.object ?? ["result": output]
             if output.object == nil { members["job_id"] = .int(jobID) }
-            return structured(members, isError: false)
+            return structured(members, isError: false, job: jobID)
         case .failed(let jobID, let state, let error):
             return structured(
                 ["job_id": .int(jobID), "state": .string(state.rawValue), "error": .string(error)], isError: true)
@@ -111,11 +111,11 @@ struct MCPSessionServer: Sendable {
 
     /// `members` as the result's structured content and, as the specification asks of a tool that returns
     /// structured content, the same JSON as its text.
-    static func structured(_ members: [String: JSON], isError: Bool) -> CallTool.Result {
+    static func structured(_ members: [String: JSON], isError: Bool, job: Int64? = nil) -> CallTool.Result {
         let object = JSON.object(members)
         let size = object.bytes.count
         if size > maxResultBytes {
-            let id = members["job_id"].map { " (job \($0.text): hookline jobs show prints it)" } ?? ""
+            let id = job.map { " (job \($0): hookline jobs show prints it)" } ?? ""
             return failure("the result is \(size) bytes, more than the \(maxResultBytes) a tool result may carry\(id)")
         }
         // Typed as optionals, so that the SDK's non-throwing initializer is the one chosen.

@@ -304,6 +304,24 @@ struct MCPServerTests {
         }
     }
 
+    /// Tool calls spend the account's rate (`--account-rate-limit`) as webhook deliveries do: past it a call is
+    /// an error result that says when to retry, and enqueues nothing.
+    @Test func toolCallsSpendTheAccountRate() async throws {
+        try await live(settings: { $0.accountRateLimit = 1 }) { live in
+            var client = live.mcp()
+            #expect(try await client.initialize().status == 200)
+            let first = try await client.callTool("reorder", id: 2, arguments: ["sku": "ABC-1", "wait_seconds": 0])
+            #expect(first.result?["isError"] as? Bool == false)
+            let second = try await client.callTool("reorder", id: 3, arguments: ["sku": "ABC-2", "wait_seconds": 0])
+            #expect(second.result?["isError"] as? Bool == true)
+            let structured = second.result?["structuredContent"] as? [String: Any]
+            #expect((structured?["retry_after"] as? NSNumber)?.intValue ?? 0 >= 1)
+            let jobs = try await live.fixture.database.client.query(
+                "SELECT count(*) FROM hookline.jobs WHERE account_id = \(live.account.id)")
+            #expect(try jobs[0].decode(Int.self, at: 0) == 1, "the refused call enqueued nothing")
+        }
+    }
+
     @Test func aCycleToolCallEnqueuesItsArgumentsAsAJob() async throws {
         try await live { live in
             var client = live.mcp()

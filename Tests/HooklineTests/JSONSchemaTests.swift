@@ -260,6 +260,15 @@ struct JSONSchemaTests {
         #expect(try violations(#"{"type": "string", "pattern": "^(a+)+$"}"#, #""aaaa""#).isEmpty)
     }
 
+    /// A value of many bad elements gets a bounded list: the first hundred and a count of the rest.
+    @Test func aHundredViolationsAreListedAndTheRestCounted() throws {
+        let value = "[" + Array(repeating: "\"a\"", count: 500).joined(separator: ",") + "]"
+        let found = try violations(#"{"type": "array", "items": {"type": "integer"}}"#, value)
+        #expect(found.count == 101)
+        #expect(found.first == "/0: must be an integer, not a string")
+        #expect(found.last == "/: and 400 more")
+    }
+
     @Test func schemasNestAtMost32Deep() {
         func nested(_ levels: Int) -> String {
             // `levels` schemas, each the `items` of the one before.
