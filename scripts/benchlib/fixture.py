@@ -19,6 +19,17 @@ def hookline(bench, *arguments):
     return json.loads(result.stdout)
 
 
+def access_token(bench, client):
+    """A bearer token for `client` (as `hookline clients create --json` printed it) from POST /oauth/token."""
+    request = urllib.request.Request(
+        f"{bench.base}/oauth/token", data=b"grant_type=client_credentials",
+        headers={"Authorization":
+                 "Basic " + base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode(),
+                 "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)["access_token"]
+
+
 def prepare(bench):
     # A fresh cluster has one WAL segment and creates each next one as it goes; a server that has run a while
     # writes into segments its checkpoints recycled. About 1 GB of WAL and a checkpoint first give every phase
@@ -42,13 +53,7 @@ def prepare(bench):
     bench.serve = start(bench, [bench.hookline, "serve", "--port", str(bench.port), "--log-level", "error"], "serve")
     bench.base = f"http://127.0.0.1:{bench.port}"
     wait_http(f"{bench.base}/readyz")
-    request = urllib.request.Request(
-        f"{bench.base}/oauth/token", data=b"grant_type=client_credentials",
-        headers={"Authorization":
-                 "Basic " + base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode(),
-                 "Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(request) as response:
-        bench.token = json.load(response)["access_token"]
+    bench.token = access_token(bench, client)
 
     # A 1 KB JSON body.
     body = json.dumps({"type": "order.created", "id": "evt_0001", "data": {"pad": ""}}, separators=(",", ":"))

@@ -11,7 +11,6 @@ step makes of the call's own arguments); whatever is not is counted and shown, a
 The load client is Python's standard library: each session is a thread with its own keep-alive HTTP/1.1
 connection (a socket; see Connection), the threads spread over one process per core (each has its own GIL).
 """
-import base64
 import collections
 import json
 import math
@@ -22,11 +21,10 @@ import socket
 import sys
 import threading
 import time
-import urllib.request
 
 from .context import note
 from .database import psql, reset_queue
-from .fixture import hookline
+from .fixture import access_token, hookline
 from .processes import cpu_seconds, machine_cpu_seconds, start, stop, worker_pids
 
 PROTOCOL_VERSION = "2025-11-25"
@@ -50,24 +48,9 @@ def setup(bench):
                    "steps": [{"id": "shape", "type": "map", "fields": {"sku": "/sku", "n": "/n"}}]}, f)
     cycle = hookline(bench, "cycles", "create", "--account", bench.account, "--file", cycle_file)["id"]
     client = hookline(bench, "clients", "create", "--account", bench.account, "--scope", "mcp")
-    try:
-        server = hookline(bench, "mcp-servers", "create", "--account", bench.account, "--name", "bench",
-                          "--auth", "bearer", "--cycle", cycle)["id"]
-    except SystemExit as error:  # a hookline without the command: the rows it would write
-        note(f"mcp-servers create failed ({error}); inserting the MCP server with psql")
-        server = psql(bench, f"""
-            WITH s AS (INSERT INTO hookline.mcp_servers (account_id, name, auth_scheme)
-                       VALUES ('{bench.account}', 'bench', 'bearer') RETURNING id),
-                 c AS (INSERT INTO hookline.mcp_server_cycles (server_id, cycle_id, position)
-                       SELECT id, '{cycle}', 0 FROM s)
-            SELECT id FROM s""")
-    request = urllib.request.Request(
-        f"{bench.base}/oauth/token", data=b"grant_type=client_credentials",
-        headers={"Authorization":
-                 "Basic " + base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode(),
-                 "Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(request) as response:
-        token = json.load(response)["access_token"]
+    server = hookline(bench, "mcp-servers", "create", "--account", bench.account, "--name", "bench",
+                      "--auth", "bearer", "--cycle", cycle)["id"]
+    token = access_token(bench, client)
     return server, token
 
 
