@@ -307,7 +307,8 @@ struct MCPServerTests {
     /// Tool calls spend the account's rate (`--account-rate-limit`) as webhook deliveries do: past it a call is
     /// an error result that says when to retry, and enqueues nothing.
     @Test func toolCallsSpendTheAccountRate() async throws {
-        try await live(settings: { $0.accountRateLimit = 1 }) { live in
+        // One call per 100 s: the second call is refused however slowly the machine runs.
+        try await live(settings: { $0.accountRateLimit = 0.01 }) { live in
             var client = live.mcp()
             #expect(try await client.initialize().status == 200)
             let first = try await client.callTool("reorder", id: 2, arguments: ["sku": "ABC-1", "wait_seconds": 0])
