@@ -15,7 +15,16 @@ public final class FreezingProxy: Sendable {
     public let port: Int
     private let listener: Int32
     private let target: Int
-    private let state = Mutex((frozen: false, stopped: false, sockets: [Int32]()))
+    /// The relayed connections by their client socket: the upstream socket and how many of the two relay
+    /// threads still run. The last thread to finish closes both sockets, and nothing else closes them, so no
+    /// socket is closed twice or used after it was closed (its number could belong to another socket by then).
+    private struct State {
+        var frozen = false
+        var stopped = false
+        var pairs: [Int32: (upstream: Int32, relays: Int)] = [:]
+    }
+
+    private let state = Mutex(State())
 
     /// Starts relaying from a free loopback port to `127.0.0.1:target`.
     public init(target: Int) throws {
@@ -45,18 +54,17 @@ public final class FreezingProxy: Sendable {
     /// Stops relaying; sockets stay open.
     public func freeze() { state.withLock { $0.frozen = true } }
 
-    /// Closes the listener and every relayed socket.
+    /// Stops relaying: shuts the listener and every relayed socket down, which ends the accept loop and the
+    /// relay threads; they close the sockets as they finish.
     public func stop() {
-        let sockets = state.withLock { state -> [Int32] in
+        let pairs = state.withLock { state -> [Int32: (upstream: Int32, relays: Int)] in
             state.stopped = true
-            defer { state.sockets = [] }
-            return state.sockets
+            return state.pairs
         }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for socket in sockets {
-            shutdown(socket, Int32(SHUT_RDWR))
-            close(socket)
+        for (client, pair) in pairs {
+            shutdown(client, Int32(SHUT_RDWR))
+            shutdown(pair.upstream, Int32(SHUT_RDWR))
         }
     }
 
@@ -69,6 +77,8 @@ public final class FreezingProxy: Sendable {
     }
 
     private func acceptLoop() {
+        // The loop owns the listener: it closes it once `stop()` has shut it down and accept fails.
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
@@ -80,23 +90,45 @@ public final class FreezingProxy: Sendable {
                 }
             }
             let keep = state.withLock { state -> Bool in
-                guard !state.stopped else { return false }
-                state.sockets += [client, upstream]
+                guard !state.stopped, connected == 0 else { return false }
+                state.pairs[client] = (upstream, 2)
                 return true
             }
-            guard keep, connected == 0 else {
+            guard keep else {
                 close(client)
                 close(upstream)
                 continue
             }
-            Thread.detachNewThread { [self] in relay(from: client, to: upstream) }
-            Thread.detachNewThread { [self] in relay(from: upstream, to: client) }
+            Thread.detachNewThread { [self] in relay(from: client, to: upstream, pair: client) }
+            Thread.detachNewThread { [self] in relay(from: upstream, to: client, pair: client) }
+        }
+    }
+
+    /// One relay thread of the connection `pair` has finished: both sockets are shut down, so that the other
+    /// thread finishes too, and the last one closes them.
+    private func finished(_ pair: Int32) {
+        let sockets = state.withLock { state -> (Int32, Int32)? in
+            guard var entry = state.pairs[pair] else { return nil }
+            entry.relays -= 1
+            if entry.relays > 0 {
+                state.pairs[pair] = entry
+                shutdown(pair, Int32(SHUT_RDWR))
+                shutdown(entry.upstream, Int32(SHUT_RDWR))
+                return nil
+            }
+            state.pairs.removeValue(forKey: pair)
+            return (pair, entry.upstream)
+        }
+        if let (client, upstream) = sockets {
+            close(client)
+            close(upstream)
         }
     }
 
     /// Copies bytes until either side closes; while frozen, reads nothing (the peer's sends fill the
     /// socket buffers and are acknowledged, but go nowhere).
-    private func relay(from source: Int32, to destination: Int32) {
+    private func relay(from source: Int32, to destination: Int32, pair: Int32) {
+        defer { finished(pair) }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let (frozen, stopped) = state.withLock { ($0.frozen, $0.stopped) }
