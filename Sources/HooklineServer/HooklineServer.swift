@@ -50,6 +50,9 @@ public func buildApplication(
         database: database, maxBatch: settings.batchSize, maxBatchBytes: settings.maxBatchBytes,
         window: settings.batchWindow, metrics: metrics)
 
+    // The request bodies held at once, by webhook deliveries and MCP messages together.
+    let bodyBudget = BodyBudget(limit: settings.maxBufferedBytes)
+
     let router = Router(context: HooklineRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     HealthRoutes(database: database).register(on: router)
@@ -62,7 +65,7 @@ public func buildApplication(
     AdminRoutes(verifier: verifier, accounts: AccountStore(database: database)).register(on: router)
     WebhookRoutes(
         directory: directory, verifier: verifier, enqueuer: enqueuer,
-        bodyBudget: BodyBudget(limit: settings.maxBufferedBytes), settings: settings,
+        bodyBudget: bodyBudget, settings: settings,
         rateLimiter: rateLimiter, now: dependencies.now
     ).register(on: router)
 
@@ -73,7 +76,9 @@ public func buildApplication(
             database: database, waiter: JobWaiter(database: database), enqueue: { try await enqueuer.enqueue($0) },
             admit: { rateLimiter?.take($0) }),
         allowedOrigins: settings.mcpAllowedOrigins, logger: dependencies.logger)
-    MCPRoutes(directory: mcpDirectory, sessions: sessions, verifier: verifier, settings: settings).register(on: router)
+    MCPRoutes(
+        directory: mcpDirectory, sessions: sessions, verifier: verifier, bodyBudget: bodyBudget, settings: settings
+    ).register(on: router)
 
     // One LISTEN connection keeps the caches honest: token revocations, webhook and MCP server changes (which
     // open MCP sessions hear of as `notifications/tools/list_changed`).

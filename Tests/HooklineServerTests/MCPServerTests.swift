@@ -251,6 +251,38 @@ struct MCPServerTests {
         }
     }
 
+    /// MCP messages draw on the body budget that webhook deliveries use: while a large delivery is held, a
+    /// message that does not fit gets 503 with `Retry-After` as a JSON-RPC error, and passes once it is freed.
+    @Test func messagesOverTheSharedBodyBudgetGet503UntilItFrees() async throws {
+        try await live(settings: {
+            $0.maxBodyBytes = 600_000
+            $0.maxBufferedBytes = 1_000_000
+        }) { live in
+            let (created, _, _) = try await live.fixture.webhook(.none)
+            var client = live.mcp()
+            #expect(try await client.initialize().status == 200)
+            let padding = String(repeating: "x", count: 500_000)
+            try await LoopbackHTTP.with(port: live.port) { http in
+                // A webhook body of 600 kB arrives all but its last byte, and waits.
+                let (stream, gate) = AsyncStream.makeStream(of: ByteBuffer.self)
+                gate.yield(ByteBuffer(repeating: UInt8(ascii: "a"), count: 599_999))
+                let held = Task {
+                    try await http.post(created.webhook.urlPath, .stream(stream, length: .known(Int64(600_000))))
+                }
+                try await Task.sleep(for: .milliseconds(500))
+                let refused = try await client.request("tools/list", id: 2, params: ["padding": padding])
+                #expect(refused.status == 503)
+                #expect(refused.headers.first(name: "Retry-After") == "1")
+                #expect((refused.json["error"] as? [String: Any])?["code"] != nil, "a JSON-RPC error: \(refused.text)")
+                gate.yield(ByteBuffer(string: "a"))
+                gate.finish()
+                #expect(try await held.value.status == 202)
+            }
+            let later = try await client.request("tools/list", id: 3, params: ["padding": padding])
+            #expect(later.status == 200, "the budget was given back")
+        }
+    }
+
     @Test func configurationChangesReachTheEventStreamAndDeletionEndsTheSession() async throws {
         try await live { live in
             let database = live.fixture.database.client

@@ -1,10 +1,12 @@
+import Hummingbird
 import Synchronization
 
-/// The request-body bytes the ingress holds at once, across every request (`--max-buffered-bytes`).
+/// The request-body bytes the server holds at once, across every request (`--max-buffered-bytes`): webhook
+/// deliveries and MCP messages draw on the same budget.
 ///
-/// A body is held from its first byte until its delivery is committed (or refused); without a budget, many
-/// large bodies arriving together would grow the process without bound. A request whose next chunk does not
-/// fit is refused with 503 and `Retry-After`, and what it had reserved is given back.
+/// A body is held from its first byte until its request is answered; without a budget, many large bodies
+/// arriving together would grow the process without bound. A request whose next chunk does not fit is refused
+/// (503 with `Retry-After`), and what it had reserved is given back.
 final class BodyBudget: Sendable {
     /// The budget, in bytes.
     let limit: Int
@@ -25,5 +27,25 @@ final class BodyBudget: Sendable {
     func release(_ bytes: Int) {
         guard bytes > 0 else { return }
         used.withLock { $0 -= bytes }
+    }
+
+    /// Reads `request`'s body, at most `maxBytes` of it, with its bytes taken from the budget, and gives them
+    /// to `use`; they are given back when `use` returns. Throws `tooLarge` when the declared length or the bytes
+    /// read pass `maxBytes`, and `busy` when the budget is spent.
+    func holding<T>(
+        _ request: Request, maxBytes: Int, tooLarge: @autoclosure () -> any Error,
+        busy: @autoclosure () -> any Error, _ use: (inout ByteBuffer) async throws -> T
+    ) async throws -> T {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes { throw tooLarge() }
+        var reserved = 0
+        defer { release(reserved) }
+        var buffer = ByteBuffer()
+        for try await chunk in request.body {
+            guard buffer.readableBytes + chunk.readableBytes <= maxBytes else { throw tooLarge() }
+            guard reserve(chunk.readableBytes) else { throw busy() }
+            reserved += chunk.readableBytes
+            buffer.writeImmutableBuffer(chunk)
+        }
+        return try await use(&buffer)
     }
 }

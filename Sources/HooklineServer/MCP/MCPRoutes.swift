@@ -12,12 +12,14 @@ import ServiceLifecycle
 ///
 /// Checks in order: 404 for an unknown or deleted server; for a `bearer` server, 401 with the RFC 9728
 /// challenge (`resource_metadata`) unless a live token of an `mcp` client of the server's own account came;
-/// 413 for a body over `--max-body-bytes`; then the transport's own checks (403 for a browser `Origin` not
+/// 413 for a body over `--max-body-bytes`; 503 with `Retry-After` while the bodies held at once are at
+/// `--max-buffered-bytes` (shared with webhook deliveries); then the transport's own checks (403 for a browser `Origin` not
 /// allowed, 406, 415, 400 for an unsupported protocol version or a missing session, 404 for an unknown one).
 struct MCPRoutes: Sendable {
     let directory: MCPServerDirectory
     let sessions: MCPSessions
     let verifier: TokenVerifier
+    let bodyBudget: BodyBudget
     let settings: ServerSettings
 
     func register(on router: Router<HooklineRequestContext>) {
@@ -53,14 +55,17 @@ struct MCPRoutes: Sendable {
                 resourceMetadata: baseURL(request) + "/.well-known/oauth-protected-resource" + entry.server.urlPath,
                 scope: .mcp)
         }
-        var body = ByteBuffer()
-        for try await chunk in request.body {
-            guard body.readableBytes + chunk.readableBytes <= settings.maxBodyBytes else {
-                return Self.response(
-                    .error(statusCode: 413, .invalidRequest("the body is larger than the server takes")))
-            }
-            body.writeImmutableBuffer(chunk)
+        // The message's bytes count against the server's body budget until the session has answered.
+        return try await bodyBudget.holding(
+            request, maxBytes: settings.maxBodyBytes, tooLarge: Self.tooLarge, busy: Self.busy
+        ) { body in
+            try await handle(request, body: body, entry: entry)
         }
+    }
+
+    private func handle(_ request: Request, body: ByteBuffer, entry: MCPServerDirectory.Entry) async throws
+        -> Response
+    {
         let headers = Self.headers(request.headers)
         // Whether this is an `initialize` is found out here, outside the sessions' actor, since only a request
         // without a session id needs its body parsed for it.
@@ -77,6 +82,13 @@ struct MCPRoutes: Sendable {
             if let session { await sessions.sent(bytes, in: session) }
         }
     }
+
+    static let tooLarge = MCPRefusal(
+        answer: .error(statusCode: 413, .invalidRequest("the body is larger than the server takes")))
+    static let busy = MCPRefusal(
+        answer: .error(
+            statusCode: 503, .internalError("Service Unavailable: too many requests are being received at once; retry"),
+            extraHeaders: ["Retry-After": "1"]))
 
     /// The server the path names. Its refusals are JSON-RPC error bodies, which MCP clients read.
     private func entry(_ context: HooklineRequestContext) async throws -> MCPServerDirectory.Entry {

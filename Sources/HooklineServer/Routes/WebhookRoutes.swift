@@ -36,17 +36,18 @@ struct WebhookRoutes: Sendable {
     func receive(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
         let webhook = try context.lookedUpWebhook()
         // The body's bytes count against the ingress's buffer budget until the delivery is answered.
-        var reserved = 0
-        defer { bodyBudget.release(reserved) }
-        var buffer = ByteBuffer()
-        for try await chunk in request.body {
-            guard buffer.readableBytes + chunk.readableBytes <= settings.maxBodyBytes else { throw APIError.tooLarge }
-            guard bodyBudget.reserve(chunk.readableBytes) else { throw APIError.busy }
-            reserved += chunk.readableBytes
-            buffer.writeImmutableBuffer(chunk)
+        return try await bodyBudget.holding(
+            request, maxBytes: settings.maxBodyBytes, tooLarge: APIError.tooLarge, busy: APIError.busy
+        ) { buffer in
+            let body = Array(buffer: buffer)
+            buffer = ByteBuffer()
+            return try await receive(request, context, webhook: webhook, body: body)
         }
-        let body = Array(buffer: buffer)
-        buffer = ByteBuffer()
+    }
+
+    private func receive(_ request: Request, _ context: HooklineRequestContext, webhook: Webhook, body: [UInt8])
+        async throws -> Response
+    {
         let headers = Self.headerMap(request.headers)
         if let refusal = SignatureCheck.check(
             scheme: webhook.scheme, settings: webhook.settings, headers: headers, body: body, now: now())
