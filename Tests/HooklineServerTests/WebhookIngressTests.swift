@@ -274,7 +274,8 @@ struct WebhookIngressTests {
                 try await fixture.database.client.withConnection { connection -> PostgresNotification? in
                     try connection.listen(JobNotifications.channel)
                     readyContinuation.yield()
-                    return try connection.waitForNotification(timeout: .seconds(10))
+                    // Generous: the notification comes or never does, and a loaded machine is slow to send it.
+                    return try connection.waitForNotification(timeout: .seconds(60))
                 }
             }
             for await _ in ready { break }
