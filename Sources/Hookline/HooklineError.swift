@@ -6,12 +6,18 @@ public enum HooklineError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(String)
     /// The named thing was revoked (a client revoked while it asked for a token).
     case revoked(String)
+    /// The named thing is not in a state that allows this (a job that is not waiting, for a cancel).
+    case conflict(String)
+    /// The named thing changed since the version the caller's edit started from.
+    case stale(String)
 
     public var description: String {
         switch self {
         case .invalidArgument(let message): message
         case .notFound(let message): message
         case .revoked(let message): message
+        case .conflict(let message): message
+        case .stale(let message): message
         }
     }
 }

@@ -15,6 +15,8 @@ public struct HooklineRequestContext: RequestContext, RemoteAddressRequestContex
     let receivedAt: Date
     /// The webhook a `/webhooks/{id}` request is for, set by ``WebhookLookupMiddleware``; `nil` on other routes.
     var webhook: Webhook?
+    /// The console client (its row id) whose token an `/api/v1` request carries, set by ``APITokenMiddleware``.
+    var apiClient: UUID?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)

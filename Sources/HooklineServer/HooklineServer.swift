@@ -62,7 +62,9 @@ public func buildApplication(
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
     OAuthRoutes(clients: clients, limiter: limiter, trustedProxies: settings.trustedProxies).register(on: router)
-    AdminRoutes(verifier: verifier, accounts: AccountStore(database: database)).register(on: router)
+    AdminRoutes(
+        database: database, verifier: verifier, settings: settings, now: dependencies.now, logger: dependencies.logger
+    ).register(on: router)
     WebhookRoutes(
         directory: directory, verifier: verifier, enqueuer: enqueuer,
         bodyBudget: bodyBudget, settings: settings,

@@ -12,6 +12,8 @@ public struct ServerSettings: Sendable, Hashable {
     public var maxBodyBytes: Int
     /// The request-body bytes held at once across all requests; past it a delivery gets 503.
     public var maxBufferedBytes: Int
+    /// Admin API bodies larger than this are refused with 413.
+    public var maxAPIBodyBytes: Int
     /// Proxies whose `X-Forwarded-For` is believed (for IP allow-lists and the login brake); none by default.
     public var trustedProxies: [CIDR]
     /// Authenticated webhook requests per second per account (per instance); `nil`: no limit.
@@ -53,12 +55,13 @@ public struct ServerSettings: Sendable, Hashable {
         maxBatchBytes: Int = 64 << 20, batchWindow: Duration = .milliseconds(2), headerTimeout: Duration = .seconds(60),
         bodyTimeout: Duration = .seconds(60), keepAliveTimeout: Duration = .seconds(75), maxConnections: Int = 4096,
         databaseTimeout: Duration = .seconds(10), mcp: MCPSessionLimits = .init(), mcpAllowedOrigins: [String] = [],
-        publicURL: String? = nil
+        publicURL: String? = nil, maxAPIBodyBytes: Int = 1 << 20
     ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.maxBufferedBytes = maxBufferedBytes
+        self.maxAPIBodyBytes = maxAPIBodyBytes
         self.trustedProxies = trustedProxies
         self.accountRateLimit = accountRateLimit
         self.batchSize = batchSize
@@ -89,6 +92,7 @@ public struct ServerSettings: Sendable, Hashable {
         }
         if databaseTimeout > .seconds(86_400) { return "--database-timeout must be at most a day (86400 s)" }
         if maxConnections <= 0 { return "--max-connections must be positive" }
+        if maxAPIBodyBytes <= 0 { return "--max-api-body-bytes must be positive" }
         for (name, value) in [
             ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
             ("--keep-alive-timeout", keepAliveTimeout), ("--database-timeout", databaseTimeout),

@@ -17,6 +17,11 @@ struct ServeLimits: ParsableArguments {
     var maxBufferedBytes: Int?
 
     @Option(
+        name: .customLong("max-api-body-bytes"),
+        help: ArgumentHelp("Largest admin API body accepted (env: HOOKLINE_MAX_API_BODY_BYTES).", valueName: "bytes"))
+    var maxAPIBodyBytes: Int?
+
+    @Option(
         name: .customLong("max-batch-bytes"),
         help: ArgumentHelp(
             "Body bytes in one INSERT; a larger delivery goes alone (env: HOOKLINE_MAX_BATCH_BYTES).",
@@ -65,6 +70,8 @@ struct ServeLimits: ParsableArguments {
         settings.maxBodyBytes = try value(maxBodyBytes, "HOOKLINE_MAX_BODY_BYTES") ?? settings.maxBodyBytes
         settings.maxBufferedBytes =
             try value(maxBufferedBytes, "HOOKLINE_MAX_BUFFERED_BYTES") ?? settings.maxBufferedBytes
+        settings.maxAPIBodyBytes =
+            try value(maxAPIBodyBytes, "HOOKLINE_MAX_API_BODY_BYTES") ?? settings.maxAPIBodyBytes
         settings.maxBatchBytes = try value(maxBatchBytes, "HOOKLINE_MAX_BATCH_BYTES") ?? settings.maxBatchBytes
         settings.maxConnections = try value(maxConnections, "HOOKLINE_MAX_CONNECTIONS") ?? settings.maxConnections
         settings.headerTimeout = try seconds(headerTimeout, "HOOKLINE_HEADER_TIMEOUT") ?? settings.headerTimeout

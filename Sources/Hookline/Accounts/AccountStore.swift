@@ -23,6 +23,12 @@ public struct AccountStore: Sendable {
             .map(Self.account)
     }
 
+    /// The account with `id`, if any.
+    public func find(_ id: UUID) async throws -> Account? {
+        try await database.query("SELECT id, name, created_at FROM hookline.accounts WHERE id = \(id)").first.map(
+            Self.account)
+    }
+
     static func account(_ row: PostgresRow) throws -> Account {
         let (id, name, createdAt) = try row.decode((UUID, String, Date).self)
         return Account(id: id, name: name, createdAt: createdAt)

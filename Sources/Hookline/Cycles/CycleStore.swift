@@ -41,8 +41,12 @@ public struct CycleStore: Sendable {
 
     /// Replaces a cycle's definition with a new version. Jobs accepted from now on run it; jobs already queued
     /// keep running the version they were accepted under.
-    /// - Throws: ``CycleProblems`` for a definition with problems; ``HooklineError`` for an unknown cycle.
-    public func update(_ id: UUID, definition: [UInt8]) async throws -> Cycle {
+    ///
+    /// With `ifVersion`, only if the cycle is still at that version (an optimistic lock: two operators editing
+    /// the same version cannot overwrite each other's edit unnoticed).
+    /// - Throws: ``CycleProblems`` for a definition with problems; ``HooklineError`` for an unknown cycle, or
+    ///   ``HooklineError/stale(_:)`` when it is no longer at `ifVersion`.
+    public func update(_ id: UUID, definition: [UInt8], ifVersion: Int? = nil) async throws -> Cycle {
         let parsed = try CycleDefinition.parse(definition).get()
         let cycle = try await database.withTransaction { connection -> Cycle? in
             let rows = try connection.query(
@@ -50,9 +54,20 @@ public struct CycleStore: Sendable {
                 UPDATE hookline.cycles
                 SET version = version + 1, name = \(parsed.name), definition = \(PostgresJSON(bytes: definition)),
                     updated_at = now()
-                WHERE id = \(id) RETURNING \(unsafe: Self.columns)
+                WHERE id = \(id) AND (\(ifVersion)::int IS NULL OR version = \(ifVersion))
+                RETURNING \(unsafe: Self.columns)
                 """)
-            guard let row = rows.first else { return nil }
+            guard let row = rows.first else {
+                if let ifVersion,
+                    let now = try connection.query(
+                        "SELECT version FROM hookline.cycles WHERE id = \(id)"
+                    ).first?.decode(Int.self, at: 0)
+                {
+                    throw HooklineError.stale(
+                        "the cycle is at version \(now), not \(ifVersion): another edit came first")
+                }
+                return nil
+            }
             let cycle = try Self.cycle(row)
             // A cycle is a tool of the MCP servers that offer it, named after it: a new name must not be another
             // tool's of any of them.
@@ -91,6 +106,18 @@ public struct CycleStore: Sendable {
             "SELECT version, created_at FROM hookline.cycle_versions WHERE cycle_id = \(id) ORDER BY version"
         ).map { try $0.decode((Int, Date).self) }
         return (try Self.cycle(row), definition, versions)
+    }
+
+    /// One version of a cycle as it was stored: its definition and when it was made; nil when there is none.
+    public func version(_ id: UUID, _ version: Int) async throws -> (definition: JSON, createdAt: Date)? {
+        let rows = try await database.query(
+            """
+            SELECT definition, created_at FROM hookline.cycle_versions
+            WHERE cycle_id = \(id) AND version = \(version)
+            """)
+        guard let row = rows.first else { return nil }
+        let (definition, createdAt) = try row.decode((PostgresJSON, Date).self)
+        return (try JSON(parsing: definition.bytes), createdAt)
     }
 
     /// The definition of one version of a cycle, parsed; nil when there is no such version. (A cycle written

@@ -70,6 +70,13 @@ public struct OAuthClientStore: Sendable {
         return try await database.query(query).map(Self.client)
     }
 
+    /// The client with this client ID (revoked or not), if any.
+    public func find(clientID: String) async throws -> OAuthClient? {
+        try await database.query(
+            "SELECT \(unsafe: Self.columns) FROM hookline.oauth_clients WHERE client_id = \(clientID)"
+        ).first.map(Self.client)
+    }
+
     /// Revokes a client: it can no longer obtain tokens, and every token it holds stops working on every
     /// running instance as soon as this commits.
     /// - Throws: ``HooklineError/notFound(_:)`` for an unknown client ID.

@@ -75,7 +75,12 @@ public struct JobStore: Sendable {
             }
             return rows
         }
-        if let id, rows.count == 0 { throw HooklineError.notFound("no dead or cancelled job \(id)") }
+        if let id, rows.count == 0 {
+            guard let state = try await self.state(of: id, account: account) else {
+                throw HooklineError.notFound("no job \(id)")
+            }
+            throw HooklineError.conflict("job \(id) is \(state.rawValue): only dead and cancelled jobs can be retried")
+        }
         return try rows.map { try $0.decode(Int64.self, at: 0) }
     }
 
@@ -90,7 +95,10 @@ public struct JobStore: Sendable {
                 'cancelled', 'cancelled')
             """)
         if moved.count == 0 {
-            throw HooklineError.notFound("no waiting job \(id) (only available or held jobs can be cancelled)")
+            guard let state = try await state(of: id, account: account) else {
+                throw HooklineError.notFound("no job \(id)")
+            }
+            throw HooklineError.conflict("job \(id) is \(state.rawValue): only available or held jobs can be cancelled")
         }
     }
 
@@ -120,13 +128,32 @@ public struct JobStore: Sendable {
             maxAttempts: maxAttempts, at: at, lastError: lastError)
     }
 
-    /// Where a job stands now, hot table or history; nil when no job has this id.
-    public func state(of id: Int64) async throws -> JobState? {
+    /// Where a job stands now, hot table or history; nil when no job has this id (in `account`, when given).
+    public func state(of id: Int64, account: UUID? = nil) async throws -> JobState? {
+        try await summary(id, account: account)?.state
+    }
+
+    /// One job's summary, hot table or history; nil when no job has this id (in `account`, when given).
+    public func summary(_ id: Int64, account: UUID? = nil) async throws -> JobSummary? {
         try await database.query(
             """
-            SELECT state FROM hookline.jobs WHERE id = \(id)
-            UNION ALL SELECT state FROM hookline.job_history WHERE id = \(id) LIMIT 1
+            SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, run_at, last_error
+            FROM hookline.jobs WHERE id = \(id) AND (\(account)::uuid IS NULL OR account_id = \(account))
+            UNION ALL
+            SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, finished_at, last_error
+            FROM hookline.job_history WHERE id = \(id) AND (\(account)::uuid IS NULL OR account_id = \(account))
+            LIMIT 1
             """
-        ).first?.decode(JobState.self, at: 0)
+        ).first.map(Self.summary)
+    }
+
+    /// How long the oldest available job has waited past its run time, in seconds; nil when none waits.
+    public func oldestWaitSeconds(account: UUID? = nil) async throws -> Double? {
+        try await database.query(
+            """
+            SELECT extract(epoch FROM now() - min(run_at))::float8 FROM hookline.jobs
+            WHERE state = 'available' AND run_at <= now() AND (\(account)::uuid IS NULL OR account_id = \(account))
+            """
+        ).first?.decode(Double?.self, at: 0)
     }
 }

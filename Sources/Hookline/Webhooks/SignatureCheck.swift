@@ -16,17 +16,31 @@ public enum SignatureCheck {
     /// Signed timestamps may be this far from now, either way.
     public static let tolerance: TimeInterval = 300
 
-    /// Checks a delivery. `headers` maps lowercased names to values.
+    /// Checks a delivery. `headers` maps lowercased names to values. After a rotation, a signature made with
+    /// the previous secret passes too while its grace period lasts.
     /// - Returns: `nil` when the signature is right (or the scheme signs nothing), else why not.
     public static func check(
         scheme: WebhookAuthScheme, settings: WebhookAuthSettings, headers: [String: String], body: [UInt8],
         now: Date
     ) -> Refusal? {
+        let secrets = settings.secrets(at: now)
+        var refusal = check(scheme, secret: secrets.first, settings, headers, body, now)
+        for secret in secrets.dropFirst() where refusal == .badSignature {
+            refusal = check(scheme, secret: secret, settings, headers, body, now)
+        }
+        return refusal
+    }
+
+    /// Checks a delivery against one secret.
+    private static func check(
+        _ scheme: WebhookAuthScheme, secret: String?, _ settings: WebhookAuthSettings, _ headers: [String: String],
+        _ body: [UInt8], _ now: Date
+    ) -> Refusal? {
         switch scheme {
         case .none, .bearer:
             return nil
         case .github:
-            guard let secret = settings.secret else { return .misconfigured }
+            guard let secret else { return .misconfigured }
             guard let header = headers["x-hub-signature-256"] else { return .missingSignature }
             guard header.hasPrefix("sha256="), let presented = Data(hexEncoded: String(header.dropFirst(7))) else {
                 return .badSignature
@@ -34,7 +48,7 @@ public enum SignatureCheck {
             let expected = hmacSHA256(key: Data(secret.utf8), message: body)
             return Secrets.constantTimeEquals(presented, expected) ? nil : .badSignature
         case .stripe:
-            guard let secret = settings.secret else { return .misconfigured }
+            guard let secret else { return .misconfigured }
             guard let header = headers["stripe-signature"] else { return .missingSignature }
             var timestamp: String?
             var signatures: [Data] = []
@@ -52,7 +66,7 @@ public enum SignatureCheck {
             let expected = hmacSHA256(key: Data(secret.utf8), message: Array("\(timestamp).".utf8) + body)
             return signatures.contains { Secrets.constantTimeEquals($0, expected) } ? nil : .badSignature
         case .standardWebhooks:
-            guard let secret = settings.secret, let key = standardWebhooksKey(secret) else { return .misconfigured }
+            guard let secret, let key = standardWebhooksKey(secret) else { return .misconfigured }
             guard let id = headers["webhook-id"], let timestamp = headers["webhook-timestamp"],
                 let header = headers["webhook-signature"]
             else { return .missingSignature }
@@ -68,7 +82,7 @@ public enum SignatureCheck {
             }
             return matches ? nil : .badSignature
         case .hmac:
-            guard let secret = settings.secret, let name = settings.header?.lowercased() else { return .misconfigured }
+            guard let secret, let name = settings.header?.lowercased() else { return .misconfigured }
             guard var presented = headers[name] else { return .missingSignature }
             let algorithm = settings.algorithm ?? "sha256"
             if presented.hasPrefix("\(algorithm)=") { presented.removeFirst(algorithm.count + 1) }

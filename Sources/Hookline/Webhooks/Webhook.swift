@@ -13,6 +13,11 @@ public struct Webhook: Sendable, Hashable, Encodable {
     public var allowIPs: [CIDR]
     public var createdAt: Date
 
+    /// Until when the secret before the last rotation is still accepted; nil when none is.
+    public var previousSecretExpiresAt: Date? {
+        settings.previousSecretExpiresAt.map { Date(timeIntervalSince1970: Double($0)) }
+    }
+
     /// The path to POST deliveries to.
     public var urlPath: String { "/webhooks/\(id.lowercased)" }
 
@@ -22,6 +27,7 @@ public struct Webhook: Sendable, Hashable, Encodable {
         case cycleID = "cycle_id"
         case allowIPs = "allow_ips"
         case createdAt = "created_at"
+        case previousSecretExpiresAt = "previous_secret_expires_at"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -35,6 +41,7 @@ public struct Webhook: Sendable, Hashable, Encodable {
         try container.encodeIfPresent(settings.algorithm, forKey: .algorithm)
         try container.encodeIfPresent(settings.encoding, forKey: .encoding)
         try container.encode(allowIPs.map(\.description), forKey: .allowIPs)
+        try container.encodeIfPresent(previousSecretExpiresAt, forKey: .previousSecretExpiresAt)
         try container.encode(createdAt, forKey: .createdAt)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a webhook authenticates its callers.
 public enum WebhookAuthScheme: String, Sendable, Codable, CaseIterable {
     /// The unguessable URL is the secret.
@@ -33,11 +35,32 @@ public struct WebhookAuthSettings: Sendable, Codable, Hashable {
     public var algorithm: String?
     /// `hmac`: `hex` or `base64`.
     public var encoding: String?
+    /// The secret before the last rotation, still accepted until ``previousSecretExpiresAt``.
+    public var previousSecret: String?
+    /// When ``previousSecret`` stops being accepted, in seconds since 1970 (so that psql shows a number a
+    /// reader can convert with `to_timestamp`).
+    public var previousSecretExpiresAt: Int?
 
     public init(secret: String? = nil, header: String? = nil, algorithm: String? = nil, encoding: String? = nil) {
         self.secret = secret
         self.header = header
         self.algorithm = algorithm
         self.encoding = encoding
+    }
+
+    /// The secrets a signature may be made with at `now`: the current one, then the previous one while its
+    /// grace period lasts.
+    public func secrets(at now: Date) -> [String] {
+        var secrets = secret.map { [$0] } ?? []
+        if let previousSecret, let until = previousSecretExpiresAt, now.timeIntervalSince1970 < Double(until) {
+            secrets.append(previousSecret)
+        }
+        return secrets
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case secret, header, algorithm, encoding
+        case previousSecret = "previous_secret"
+        case previousSecretExpiresAt = "previous_secret_expires_at"
     }
 }

@@ -88,6 +88,43 @@ public struct WebhookStore: Sendable {
         ).first.map(Self.webhook)
     }
 
+    /// Gives a signing webhook a new generated secret; the current one stays accepted for `grace` seconds
+    /// (what an earlier rotation kept is dropped). Every instance hears of it at once.
+    /// - Returns: the webhook and its new secret.
+    /// - Throws: ``HooklineError`` for an unknown webhook, one whose scheme signs nothing, or a grace period
+    ///   outside 0…30 days.
+    public func rotateSecret(_ id: UUID, grace: Int, now: Date = Date()) async throws -> Created {
+        guard (0...Self.maxGraceSeconds).contains(grace) else {
+            throw HooklineError.invalidArgument("the grace period is 0 to \(Self.maxGraceSeconds) seconds (30 days)")
+        }
+        return try await database.withTransaction { connection in
+            let rows = try connection.query(
+                """
+                SELECT \(unsafe: Self.columns) FROM hookline.webhooks
+                WHERE id = \(id) AND deleted_at IS NULL FOR UPDATE
+                """)
+            guard let row = rows.first else { throw HooklineError.notFound("no webhook \(id.lowercased)") }
+            var webhook = try Self.webhook(row)
+            guard webhook.scheme.usesSecret else {
+                throw HooklineError.invalidArgument("the \(webhook.scheme.rawValue) scheme has no signing secret")
+            }
+            webhook.settings.previousSecret = webhook.settings.secret
+            webhook.settings.previousSecretExpiresAt = Int(now.timeIntervalSince1970.rounded(.up)) + grace
+            let secret = SignatureCheck.generateSecret(for: webhook.scheme)
+            webhook.settings.secret = secret
+            try connection.query(
+                """
+                UPDATE hookline.webhooks SET auth_settings = \(try PostgresJSON(encoding: webhook.settings))
+                WHERE id = \(id)
+                """)
+            try connection.notify(ConfigNotifications.channel, payload: ConfigNotifications.webhookChanged(id))
+            return Created(webhook: webhook, secret: secret)
+        }
+    }
+
+    /// The longest grace period of a rotated secret: 30 days.
+    public static let maxGraceSeconds = 30 * 86_400
+
     /// Deletes a webhook: from the next request on (on every running instance) it answers 404. Its jobs
     /// stay and finish.
     public func delete(_ id: UUID) async throws {

@@ -1,20 +1,32 @@
 import Hookline
+import HooklineAPI
 import Hummingbird
 
-/// Admits only requests that carry a valid console token (scope `api`, tied to no account); any other request
-/// is answered with the RFC 6750 challenge (``BearerChallenge``) before its route runs.
+/// Admits only requests that carry a valid console token (scope `api`, tied to no account), and notes its
+/// client in the context (``HooklineRequestContext/apiClient``); any other request is answered 401 with the
+/// RFC 6750 challenge and a problem document before its route runs.
 ///
 /// Put it on a route group: every route added to the group after it is protected.
-struct APITokenMiddleware<Context: RequestContext>: RouterMiddleware {
+struct APITokenMiddleware: RouterMiddleware {
     let verifier: TokenVerifier
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
-        async throws -> Response
-    {
+    func handle(
+        _ request: Request, context: HooklineRequestContext,
+        next: (Request, HooklineRequestContext) async throws -> Response
+    ) async throws -> Response {
         // A database error is not a verdict: it propagates, and the router answers 500.
         let verdict = try await verifier.verify(
             authorization: request.headers[.authorization], scope: .api, account: nil)
-        try BearerChallenge.check(verdict)
-        return try await next(request, context)
+        switch verdict {
+        case .valid(let grant):
+            var context = context
+            context.apiClient = grant.clientRowID
+            return try await next(request, context)
+        case .rejected(let rejection):
+            throw ProblemResponse(
+                Problem(
+                    .unauthorized, rejection.errorDescription ?? "a console-level bearer token is required",
+                    headers: [.wwwAuthenticate: BearerChallenge(rejection: rejection).challenge]))
+        }
     }
 }

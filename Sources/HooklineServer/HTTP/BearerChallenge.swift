@@ -14,13 +14,18 @@ struct BearerChallenge: HTTPResponseError {
 
     var status: HTTPResponse.Status { .unauthorized }
 
-    func response(from request: Request, context: some RequestContext) -> Response {
+    /// The `WWW-Authenticate` value.
+    var challenge: String {
         var challenge = "Bearer realm=\"hookline\""
         if let resourceMetadata { challenge += ", resource_metadata=\"\(resourceMetadata)\"" }
         if let scope { challenge += ", scope=\"\(scope.rawValue)\"" }
         if let code = rejection.errorCode { challenge += ", error=\"\(code)\"" }
         if let description = rejection.errorDescription { challenge += ", error_description=\"\(description)\"" }
-        return APIError(
+        return challenge
+    }
+
+    func response(from request: Request, context: some RequestContext) -> Response {
+        APIError(
             status, rejection.errorCode ?? "unauthorized", rejection.errorDescription ?? "a bearer token is required",
             headers: [.wwwAuthenticate: challenge]
         ).response

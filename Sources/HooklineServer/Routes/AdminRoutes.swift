@@ -1,27 +1,41 @@
+import Foundation
 import Hookline
+import HooklineAPI
+import HooklineAPIGenerated
 import Hummingbird
+import Logging
+import OpenAPIHummingbird
+import Postgres
 
-/// `/api/v1/…`: the admin API, for console-level tokens (scope `api`) only: ``APITokenMiddleware`` guards the
-/// whole group.
+/// `/api/v1/…`: the admin API, for console-level tokens (scope `api`) only. Its operations come from
+/// `api/openapi.yaml` (generated into `Generated/AdminAPI`) and are answered by ``AdminAPI``; in front of them
+/// the token check, the body limit and idempotency keys. The document itself is served, without a token, at
+/// `/api/v1/openapi.json`.
 struct AdminRoutes: Sendable {
+    let database: PostgresClient
     let verifier: TokenVerifier
-    let accounts: AccountStore
+    let settings: ServerSettings
+    let now: @Sendable () -> Date
+    let logger: Logger
 
     func register(on router: Router<HooklineRequestContext>) {
-        let api = router.group("/api/v1").add(middleware: APITokenMiddleware(verifier: verifier))
-        api.get("/accounts") { _, _ in
-            JSONResponse.make(try await accounts.list(), status: .ok)
+        router.get("/api/v1/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
-        api.post("/accounts") { request, context in
-            struct NewAccount: Decodable { var name: String }
-            guard let body = try? await request.decode(as: NewAccount.self, context: context) else {
-                throw APIError(.badRequest, "invalid_request", "expected {\"name\": …}")
-            }
-            do {
-                return JSONResponse.make(try await accounts.create(name: body.name), status: .created)
-            } catch let error as HooklineError {
-                throw APIError(.badRequest, "invalid_request", error.description)
-            }
+        let api = router.group("/api/v1")
+            .add(middleware: APITokenMiddleware(verifier: verifier))
+            .add(middleware: APIBodyLimitMiddleware(maxBytes: settings.maxAPIBodyBytes))
+            .add(middleware: IdempotencyMiddleware(store: APIIdempotencyStore(database: database)))
+        do {
+            try AdminAPI(database: database, now: now).registerHandlers(
+                on: api, serverURL: URL(string: "/")!,
+                configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+                middlewares: [ProblemMiddleware(logger: logger), EmptyBodyMiddleware(), EntityTagMiddleware()])
+        } catch {
+            // Registration fails only for a path the router cannot parse: the generated paths are fixed.
+            preconditionFailure("the admin API's routes did not register: \(error)")
         }
     }
 }
