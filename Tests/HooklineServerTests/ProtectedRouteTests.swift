@@ -52,7 +52,7 @@ struct ProtectedRouteTests {
                 let expired = try await client.accounts(bearer: token)
                 #expect(expired.status == .unauthorized)
                 #expect(expired.headers[.wwwAuthenticate]?.contains("error=\"invalid_token\"") == true)
-                #expect(expired.json["error_description"] as? String == "the access token expired")
+                #expect(expired.json["detail"] as? String == "the access token expired")
                 // A new token can be had at any time, and works.
                 let fresh = try #require(
                     try await client.token(clientID: console.client.clientID, secret: console.clientSecret).accessToken)

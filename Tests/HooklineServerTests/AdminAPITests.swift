@@ -1,0 +1,182 @@
+import Foundation
+import HTTPTypes
+import Hookline
+import HooklineServer
+import Hummingbird
+import HummingbirdTesting
+import Postgres
+import TestSupport
+import Testing
+
+@Suite("The admin API at /api/v1")
+struct AdminAPITests {
+    /// Every operation of the document refuses account-level tokens (and no token) with 401 and a problem
+    /// document, before it reads anything; the document itself needs no token.
+    @Test func everyOperationRefusesAccountTokens() async throws {
+        try await ServerFixture.run { fixture in
+            let account = try await fixture.database.makeAccount()
+            try await fixture.application().test(.live) { client in
+                var tokens: [String?] = [nil, "hlt_not_a_token"]
+                for scope in [OAuthScope.webhook, .mcp] {
+                    let created = try await fixture.clients.create(account: account.id, scope: scope)
+                    tokens.append(
+                        try await client.token(clientID: created.client.clientID, secret: created.clientSecret)
+                            .accessToken)
+                }
+                let document = try await client.execute(uri: "/api/v1/openapi.json", method: .get)
+                #expect(document.status == .ok)
+                let operations = try Self.operations(of: Data(buffer: document.body))
+                #expect(operations.count == 30)
+                for (method, path) in operations {
+                    for token in tokens {
+                        let api = AdminAPIClient(client: client, token: token)
+                        let answer = try await api.send(method, path, json: method == .get ? nil : "{}")
+                        #expect(answer.status == .unauthorized, "\(method) \(path)")
+                        #expect(answer.headers[.contentType] == "application/problem+json")
+                        #expect(answer.headers[.wwwAuthenticate]?.hasPrefix("Bearer realm=\"hookline\"") == true)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Console tokens open the admin API and nothing else: a bearer webhook and a bearer MCP server refuse them.
+    @Test func consoleTokensAreRefusedOnWebhooksAndMCPServers() async throws {
+        try await ServerFixture.run { fixture in
+            let (created, account, cycle) = try await fixture.webhook(.bearer)
+            let server = try await MCPServerStore(database: fixture.database.client).create(
+                account: account.id, name: "tools", auth: .bearer, cycles: [cycle.id])
+            try await fixture.application().test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                let bearer: HTTPFields = [.authorization: "Bearer \(try #require(api.token))"]
+                #expect(try await client.deliver(created.webhook, "{}", headers: bearer).status == .unauthorized)
+                var headers = bearer
+                headers[.contentType] = "application/json"
+                headers[.accept] = "application/json, text/event-stream"
+                let mcp = try await client.execute(
+                    uri: server.urlPath, method: .post, headers: headers,
+                    body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#))
+                #expect(mcp.status == .unauthorized)
+                #expect(try await api.send(.get, "/accounts").status == .ok)
+            }
+        }
+    }
+
+    /// Pages of `GET /jobs` neither repeat nor skip a job while new jobs arrive between them.
+    @Test func jobPagesStayStableWhileJobsArrive() async throws {
+        try await ServerFixture.run { fixture in
+            let account = try await fixture.database.makeAccount()
+            let queue = JobQueue(database: fixture.database.client)
+            let before = try await queue.insert(Array(repeating: NewJob(accountID: account.id), count: 95))
+            try await fixture.application().test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                var seen: [Int64] = []
+                var cursor: String?
+                repeat {
+                    let query = "/jobs?account_id=\(account.id.lowercased)&limit=10" + (cursor.map { "&cursor=\($0)" } ?? "")
+                    let page = try await api.send(.get, query)
+                    #expect(page.status == .ok)
+                    let items = try #require(page.json["items"] as? [[String: Any]])
+                    seen += items.compactMap { ($0["id"] as? NSNumber)?.int64Value }
+                    cursor = page.json["next_cursor"] as? String
+                    // Jobs arrive between every two pages.
+                    _ = try await queue.insert(Array(repeating: NewJob(accountID: account.id), count: 7))
+                } while cursor != nil
+                #expect(seen == before.sorted(by: >), "every job that was there, once, newest first")
+            }
+        }
+    }
+
+    /// One request puts 10,000 dead jobs back in the queue.
+    @Test func aBulkRetryRequeuesTenThousandDeadJobsInOneRequest() async throws {
+        try await ServerFixture.run { fixture in
+            let account = try await fixture.database.makeAccount()
+            let other = try await fixture.database.makeAccount()
+            let queue = JobQueue(database: fixture.database.client)
+            _ = try await queue.insert(Array(repeating: NewJob(accountID: account.id, maxAttempts: 1), count: 10_000))
+            _ = try await queue.insert([NewJob(accountID: other.id, maxAttempts: 1)])
+            // Dead, as a failed last attempt leaves them, all at once.
+            try await fixture.database.client.query(
+                "SELECT hookline.move_to_history(ARRAY(SELECT id FROM hookline.jobs), 'dead', 'failed')")
+            try await fixture.application().test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                let retried = try await api.send(
+                    .post, "/jobs/retry", json: #"{"account_id": "\#(account.id.lowercased)", "state": "dead"}"#)
+                #expect(retried.status == .ok)
+                #expect(retried.json["retried"] as? Int == 10_000)
+                let stats = try await api.send(.get, "/stats?account_id=\(account.id.lowercased)")
+                let counts = try #require(stats.json["counts"] as? [String: Int])
+                #expect(counts["available"] == 10_000)
+                #expect(counts["dead"] == 0)
+                let others = try await api.send(.get, "/stats?account_id=\(other.id.lowercased)")
+                #expect((others.json["counts"] as? [String: Int])?["dead"] == 1, "another account's dead job stays")
+            }
+        }
+    }
+
+    /// Concurrent repeats of a creating request with one `Idempotency-Key` create one account: the others get
+    /// its answer, or 409 while it still runs.
+    @Test func concurrentRepeatsOfAnIdempotencyKeyCreateOnce() async throws {
+        try await ServerFixture.run { fixture in
+            try await fixture.application().test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                let statuses = try await withThrowingTaskGroup(of: (UInt, String?).self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            let answer = try await api.send(
+                                .post, "/accounts", json: #"{"name": "Once"}"#, headers: [.idempotencyKey: "once"])
+                            return (UInt(answer.status.code), answer.json["id"] as? String)
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                let created = statuses.filter { $0.0 == 201 }
+                #expect(!created.isEmpty)
+                #expect(Set(created.compactMap(\.1)).count == 1, "every 201 names the same account")
+                #expect(statuses.allSatisfy { $0.0 == 201 || $0.0 == 409 })
+                let accounts = try await AccountStore(database: fixture.database.client).list()
+                #expect(accounts.filter { $0.name == "Once" }.count == 1)
+                let other = try await api.send(
+                    .post, "/accounts", json: #"{"name": "Twice"}"#, headers: [.idempotencyKey: "once"])
+                #expect(other.status == .unprocessableContent, "the key belongs to another request")
+            }
+        }
+    }
+
+    /// A body over `--max-api-body-bytes` is 413, whether it says its length or not.
+    @Test func aBodyOverTheLimitIs413() async throws {
+        try await ServerFixture.run { fixture in
+            try await fixture.application { $0.maxAPIBodyBytes = 1000 }.test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                let name = String(repeating: "a", count: 1000)
+                let answer = try await api.send(.post, "/accounts", json: #"{"name": "\#(name)"}"#)
+                #expect(answer.status == .contentTooLarge)
+                #expect(answer.headers[.contentType] == "application/problem+json")
+                #expect(try await api.send(.post, "/accounts", json: #"{"name": "small"}"#).status == .created)
+            }
+        }
+    }
+
+    /// The operations of an OpenAPI document: each method and path, with `{…}` parameters filled in (a UUID,
+    /// or 1 for a job id or version).
+    static func operations(of document: Data) throws -> [(HTTPRequest.Method, String)] {
+        let object = try #require(try JSONSerialization.jsonObject(with: document) as? [String: Any])
+        let paths = try #require(object["paths"] as? [String: [String: Any]])
+        var operations: [(HTTPRequest.Method, String)] = []
+        for (template, item) in paths.sorted(by: { $0.key < $1.key }) {
+            var path = template
+            for name in ["account_id", "webhook_id", "cycle_id", "server_id"] {
+                path = path.replacingOccurrences(of: "{\(name)}", with: UUID().uuidString.lowercased())
+            }
+            for name in ["job_id", "version", "client_id"] { path = path.replacingOccurrences(of: "{\(name)}", with: "1") }
+            for method in item.keys.sorted() where ["get", "post", "put", "patch", "delete"].contains(method) {
+                operations.append((HTTPRequest.Method(method.uppercased())!, path))
+            }
+        }
+        return operations
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+}
