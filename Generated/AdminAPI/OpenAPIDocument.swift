@@ -4,7 +4,7 @@
 /// The admin API's OpenAPI document, as JSON.
 package enum OpenAPIDocument {
     /// The SHA-256 of api/openapi.yaml and api/openapi-generator-config.yaml (scripts/openapi-hash).
-    package static let sourceSHA256 = "41ad31f2c7c5a3f64ba0d38785f08302dedeed6c8711e419a03cd6716429008d"
+    package static let sourceSHA256 = "6fd2b71f7c41467ab1b81fdb9f66248e0473cc76c28ef7d8d9231f7dc379bccd"
     package static let json = ###"""
 {
  "openapi": "3.1.0",
@@ -554,6 +554,9 @@ package enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/NotFound"
+     },
+     "409": {
+      "$ref": "#/components/responses/Conflict"
      },
      "422": {
       "$ref": "#/components/responses/Unprocessable"
@@ -1547,7 +1550,7 @@ package enum OpenAPIDocument {
     }
    },
    "Conflict": {
-    "description": "The request clashes with the current state (a job that is not in a state for it), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).",
+    "description": "The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).",
     "content": {
      "application/problem+json": {
       "schema": {

@@ -303,7 +303,7 @@ package enum Operations {
                     }
                 }
             }
-            /// The request clashes with the current state (a job that is not in a state for it), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//accounts/post(createAccount)/responses/409`.
             ///
@@ -937,7 +937,7 @@ package enum Operations {
                     }
                 }
             }
-            /// The request clashes with the current state (a job that is not in a state for it), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//clients/post(createClient)/responses/409`.
             ///
@@ -1728,7 +1728,7 @@ package enum Operations {
                     }
                 }
             }
-            /// The request clashes with the current state (a job that is not in a state for it), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//webhooks/post(createWebhook)/responses/409`.
             ///
@@ -2365,6 +2365,29 @@ package enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            ///
+            /// - Remark: Generated from `#/paths//webhooks/{webhook_id}/rotate-secret/post(rotateWebhookSecret)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
                             response: self
                         )
                     }
@@ -3288,7 +3311,7 @@ package enum Operations {
                     }
                 }
             }
-            /// The request clashes with the current state (a job that is not in a state for it), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//cycles/{cycle_id}/put(updateCycle)/responses/409`.
             ///
@@ -4819,7 +4842,7 @@ package enum Operations {
                     }
                 }
             }
-            /// The request clashes with the current state (a job that is not in a state for it), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//mcp-servers/{server_id}/patch(updateMCPServer)/responses/409`.
             ///
@@ -5654,7 +5677,7 @@ package enum Operations {
                     }
                 }
             }
-            /// The request clashes with the current state (a job that is not in a state for it), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//jobs/{job_id}/cancel/post(cancelJob)/responses/409`.
             ///
@@ -5889,7 +5912,7 @@ package enum Operations {
                     }
                 }
             }
-            /// The request clashes with the current state (a job that is not in a state for it), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//jobs/{job_id}/retry/post(retryJob)/responses/409`.
             ///

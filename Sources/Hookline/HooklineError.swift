@@ -2,6 +2,9 @@
 public enum HooklineError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An argument is malformed or out of range.
     case invalidArgument(String)
+    /// One named field of a request is malformed or out of range: its name as the admin API spells it
+    /// (`allow_ips`), and what is wrong with it.
+    case invalidField(String, String)
     /// The named thing does not exist.
     case notFound(String)
     /// The named thing was revoked (a client revoked while it asked for a token).
@@ -14,6 +17,7 @@ public enum HooklineError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidArgument(let message): message
+        case .invalidField(let field, let message): "\(field): \(message)"
         case .notFound(let message): message
         case .revoked(let message): message
         case .conflict(let message): message

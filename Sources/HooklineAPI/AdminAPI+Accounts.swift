@@ -10,7 +10,7 @@ extension AdminAPI {
         -> Operations.CreateAccount.Output
     {
         guard case .json(let body) = input.body else { throw Problem(.badRequest) }
-        let account = try await checking("/name") { try await accounts.create(name: body.name) }
+        let account = try await accounts.create(name: body.name)
         return .created(.init(body: .json(.init(account))))
     }
 

@@ -12,17 +12,9 @@ extension AdminAPI {
         guard case .json(let body) = input.body else { throw Problem(.badRequest) }
         let account = try body.accountId.map { try field($0, at: "/account_id") }
         guard let scope = OAuthScope(rawValue: body.scope.rawValue) else { throw Problem.invalid("/scope", "unknown") }
-        if scope.isAccountLevel && account == nil {
-            throw Problem.invalid("/account_id", "a \(scope.rawValue) client belongs to an account")
-        }
-        if !scope.isAccountLevel && account != nil {
-            throw Problem.invalid("/account_id", "console-level (api) clients belong to no account")
-        }
-        let created = try await checking("/token_lifetime_minutes") {
-            try await clients.create(
-                account: account, scope: scope, expiresMinutes: body.tokenLifetimeMinutes,
-                description: body.description ?? "")
-        }
+        let created = try await clients.create(
+            account: account, scope: scope, expiresMinutes: body.tokenLifetimeMinutes,
+            description: body.description ?? "")
         return .created(
             .init(body: .json(.init(client: .init(created.client), clientSecret: created.clientSecret))))
     }

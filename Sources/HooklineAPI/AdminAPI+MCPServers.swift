@@ -16,11 +16,9 @@ extension AdminAPI {
         guard case .json(let body) = input.body else { throw Problem(.badRequest) }
         let account = try field(body.accountId, at: "/account_id")
         let cycles = try body.cycleIds.enumerated().map { try field($1, at: "/cycle_ids/\($0)") }
-        let server = try await checking("") {
-            try await mcpServers.create(
-                account: account, name: body.name, description: body.description ?? "",
-                auth: body.auth.flatMap { MCPServerAuth(rawValue: $0.rawValue) } ?? .bearer, cycles: cycles)
-        }
+        let server = try await mcpServers.create(
+            account: account, name: body.name, description: body.description ?? "",
+            auth: body.auth.flatMap { MCPServerAuth(rawValue: $0.rawValue) } ?? .bearer, cycles: cycles)
         return .created(.init(body: .json(.init(server))))
     }
 
@@ -38,11 +36,9 @@ extension AdminAPI {
         let cycles = try body.cycleIds.map { ids in
             try ids.enumerated().map { try field($1, at: "/cycle_ids/\($0)") }
         }
-        let server = try await checking("") {
-            try await mcpServers.update(
-                id, name: body.name, description: body.description,
-                auth: body.auth.flatMap { MCPServerAuth(rawValue: $0.rawValue) }, cycles: cycles)
-        }
+        let server = try await mcpServers.update(
+            id, name: body.name, description: body.description,
+            auth: body.auth.flatMap { MCPServerAuth(rawValue: $0.rawValue) }, cycles: cycles)
         return .ok(.init(body: .json(.init(server))))
     }
 

@@ -20,10 +20,8 @@ extension AdminAPI {
         let settings = WebhookAuthSettings(
             secret: body.secret, header: body.header, algorithm: body.algorithm?.rawValue,
             encoding: body.encoding?.rawValue)
-        let created = try await checking("") {
-            try await webhooks.create(
-                account: account, cycle: cycle, scheme: scheme, settings: settings, allowIPs: body.allowIps ?? [])
-        }
+        let created = try await webhooks.create(
+            account: account, cycle: cycle, scheme: scheme, settings: settings, allowIPs: body.allowIps ?? [])
         return .created(.init(body: .json(.init(webhook: .init(created.webhook), secret: created.secret))))
     }
 
@@ -46,7 +44,7 @@ extension AdminAPI {
         let id = try parameter(input.path.webhookId, "webhook_id")
         var grace = 86_400
         if case .json(let body)? = input.body, let seconds = body.graceSeconds { grace = seconds }
-        let rotated = try await checking("/grace_seconds") { try await webhooks.rotateSecret(id, grace: grace) }
+        let rotated = try await webhooks.rotateSecret(id, grace: grace)
         return .ok(.init(body: .json(.init(webhook: .init(rotated.webhook), secret: rotated.secret ?? ""))))
     }
 }

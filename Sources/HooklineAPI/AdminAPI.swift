@@ -39,13 +39,4 @@ package struct AdminAPI: APIProtocol {
         guard let id = UUID(uuidString: text) else { throw Problem.invalid(pointer, "not a UUID") }
         return id
     }
-
-    /// Runs a domain call whose invalid-argument error is about one field: 422 pointing at it.
-    func checking<T>(_ pointer: String, _ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch HooklineError.invalidArgument(let message) {
-            throw Problem.invalid(pointer, message)
-        }
-    }
 }

@@ -68,6 +68,7 @@ extension Problem {
         case let error as HooklineError:
             switch error {
             case .invalidArgument(let message): self = .invalid("", message)
+            case .invalidField(let field, let message): self = .invalid("/" + field, message)
             case .notFound(let message): self.init(.notFound, message)
             case .revoked(let message), .conflict(let message): self.init(.conflict, message)
             case .stale(let message): self.init(.preconditionFailed, message)

@@ -160,7 +160,7 @@ struct JobsCommandTests {
             #expect(retried["retried"] == [ids[0]])
             let again = try await HooklineBinary.run(["jobs", "cancel", "999999", "--database-url", url])
             #expect(again.status != 0)
-            #expect(again.stderr.contains("no waiting job"))
+            #expect(again.stderr.contains("no job 999999"))
         }
     }
 }

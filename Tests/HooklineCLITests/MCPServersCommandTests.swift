@@ -150,7 +150,7 @@ struct MCPServersCommandTests {
             let create = ["create", "--account", account, "--name", "Support"]
             let refusals: [(arguments: [String], status: Int32, message: String)] = [
                 (create + ["--cycle", lookup, "--cycle", foreign], 1, "no cycle \(foreign) in account \(account)"),
-                (create + ["--cycle", refund, "--cycle", refund], 1, "a --cycle is given twice"),
+                (create + ["--cycle", refund, "--cycle", refund], 1, "a cycle is given twice"),
                 (create, 64, "at least one --cycle"),
                 (create + ["--cycle", lookup, "--cycle", twin], 1, "two cycles are named lookup"),
                 (
@@ -180,7 +180,7 @@ struct MCPServersCommandTests {
             let id = try #require(server["id"] as? String)
             for (cycles, message) in [
                 ([foreign], "no cycle \(foreign) in account \(account)"),
-                ([lookup, lookup], "a --cycle is given twice"),
+                ([lookup, lookup], "a cycle is given twice"),
                 ([twin, lookup], "two cycles are named lookup"),
             ] {
                 let outcome = try await run(

@@ -73,7 +73,8 @@ struct AdminAPITests {
                 var seen: [Int64] = []
                 var cursor: String?
                 repeat {
-                    let query = "/jobs?account_id=\(account.id.lowercased)&limit=10" + (cursor.map { "&cursor=\($0)" } ?? "")
+                    let query =
+                        "/jobs?account_id=\(account.id.lowercased)&limit=10" + (cursor.map { "&cursor=\($0)" } ?? "")
                     let page = try await api.send(.get, query)
                     #expect(page.status == .ok)
                     let items = try #require(page.json["items"] as? [[String: Any]])
@@ -168,7 +169,9 @@ struct AdminAPITests {
             for name in ["account_id", "webhook_id", "cycle_id", "server_id"] {
                 path = path.replacingOccurrences(of: "{\(name)}", with: UUID().uuidString.lowercased())
             }
-            for name in ["job_id", "version", "client_id"] { path = path.replacingOccurrences(of: "{\(name)}", with: "1") }
+            for name in ["job_id", "version", "client_id"] {
+                path = path.replacingOccurrences(of: "{\(name)}", with: "1")
+            }
             for method in item.keys.sorted() where ["get", "post", "put", "patch", "delete"].contains(method) {
                 operations.append((HTTPRequest.Method(method.uppercased())!, path))
             }

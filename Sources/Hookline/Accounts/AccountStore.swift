@@ -8,10 +8,10 @@ public struct AccountStore: Sendable {
     public init(database: PostgresClient) { self.database = database }
 
     /// Creates an account.
-    /// - Throws: ``HooklineError/invalidArgument(_:)`` for an empty name.
+    /// - Throws: ``HooklineError/invalidField(_:_:)`` for an empty name.
     public func create(name: String) async throws -> Account {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw HooklineError.invalidArgument("an account needs a name") }
+        guard !name.isEmpty else { throw HooklineError.invalidField("name", "an account needs a name") }
         let rows = try await database.query(
             "INSERT INTO hookline.accounts (name) VALUES (\(name)) RETURNING id, name, created_at")
         return try Self.account(rows[0])

@@ -80,7 +80,8 @@ public struct CycleStore: Sendable {
                 WHERE m.cycle_id = \(id) AND c.name = \(parsed.name) LIMIT 1
                 """)
             if let server = try clash.first?.decode(String.self, at: 0) {
-                throw HooklineError.invalidArgument(
+                throw HooklineError.invalidField(
+                    "definition/name",
                     "the MCP server \(server) offers this cycle beside another named \(parsed.name): its tools need distinct names"
                 )
             }

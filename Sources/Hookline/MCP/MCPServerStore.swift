@@ -112,12 +112,12 @@ public struct MCPServerStore: Sendable {
     }
 
     private static func check(name: String) throws {
-        if name.isEmpty { throw HooklineError.invalidArgument("an MCP server needs a name") }
+        if name.isEmpty { throw HooklineError.invalidField("name", "an MCP server needs a name") }
     }
 
     private static func check(cycles: [UUID]) throws {
-        if cycles.isEmpty { throw HooklineError.invalidArgument("an MCP server needs at least one --cycle") }
-        if Set(cycles).count != cycles.count { throw HooklineError.invalidArgument("a --cycle is given twice") }
+        if cycles.isEmpty { throw HooklineError.invalidField("cycle_ids", "an MCP server needs at least one cycle") }
+        if Set(cycles).count != cycles.count { throw HooklineError.invalidField("cycle_ids", "a cycle is given twice") }
     }
 
     /// Attaches `cycles` in order, refusing any that is not the account's or whose name another has.
@@ -142,7 +142,8 @@ public struct MCPServerStore: Sendable {
             WHERE m.server_id = \(server) GROUP BY c.name HAVING count(*) > 1 LIMIT 1
             """)
         if let name = try names.first?.decode(String.self, at: 0) {
-            throw HooklineError.invalidArgument("two cycles are named \(name): a server's tools need distinct names")
+            throw HooklineError.invalidField(
+                "cycle_ids", "two cycles are named \(name): a server's tools need distinct names")
         }
     }
 

@@ -29,15 +29,15 @@ public struct OAuthClientStore: Sendable {
         account: UUID?, scope: OAuthScope, expiresMinutes: Int? = nil, description: String = ""
     ) async throws -> CreatedOAuthClient {
         if scope.isAccountLevel && account == nil {
-            throw HooklineError.invalidArgument("a \(scope.rawValue) client belongs to an account: pass --account")
+            throw HooklineError.invalidField("account_id", "a \(scope.rawValue) client belongs to an account")
         }
         if !scope.isAccountLevel && account != nil {
-            throw HooklineError.invalidArgument("console-level (api) clients belong to no account")
+            throw HooklineError.invalidField("account_id", "console-level (api) clients belong to no account")
         }
         var lifetime = OAuthClient.defaultTokenLifetimeSeconds
         if let expiresMinutes {
             guard (1...5_256_000).contains(expiresMinutes) else {
-                throw HooklineError.invalidArgument("--expires-minutes must be between 1 and 5256000 (10 years)")
+                throw HooklineError.invalidField("token_lifetime_minutes", "1 to 5256000 (10 years)")
             }
             lifetime = expiresMinutes * 60
         }

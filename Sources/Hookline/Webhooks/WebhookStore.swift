@@ -29,32 +29,34 @@ public struct WebhookStore: Sendable {
         var settings = settings
         let networks = try allowIPs.map { text -> CIDR in
             guard let network = CIDR(text) else {
-                throw HooklineError.invalidArgument("--allow-ip \(text) is not a CIDR")
+                throw HooklineError.invalidField("allow_ips", "\(text) is not a CIDR")
             }
             return network
         }
         if scheme.usesSecret {
             if settings.secret == nil { settings.secret = SignatureCheck.generateSecret(for: scheme) }
             if scheme == .standardWebhooks, SignatureCheck.standardWebhooksKey(settings.secret ?? "") == nil {
-                throw HooklineError.invalidArgument("a Standard Webhooks secret is whsec_ followed by base64")
+                throw HooklineError.invalidField("secret", "a Standard Webhooks secret is whsec_ followed by base64")
             }
         } else if settings.secret != nil {
-            throw HooklineError.invalidArgument("the \(scheme.rawValue) scheme takes no --secret")
+            throw HooklineError.invalidField("secret", "the \(scheme.rawValue) scheme takes no secret")
         }
         if scheme == .hmac {
             guard let header = settings.header, !header.isEmpty,
                 header.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
-            else { throw HooklineError.invalidArgument("hmac needs --header NAME (letters, digits, dashes)") }
+            else {
+                throw HooklineError.invalidField("header", "hmac needs the name of a header (letters, digits, dashes)")
+            }
             settings.algorithm = settings.algorithm ?? "sha256"
             settings.encoding = settings.encoding ?? "hex"
             guard ["sha256", "sha512"].contains(settings.algorithm!) else {
-                throw HooklineError.invalidArgument("--algorithm must be sha256 or sha512")
+                throw HooklineError.invalidField("algorithm", "sha256 or sha512")
             }
             guard ["hex", "base64"].contains(settings.encoding!) else {
-                throw HooklineError.invalidArgument("--encoding must be hex or base64")
+                throw HooklineError.invalidField("encoding", "hex or base64")
             }
         } else if settings.header != nil || settings.algorithm != nil || settings.encoding != nil {
-            throw HooklineError.invalidArgument("--header, --algorithm and --encoding belong to --auth hmac")
+            throw HooklineError.invalidField("header", "header, algorithm and encoding belong to the hmac scheme")
         }
         let rows = try await database.query(
             """
@@ -95,7 +97,7 @@ public struct WebhookStore: Sendable {
     ///   outside 0…30 days.
     public func rotateSecret(_ id: UUID, grace: Int, now: Date = Date()) async throws -> Created {
         guard (0...Self.maxGraceSeconds).contains(grace) else {
-            throw HooklineError.invalidArgument("the grace period is 0 to \(Self.maxGraceSeconds) seconds (30 days)")
+            throw HooklineError.invalidField("grace_seconds", "0 to \(Self.maxGraceSeconds) seconds (30 days)")
         }
         return try await database.withTransaction { connection in
             let rows = try connection.query(
@@ -106,7 +108,7 @@ public struct WebhookStore: Sendable {
             guard let row = rows.first else { throw HooklineError.notFound("no webhook \(id.lowercased)") }
             var webhook = try Self.webhook(row)
             guard webhook.scheme.usesSecret else {
-                throw HooklineError.invalidArgument("the \(webhook.scheme.rawValue) scheme has no signing secret")
+                throw HooklineError.conflict("the \(webhook.scheme.rawValue) scheme has no signing secret")
             }
             webhook.settings.previousSecret = webhook.settings.secret
             webhook.settings.previousSecretExpiresAt = Int(now.timeIntervalSince1970.rounded(.up)) + grace
