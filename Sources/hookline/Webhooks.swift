@@ -3,10 +3,11 @@ import Foundation
 import Hookline
 
 extension HooklineCLI {
-    /// `hookline webhooks create|list|delete`.
+    /// `hookline webhooks create|list|rotate-secret|delete`.
     struct Webhooks: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Manage webhook endpoints.", subcommands: [Create.self, List.self, Delete.self])
+            abstract: "Manage webhook endpoints.",
+            subcommands: [Create.self, List.self, RotateSecret.self, Delete.self])
 
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -53,6 +54,32 @@ extension HooklineCLI {
                         "\($0.id.lowercased)  \($0.scheme.rawValue)  account \($0.accountID.lowercased)"
                             + "  cycle \($0.cycleID.lowercased)"
                     }
+                }
+            }
+        }
+
+        struct RotateSecret: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "rotate-secret",
+                abstract:
+                    "Give a signing webhook a new secret, printed this once; the old one works for a grace period.")
+            @OptionGroup var options: ResourceOptions
+            @Argument(help: "The webhook id.") var id: UUID
+            @Option(name: .customLong("grace-seconds"), help: "How long the old secret stays valid (at most 30 days).")
+            var grace: Int = 86_400
+
+            func run() async throws {
+                try await options.run { client in
+                    let rotated = try await WebhookStore(database: client).rotateSecret(id, grace: grace)
+                    return WebhookOutput(webhook: rotated.webhook, secret: rotated.secret)
+                } text: { rotated in
+                    [
+                        "rotated the secret of webhook \(rotated.webhook.id.lowercased)",
+                        "secret: \(rotated.secret ?? "")", "The secret is shown only now.",
+                    ]
+                        + (rotated.webhook.previousSecretExpiresAt.map {
+                            ["The previous secret is accepted until \($0.formatted(.iso8601))."]
+                        } ?? [])
                 }
             }
         }

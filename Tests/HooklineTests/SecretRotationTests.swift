@@ -1,0 +1,49 @@
+import Crypto
+import Foundation
+import Hookline
+import TestSupport
+import Testing
+
+@Suite("Rotating a webhook's signing secret")
+struct SecretRotationTests {
+    /// After a rotation the new secret signs, and the old one still does until its grace period ends; a second
+    /// rotation drops the first secret at once.
+    @Test func theOldSecretWorksForItsGracePeriodOnly() async throws {
+        try await MigratedDatabase.with { database in
+            let account = try await database.makeAccount()
+            let cycle = try await CycleStore(database: database.client).create(
+                account: account.id, definition: Array(#"{"name": "c", "steps": []}"#.utf8))
+            let store = WebhookStore(database: database.client)
+            let created = try await store.create(account: account.id, cycle: cycle.id, scheme: .github)
+            let first = try #require(created.secret)
+            let now = Date(timeIntervalSince1970: 1_800_000_000)
+            let rotated = try await store.rotateSecret(created.webhook.id, grace: 60, now: now)
+            let second = try #require(rotated.secret)
+            #expect(second != first)
+            let webhook = try #require(try await store.find(created.webhook.id))
+            #expect(webhook.previousSecretExpiresAt == now.addingTimeInterval(60))
+
+            func check(_ secret: String, at seconds: TimeInterval) -> SignatureCheck.Refusal? {
+                let body = Array(#"{"ok":true}"#.utf8)
+                let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+                let signature = "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+                return SignatureCheck.check(
+                    scheme: .github, settings: webhook.settings, headers: ["x-hub-signature-256": signature],
+                    body: body, now: now.addingTimeInterval(seconds))
+            }
+            #expect(check(second, at: 1) == nil)
+            #expect(check(first, at: 59) == nil, "within the grace period")
+            #expect(check(first, at: 60) == .badSignature, "after it")
+            #expect(check("whatever", at: 1) == .badSignature)
+
+            let again = try await store.rotateSecret(created.webhook.id, grace: 60, now: now)
+            let latest = try #require(try await store.find(created.webhook.id))
+            #expect(latest.settings.secrets(at: now) == [try #require(again.secret), second])
+            await #expect(throws: HooklineError.self) { try await store.rotateSecret(created.webhook.id, grace: -1) }
+            let open = try await store.create(account: account.id, cycle: cycle.id, scheme: .none)
+            await #expect(throws: HooklineError.conflict("the none scheme has no signing secret")) {
+                try await store.rotateSecret(open.webhook.id, grace: 60)
+            }
+        }
+    }
+}
