@@ -25,6 +25,9 @@ except NameError:  # Python 3.10: anyio's backport
 
 BASE_URL = os.environ.get("HOOKLINE_INTEROP_BASE_URL", "")
 HOOKLINE = os.environ.get("HOOKLINE_BIN", "")
+# A second server, on a database of its own, that only Schemathesis uses (test_api.py).
+FUZZ_BASE_URL = os.environ.get("HOOKLINE_INTEROP_FUZZ_BASE_URL", "")
+FUZZ_DATABASE_URL = os.environ.get("HOOKLINE_INTEROP_FUZZ_DATABASE_URL", "")
 
 # The job tools every Hookline MCP server offers besides its cycles.
 JOB_TOOLS = {"get_job", "list_jobs", "queue_stats", "retry_job", "cancel_job"}
@@ -41,7 +44,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_configure(config):
-    if not BASE_URL or not HOOKLINE or not os.environ.get("DATABASE_URL"):
+    if not all([BASE_URL, HOOKLINE, os.environ.get("DATABASE_URL"), FUZZ_BASE_URL, FUZZ_DATABASE_URL]):
         raise pytest.UsageError("run these tests through scripts/interop, which starts Hookline for them")
 
 
@@ -50,9 +53,11 @@ def anyio_backend():
     return "asyncio"
 
 
-def hookline(*args: str) -> dict | list:
-    """Runs the hookline CLI with --json on the test database and returns its parsed output."""
-    done = subprocess.run([HOOKLINE, *args, "--json"], capture_output=True, text=True, timeout=60)
+def hookline(*args: str, database_url: str | None = None) -> dict | list:
+    """Runs the hookline CLI with --json on the test database (or on `database_url`) and returns its parsed
+    output."""
+    env = os.environ | ({"DATABASE_URL": database_url} if database_url else {})
+    done = subprocess.run([HOOKLINE, *args, "--json"], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, f"hookline {' '.join(args)} failed: {done.stderr}"
     return json.loads(done.stdout)
 
@@ -69,11 +74,11 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def mint_token(client: dict, scope: str | None = None) -> str:
+def mint_token(client: dict, scope: str | None = None, base_url: str = BASE_URL) -> str:
     """A token for `client` from POST /oauth/token (client credentials, HTTP Basic)."""
     form = {"grant_type": "client_credentials"} | ({"scope": scope} if scope else {})
     answer = httpx.post(
-        f"{BASE_URL}/oauth/token", data=form, auth=(client["client_id"], client["client_secret"]), timeout=30
+        f"{base_url}/oauth/token", data=form, auth=(client["client_id"], client["client_secret"]), timeout=30
     )
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
