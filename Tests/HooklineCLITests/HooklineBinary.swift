@@ -41,48 +41,36 @@ extension HooklineBinary {
     }
 
     /// A running `hookline serve`, with its output going to a file.
+    ///
+    /// Spawned with `posix_spawn` (``BackgroundProcess``) like every other child of the tests, not with
+    /// Foundation's `Process`: on Linux, `Process` watches its child through a socket pair that
+    /// CoreFoundation's socket thread selects on and closes, while this process's event loops reuse freed
+    /// descriptor numbers at once. It is the suspect of intermittent crashes of the test process in which
+    /// NIO found a descriptor it had registered closed by someone else.
     final class Server: Sendable {
-        let process: Process
+        let process: BackgroundProcess
         let port: Int
-        let logFile: URL
 
         init(url: String, port: Int, arguments: [String] = []) throws {
             self.port = port
-            logFile = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).log")
-            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-            let log = try FileHandle(forWritingTo: logFile)
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: HooklineBinary.path)
-            process.arguments =
-                ["serve", "--host", "127.0.0.1", "--database-url", url, "--log-level", "trace"] + arguments
             var environment = ProcessInfo.processInfo.environment
             environment["HOOKLINE_PORT"] = String(port)
-            process.environment = environment
-            process.standardOutput = log
-            process.standardError = log
-            try process.run()
+            process = try BackgroundProcess(
+                HooklineBinary.path,
+                ["serve", "--host", "127.0.0.1", "--database-url", url, "--log-level", "trace"] + arguments,
+                environment: environment)
         }
 
-        var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+        var log: String { process.log }
 
         /// Sends SIGTERM and waits for the exit status.
         func terminate() async throws -> Int32 {
-            process.terminate()
+            process.signal(SIGTERM)
             return try await waitForExit()
         }
 
         /// Waits for the exit status.
-        func waitForExit() async throws -> Int32 {
-            try await onOwnThread { [process] in
-                process.waitUntilExit()
-                return process.terminationStatus
-            }
-        }
-
-        deinit {
-            if process.isRunning { process.interrupt() }
-            try? FileManager.default.removeItem(at: logFile)
-        }
+        func waitForExit() async throws -> Int32 { try await process.waitForExit() }
     }
 
     /// `count` consecutive TCP ports that nothing listens on right now; returns the first.

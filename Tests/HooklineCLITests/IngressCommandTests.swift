@@ -99,7 +99,7 @@ struct IngressCommandTests {
                             if try rows[0].decode(Int.self, at: 0) >= 20 { break }
                             try await Task.sleep(for: .milliseconds(5))
                         }
-                        server.process.terminate()
+                        server.process.signal(SIGTERM)
                         return (1, nil)
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
