@@ -32,7 +32,7 @@ struct AdminRoutes: Sendable {
             try AdminAPI(database: database, now: now).registerHandlers(
                 on: api, serverURL: URL(string: "/")!,
                 configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-                middlewares: [ProblemMiddleware(logger: logger), EmptyBodyMiddleware(), EntityTagMiddleware()])
+                middlewares: [ProblemMiddleware(logger: logger), TransportFixMiddleware()])
         } catch {
             // Registration fails only for a path the router cannot parse: the generated paths are fixed.
             preconditionFailure("the admin API's routes did not register: \(error)")
