@@ -14,9 +14,16 @@ struct APITokenMiddleware: RouterMiddleware {
         _ request: Request, context: HooklineRequestContext,
         next: (Request, HooklineRequestContext) async throws -> Response
     ) async throws -> Response {
-        // A database error is not a verdict: it propagates, and the router answers 500.
-        let verdict = try await verifier.verify(
-            authorization: request.headers[.authorization], scope: .api, account: nil)
+        let verdict: TokenVerifier.Verdict
+        do {
+            verdict = try await verifier.verify(
+                authorization: request.headers[.authorization], scope: .api, account: nil)
+        } catch {
+            // Not a verdict: the token could not be looked up.
+            context.logger.error("admin API: database unavailable", metadata: ["error": "\(error)"])
+            throw ProblemResponse(
+                Problem(.serviceUnavailable, "the database is unavailable; retry", headers: [.retryAfter: "1"]))
+        }
         switch verdict {
         case .valid(let grant):
             var context = context
