@@ -4,7 +4,7 @@
 /// The admin API's OpenAPI document, as JSON.
 package enum OpenAPIDocument {
     /// The SHA-256 of api/openapi.yaml and api/openapi-generator-config.yaml (scripts/openapi-hash).
-    package static let sourceSHA256 = "6fd2b71f7c41467ab1b81fdb9f66248e0473cc76c28ef7d8d9231f7dc379bccd"
+    package static let sourceSHA256 = "54c0af3c29d851f04286ea31831edb58419a014f25f89fd86c4270869be9979f"
     package static let json = ###"""
 {
  "openapi": "3.1.0",
@@ -619,9 +619,10 @@ package enum OpenAPIDocument {
          "name": "orders",
          "steps": [
           {
-           "id": "keep",
-           "type": "storage",
-           "key": "last_order"
+           "id": "orders",
+           "type": "filter",
+           "path": "/type",
+           "equals": "order.created"
           }
          ]
         }
@@ -688,6 +689,9 @@ package enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/NotFound"
+     },
+     "409": {
+      "$ref": "#/components/responses/Conflict"
      },
      "422": {
       "$ref": "#/components/responses/Unprocessable"
@@ -781,9 +785,10 @@ package enum OpenAPIDocument {
          "name": "orders",
          "steps": [
           {
-           "id": "keep",
-           "type": "storage",
-           "key": "last_order"
+           "id": "orders",
+           "type": "filter",
+           "path": "/type",
+           "equals": "order.created"
           }
          ]
         }
@@ -815,9 +820,6 @@ package enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/NotFound"
-     },
-     "409": {
-      "$ref": "#/components/responses/Conflict"
      },
      "412": {
       "$ref": "#/components/responses/PreconditionFailed"
@@ -1046,6 +1048,9 @@ package enum OpenAPIDocument {
      "404": {
       "$ref": "#/components/responses/NotFound"
      },
+     "409": {
+      "$ref": "#/components/responses/Conflict"
+     },
      "422": {
       "$ref": "#/components/responses/Unprocessable"
      }
@@ -1124,9 +1129,6 @@ package enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/NotFound"
-     },
-     "409": {
-      "$ref": "#/components/responses/Conflict"
      },
      "422": {
       "$ref": "#/components/responses/Unprocessable"
@@ -1340,6 +1342,9 @@ package enum OpenAPIDocument {
      },
      "409": {
       "$ref": "#/components/responses/Conflict"
+     },
+     "422": {
+      "$ref": "#/components/responses/Unprocessable"
      }
     }
    }
@@ -1381,6 +1386,9 @@ package enum OpenAPIDocument {
      },
      "401": {
       "$ref": "#/components/responses/Unauthorized"
+     },
+     "422": {
+      "$ref": "#/components/responses/Unprocessable"
      }
     }
    }
@@ -2017,7 +2025,26 @@ package enum OpenAPIDocument {
    },
    "CycleDefinition": {
     "type": "object",
-    "description": "A cycle definition (see docs/cycles.md); checked in full, every problem listed."
+    "description": "A cycle definition (see docs/cycles.md): its name and steps, each step an object with an `id` and a `type`; checked in full, every problem listed.",
+    "required": [
+     "name",
+     "steps"
+    ],
+    "additionalProperties": true,
+    "properties": {
+     "name": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 100
+     },
+     "steps": {
+      "type": "array",
+      "maxItems": 100,
+      "items": {
+       "type": "object"
+      }
+     }
+    }
    },
    "CycleDetail": {
     "type": "object",
@@ -2561,6 +2588,297 @@ package enum OpenAPIDocument {
     }
    }
   }
+ }
+}
+"""###
+    /// Each operation's request body schema by operationId, its references resolved.
+    package static let requestSchemas = ###"""
+{
+ "createAccount": {
+  "properties": {
+   "name": {
+    "maxLength": 200,
+    "minLength": 1,
+    "type": "string"
+   }
+  },
+  "required": [
+   "name"
+  ],
+  "type": "object"
+ },
+ "createClient": {
+  "properties": {
+   "account_id": {
+    "format": "uuid",
+    "type": "string"
+   },
+   "description": {
+    "maxLength": 200,
+    "type": "string"
+   },
+   "scope": {
+    "description": "`webhook` and `mcp` clients belong to an account; `api` (console-level) clients to none.",
+    "enum": [
+     "webhook",
+     "mcp",
+     "api"
+    ],
+    "type": "string"
+   },
+   "token_lifetime_minutes": {
+    "description": "The lifetime of the client's tokens; 20160 (14 days) when absent.",
+    "maximum": 5256000,
+    "minimum": 1,
+    "type": "integer"
+   }
+  },
+  "required": [
+   "scope"
+  ],
+  "type": "object"
+ },
+ "createCycle": {
+  "properties": {
+   "account_id": {
+    "format": "uuid",
+    "type": "string"
+   },
+   "definition": {
+    "additionalProperties": true,
+    "description": "A cycle definition (see docs/cycles.md): its name and steps, each step an object with an `id` and a `type`; checked in full, every problem listed.",
+    "properties": {
+     "name": {
+      "maxLength": 100,
+      "minLength": 1,
+      "type": "string"
+     },
+     "steps": {
+      "items": {
+       "type": "object"
+      },
+      "maxItems": 100,
+      "type": "array"
+     }
+    },
+    "required": [
+     "name",
+     "steps"
+    ],
+    "type": "object"
+   }
+  },
+  "required": [
+   "account_id",
+   "definition"
+  ],
+  "type": "object"
+ },
+ "createMCPServer": {
+  "properties": {
+   "account_id": {
+    "format": "uuid",
+    "type": "string"
+   },
+   "auth": {
+    "description": "`bearer` when absent.",
+    "enum": [
+     "none",
+     "bearer"
+    ],
+    "type": "string"
+   },
+   "cycle_ids": {
+    "items": {
+     "format": "uuid",
+     "type": "string"
+    },
+    "maxItems": 100,
+    "type": "array"
+   },
+   "description": {
+    "maxLength": 2000,
+    "type": "string"
+   },
+   "name": {
+    "maxLength": 100,
+    "minLength": 1,
+    "type": "string"
+   }
+  },
+  "required": [
+   "account_id",
+   "name",
+   "cycle_ids"
+  ],
+  "type": "object"
+ },
+ "createWebhook": {
+  "properties": {
+   "account_id": {
+    "format": "uuid",
+    "type": "string"
+   },
+   "algorithm": {
+    "enum": [
+     "sha256",
+     "sha512"
+    ],
+    "type": "string"
+   },
+   "allow_ips": {
+    "items": {
+     "maxLength": 50,
+     "type": "string"
+    },
+    "maxItems": 100,
+    "type": "array"
+   },
+   "auth": {
+    "enum": [
+     "none",
+     "bearer",
+     "standard-webhooks",
+     "github",
+     "stripe",
+     "hmac"
+    ],
+    "type": "string"
+   },
+   "cycle_id": {
+    "format": "uuid",
+    "type": "string"
+   },
+   "encoding": {
+    "enum": [
+     "hex",
+     "base64"
+    ],
+    "type": "string"
+   },
+   "header": {
+    "description": "`hmac`: the header carrying the signature.",
+    "maxLength": 100,
+    "type": "string"
+   },
+   "secret": {
+    "description": "The signing secret; generated when absent.",
+    "maxLength": 500,
+    "type": "string"
+   }
+  },
+  "required": [
+   "account_id",
+   "cycle_id",
+   "auth"
+  ],
+  "type": "object"
+ },
+ "retryJob": {
+  "properties": {
+   "from_start": {
+    "default": false,
+    "type": "boolean"
+   }
+  },
+  "type": "object"
+ },
+ "retryJobs": {
+  "properties": {
+   "account_id": {
+    "format": "uuid",
+    "type": "string"
+   },
+   "cycle_id": {
+    "format": "uuid",
+    "type": "string"
+   },
+   "from_start": {
+    "default": false,
+    "type": "boolean"
+   },
+   "state": {
+    "default": "dead",
+    "enum": [
+     "dead",
+     "cancelled"
+    ],
+    "type": "string"
+   }
+  },
+  "type": "object"
+ },
+ "rotateWebhookSecret": {
+  "properties": {
+   "grace_seconds": {
+    "default": 86400,
+    "description": "How long the old secret stays valid (at most 30 days).",
+    "maximum": 2592000,
+    "minimum": 0,
+    "type": "integer"
+   }
+  },
+  "type": "object"
+ },
+ "updateCycle": {
+  "properties": {
+   "definition": {
+    "additionalProperties": true,
+    "description": "A cycle definition (see docs/cycles.md): its name and steps, each step an object with an `id` and a `type`; checked in full, every problem listed.",
+    "properties": {
+     "name": {
+      "maxLength": 100,
+      "minLength": 1,
+      "type": "string"
+     },
+     "steps": {
+      "items": {
+       "type": "object"
+      },
+      "maxItems": 100,
+      "type": "array"
+     }
+    },
+    "required": [
+     "name",
+     "steps"
+    ],
+    "type": "object"
+   }
+  },
+  "required": [
+   "definition"
+  ],
+  "type": "object"
+ },
+ "updateMCPServer": {
+  "properties": {
+   "auth": {
+    "enum": [
+     "none",
+     "bearer"
+    ],
+    "type": "string"
+   },
+   "cycle_ids": {
+    "items": {
+     "format": "uuid",
+     "type": "string"
+    },
+    "maxItems": 100,
+    "type": "array"
+   },
+   "description": {
+    "maxLength": 2000,
+    "type": "string"
+   },
+   "name": {
+    "maxLength": 100,
+    "minLength": 1,
+    "type": "string"
+   }
+  },
+  "type": "object"
  }
 }
 """###

@@ -588,10 +588,63 @@ extension Components {
                 case items
             }
         }
-        /// A cycle definition (see docs/cycles.md); checked in full, every problem listed.
+        /// A cycle definition (see docs/cycles.md): its name and steps, each step an object with an `id` and a `type`; checked in full, every problem listed.
         ///
         /// - Remark: Generated from `#/components/schemas/CycleDefinition`.
-        package typealias CycleDefinition = OpenAPIRuntime.OpenAPIObjectContainer
+        package struct CycleDefinition: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CycleDefinition/name`.
+            package var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CycleDefinition/steps`.
+            package var steps: [OpenAPIRuntime.OpenAPIObjectContainer]
+            /// A container of undocumented properties.
+            package var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+            /// Creates a new `CycleDefinition`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - steps:
+            ///   - additionalProperties: A container of undocumented properties.
+            package init(
+                name: Swift.String,
+                steps: [OpenAPIRuntime.OpenAPIObjectContainer],
+                additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()
+            ) {
+                self.name = name
+                self.steps = steps
+                self.additionalProperties = additionalProperties
+            }
+            package enum CodingKeys: String, CodingKey {
+                case name
+                case steps
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.steps = try container.decode(
+                    [OpenAPIRuntime.OpenAPIObjectContainer].self,
+                    forKey: .steps
+                )
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [
+                    "name",
+                    "steps"
+                ])
+            }
+            package func encode(to encoder: any Swift.Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(
+                    self.name,
+                    forKey: .name
+                )
+                try container.encode(
+                    self.steps,
+                    forKey: .steps
+                )
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/CycleDetail`.
         package struct CycleDetail: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/CycleDetail/cycle`.

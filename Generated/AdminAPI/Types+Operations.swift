@@ -2822,6 +2822,29 @@ package enum Operations {
                     }
                 }
             }
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            ///
+            /// - Remark: Generated from `#/paths//cycles/post(createCycle)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The request is well-formed but invalid; `errors` lists every problem.
             ///
             /// - Remark: Generated from `#/paths//cycles/post(createCycle)/responses/422`.
@@ -3306,29 +3329,6 @@ package enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
-                            response: self
-                        )
-                    }
-                }
-            }
-            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
-            ///
-            /// - Remark: Generated from `#/paths//cycles/{cycle_id}/put(updateCycle)/responses/409`.
-            ///
-            /// HTTP response code: `409 conflict`.
-            case conflict(Components.Responses.Conflict)
-            /// The associated value of the enum case if `self` is `.conflict`.
-            ///
-            /// - Throws: An error if `self` is not `.conflict`.
-            /// - SeeAlso: `.conflict`.
-            package var conflict: Components.Responses.Conflict {
-                get throws {
-                    switch self {
-                    case let .conflict(response):
-                        return response
-                    default:
-                        try throwUnexpectedResponseStatus(
-                            expectedStatus: "conflict",
                             response: self
                         )
                     }
@@ -4404,6 +4404,29 @@ package enum Operations {
                     }
                 }
             }
+            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
+            ///
+            /// - Remark: Generated from `#/paths//mcp-servers/post(createMCPServer)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            package var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The request is well-formed but invalid; `errors` lists every problem.
             ///
             /// - Remark: Generated from `#/paths//mcp-servers/post(createMCPServer)/responses/422`.
@@ -4837,29 +4860,6 @@ package enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
-                            response: self
-                        )
-                    }
-                }
-            }
-            /// The request clashes with the current state (a job that is not in a state for it, a secret to rotate on a webhook that signs nothing), or a request with the same `Idempotency-Key` is still running (retry after `Retry-After`).
-            ///
-            /// - Remark: Generated from `#/paths//mcp-servers/{server_id}/patch(updateMCPServer)/responses/409`.
-            ///
-            /// HTTP response code: `409 conflict`.
-            case conflict(Components.Responses.Conflict)
-            /// The associated value of the enum case if `self` is `.conflict`.
-            ///
-            /// - Throws: An error if `self` is not `.conflict`.
-            /// - SeeAlso: `.conflict`.
-            package var conflict: Components.Responses.Conflict {
-                get throws {
-                    switch self {
-                    case let .conflict(response):
-                        return response
-                    default:
-                        try throwUnexpectedResponseStatus(
-                            expectedStatus: "conflict",
                             response: self
                         )
                     }
@@ -5935,6 +5935,29 @@ package enum Operations {
                     }
                 }
             }
+            /// The request is well-formed but invalid; `errors` lists every problem.
+            ///
+            /// - Remark: Generated from `#/paths//jobs/{job_id}/retry/post(retryJob)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Unprocessable)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.Unprocessable {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -6103,6 +6126,29 @@ package enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is well-formed but invalid; `errors` lists every problem.
+            ///
+            /// - Remark: Generated from `#/paths//jobs/retry/post(retryJobs)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Unprocessable)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            package var unprocessableContent: Components.Responses.Unprocessable {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
                             response: self
                         )
                     }

@@ -91,14 +91,15 @@ extension AdminAPI {
         return Int(tag.dropFirst().dropLast()).flatMap { $0 > 0 ? $0 : nil }
     }
 
-    /// A definition as the request held it, as JSON bytes for the domain's parser.
-    static func bytes(_ definition: OpenAPIObjectContainer) throws -> [UInt8] {
+    /// A definition as the request held it (its members beyond `name` and `steps` kept as they came), as
+    /// JSON bytes for the domain's parser.
+    static func bytes(_ definition: Components.Schemas.CycleDefinition) throws -> [UInt8] {
         Array(try JSONEncoder().encode(definition))
     }
 
-    /// A stored definition as the response's free-form object.
-    static func container(_ definition: JSON) throws -> OpenAPIObjectContainer {
-        try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(definition.bytes))
+    /// A stored definition as the response's.
+    static func container(_ definition: JSON) throws -> Components.Schemas.CycleDefinition {
+        try JSONDecoder().decode(Components.Schemas.CycleDefinition.self, from: Data(definition.bytes))
     }
 }
 

@@ -1,6 +1,7 @@
 """Schemathesis hooks of test_api.py's fuzzing run, loaded through SCHEMATHESIS_HOOKS (not a test module)."""
 
 import os
+import uuid
 
 import schemathesis
 
@@ -10,8 +11,17 @@ OWN_CLIENT_ID = os.environ["HOOKLINE_FUZZ_CLIENT_ID"]
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    """Aims POST /clients/{client_id}/revoke at an unknown client instead of the run's own: stateful testing
+    """Two adjustments before each request.
+
+    A valid Idempotency-Key (1 to 255 bytes) is replaced by a fresh one: generated keys repeat ("0", "00"), and
+    a key reused with another body is 422 by design (test_api.py checks it), so creating requests would seldom
+    create anything for stateful testing to follow. Invalid keys are sent as generated.
+
+    POST /clients/{client_id}/revoke is aimed at an unknown client rather than the run's own: stateful testing
     finds every client ID in GET /clients, and once its own client is revoked every later request is 401."""
+    key = (case.headers or {}).get("Idempotency-Key")
+    if isinstance(key, str) and 1 <= len(key.encode(errors="surrogatepass")) <= 255:
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
     if case.operation.path == "/clients/{client_id}/revoke" and (case.path_parameters or {}).get(
         "client_id"
     ) == OWN_CLIENT_ID:

@@ -191,7 +191,8 @@ async def test_cancel_job_retry_job_and_queue_stats(world, a_token):
         assert stats["held"] == stats_before["held"]
         assert stats["cancelled"] == stats_before["cancelled"] + 1
         # A finished job cannot be cancelled.
-        assert "no waiting job" in error_text(await client.call_tool("cancel_job", {"job_id": job_id}))
+        assert "only available or held jobs can be cancelled" in error_text(
+            await client.call_tool("cancel_job", {"job_id": job_id}))
         # A cancelled job can be retried: back in the queue, where it waits, held, since its cycle is still
         # stopped (as a new call's job does), rather than running.
         assert structured(await client.call_tool("retry_job", {"job_id": job_id})) == {"retried": [job_id]}

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hookline
 import HooklineAPI
 import HooklineAPIGenerated
@@ -32,10 +33,30 @@ struct AdminRoutes: Sendable {
             try AdminAPI(database: database, now: now).registerHandlers(
                 on: api, serverURL: URL(string: "/")!,
                 configuration: .init(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-                middlewares: [ProblemMiddleware(logger: logger), TransportFixMiddleware()])
+                middlewares: [
+                    ProblemMiddleware(logger: logger), TransportFixMiddleware(), RequestValidationMiddleware(),
+                ])
         } catch {
             // Registration fails only for a path the router cannot parse: the generated paths are fixed.
             preconditionFailure("the admin API's routes did not register: \(error)")
+        }
+        refuseOtherMethods(on: api)
+    }
+
+    /// 405 with `Allow` for a method that a documented path does not take, HEAD included (rather than the
+    /// router's bare 404).
+    private func refuseOtherMethods(on api: RouterGroup<HooklineRequestContext>) {
+        let paths = (try? JSON(parsing: Array(OpenAPIDocument.json.utf8)))?["paths"]?.object ?? [:]
+        let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
+        for (path, item) in paths {
+            let allowed = methods.filter { item[$0.rawValue.lowercased()] != nil }
+            let refusal = ProblemResponse(
+                Problem(
+                    .methodNotAllowed, "\(path) takes \(allowed.map(\.rawValue).joined(separator: ", "))",
+                    headers: [.allow: allowed.map(\.rawValue).joined(separator: ", ")]))
+            for method in methods where !allowed.contains(method) {
+                api.on(RouterPath(path), method: method) { _, _ -> Response in throw refusal }
+            }
         }
     }
 }
