@@ -293,20 +293,6 @@ def seed_fuzz_server(token: str):
         ok(fuzz.post("/mcp-servers", json={"account_id": account, "name": "fuzzed", "cycle_ids": cycles}), 201)
 
 
-# What Schemathesis finds today, reported to the server's side: failure code → (the operations it may be
-# found on, a regular expression; why). While these are all it finds, its test is an expected failure; any other
-# failure fails it. Remove an entry once the server or the document is fixed.
-KNOWN_FAILURES = {
-    "ST103": (r"POST /jobs/(\{job_id\}/)?retry",
-              "undocumented status: a body of the wrong shape is 422 on the retry operations, which list no 422"),
-    "ST201": (r".+",
-              "schema-violating requests accepted: maxLength is not enforced (POST /accounts with a 201-character "
-              "name is 201) and null passes for optional members that are not nullable ({\"from_start\": null} "
-              "is 200)"),
-    "ST204": (r"TRACE /.+", "an undocumented method on a documented path is 404 with no body, not 405 with Allow"),
-}
-
-
 def test_schemathesis_finds_no_failure(tmp_path):
     """Every phase (examples, coverage, fuzzing, stateful through the document's links) with the checks of
     tests/interop/schemathesis.toml: no 5xx, answers that conform to the document (status, media type, headers,
@@ -339,12 +325,8 @@ def test_schemathesis_finds_no_failure(tmp_path):
     outcome = json.loads(report.read_text())
     assert not outcome["errors"], output
     found = {(failure["code"], operation) for failure in outcome["failures"] for operation in failure["operations"]}
-    unknown = {(code, operation) for code, operation in found
-               if code not in KNOWN_FAILURES or not re.fullmatch(KNOWN_FAILURES[code][0], operation)}
     details = output[output.find("FAILURES"):] if "FAILURES" in output else output
-    assert not unknown, f"new failures {sorted(unknown)}:\n{details}"
-    if found:
-        pytest.xfail("; ".join(KNOWN_FAILURES[code][1] for code in sorted({code for code, _ in found})))
+    assert not found, f"failures {sorted(found)}:\n{details}"
     assert done.returncode == 0, output
 
 
@@ -648,25 +630,17 @@ def test_invalid_bodies_are_422_with_a_json_pointer_to_each_problem(api, resourc
         ("PUT", f"/cycles/{cycle}", {"definition": BAD_DEFINITION}, BAD_DEFINITION_POINTERS),
         ("POST", "/mcp-servers", {"account_id": account, "name": "none", "cycle_ids": []}, {"/cycle_ids"}),
         ("PATCH", f"/mcp-servers/{server['id']}", {"name": ""}, {"/name"}),
+        # Checked against the document's schema before anything runs: every problem, each at its member.
+        ("POST", "/accounts", {"name": "a" * 201}, {"/name"}),
+        ("POST", "/clients", {"scope": "api", "token_lifetime_minutes": None, "description": 5},
+         {"/token_lifetime_minutes", "/description"}),
+        ("POST", "/jobs/1/retry", {"from_start": "yes"}, {"/from_start"}),
+        ("POST", "/jobs/retry", {"state": "completed", "from_start": None}, {"/state", "/from_start"}),
     ]
     for method, path, body, expected in cases:
         headers = {"If-Match": "*"} if method == "PUT" else {}
         answer = api.request(method, path, json=body, headers=headers)
         assert pointers(answer) == expected, f"{method} {path} {body}: {answer.text}"
-
-
-# Where the statuses reached and those documented differ today, reported to the server's side: (how, method,
-# path template, status) → why. While these are all the differences, their test is an expected failure; any
-# other difference fails it. Remove an entry once the document or the server is fixed.
-UNDOCUMENTED_409 = ("POST /cycles and POST /mcp-servers take Idempotency-Key and answer 409 while a request with "
-                    "the same key runs, but do not document 409")
-KNOWN_GAPS = {
-    ("never reached", "PUT", "/cycles/{cycle_id}", 409): "no update of a cycle can answer the 409 it documents",
-    ("never reached", "PATCH", "/mcp-servers/{server_id}", 409):
-        "no update of an MCP server can answer the 409 it documents",
-    ("not documented", "POST", "/cycles", 409): UNDOCUMENTED_409,
-    ("not documented", "POST", "/mcp-servers", 409): UNDOCUMENTED_409,
-}
 
 
 def test_every_documented_status_was_reached(document):
@@ -680,6 +654,4 @@ def test_every_documented_status_was_reached(document):
     FIGURES.append(f"admin API: {len(documented & REACHED)} of the {len(documented)} documented (operation, status)"
                    f" pairs reached, {len(REACHED - documented)} undocumented ones")
     FIGURES.extend(f"  {line}" for line in lines)
-    assert gaps <= KNOWN_GAPS.keys(), "\n".join(lines)
-    if gaps:
-        pytest.xfail("; ".join(sorted({KNOWN_GAPS[gap] for gap in gaps})))
+    assert not gaps, "\n".join(lines)

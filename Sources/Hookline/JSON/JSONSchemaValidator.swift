@@ -101,8 +101,11 @@ struct JSONSchemaValidator {
             }
         case .required(let names):
             guard let object = value.object else { break }
+            // Reported where the member would be, so that a client can point at the field to fill in.
             for name in names where object[name] == nil {
-                violation("missing required property \(JSON.string(name).text)")
+                path.append(name)
+                violation("required")
+                path.removeLast()
             }
         case .properties(let schemas):
             guard let object = value.object else { break }

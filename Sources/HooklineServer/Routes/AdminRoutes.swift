@@ -47,7 +47,10 @@ struct AdminRoutes: Sendable {
     /// router's bare 404).
     private func refuseOtherMethods(on api: RouterGroup<HooklineRequestContext>) {
         let paths = (try? JSON(parsing: Array(OpenAPIDocument.json.utf8)))?["paths"]?.object ?? [:]
-        let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
+        let methods: [HTTPRequest.Method] = [
+            .get, .head, .post, .put, .patch, .delete, .options, .trace,
+            HTTPRequest.Method("QUERY")!,
+        ]
         for (path, item) in paths {
             let allowed = methods.filter { item[$0.rawValue.lowercased()] != nil }
             let refusal = ProblemResponse(
