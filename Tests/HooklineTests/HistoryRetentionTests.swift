@@ -110,10 +110,15 @@ struct HistoryRetentionTests {
             let locked = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
             let holder = Task {
-                try await database.client.withTransaction { connection in
-                    try connection.query("SELECT pg_advisory_xact_lock(7525356009463313268)")
-                    locked.signal()
-                    release.wait()
+                do {
+                    try await database.client.withTransaction { connection in
+                        try connection.query("SELECT pg_advisory_xact_lock(7525356009463313268)")
+                        locked.signal()
+                        release.wait()
+                    }
+                } catch {
+                    locked.signal()  // a lock never taken must not leave the test waiting for it
+                    throw error
                 }
             }
             _ = try await onOwnThread { locked.wait() }

@@ -162,7 +162,9 @@ struct JobQueueTests {
             let inside = AsyncStream<Void>.makeStream()
             let release = DispatchSemaphore(value: 0)
             let first = Task {
-                try await queue.claim(limit: 2, worker: "a", leaseSeconds: 30) { _, jobs in
+                // A claim that fails ends the stream, so that the test does not wait for it forever.
+                defer { inside.continuation.finish() }
+                return try await queue.claim(limit: 2, worker: "a", leaseSeconds: 30) { _, jobs in
                     inside.continuation.yield()
                     release.wait()
                     return jobs.map { JobQueue.Completion(id: $0.id, outcome: .succeeded) }

@@ -27,10 +27,16 @@ struct MaintenanceLockTests {
             let reading = DispatchSemaphore(value: 0)
             let done = DispatchSemaphore(value: 0)
             let holder = Task {
-                try await reader.withTransaction { connection in
-                    _ = try connection.query("SELECT count(*) FROM hookline.job_history")
+                do {
+                    try await reader.withTransaction { connection in
+                        _ = try connection.query("SELECT count(*) FROM hookline.job_history")
+                        reading.signal()
+                        done.wait()
+                    }
+                } catch {
+                    // A read that never started must not leave the test waiting for it.
                     reading.signal()
-                    done.wait()
+                    throw error
                 }
             }
             _ = try await onOwnThread { reading.wait() }

@@ -28,10 +28,15 @@ struct ShutdownTests {
             let locked = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
             let holder = Task {
-                try await blocker.withTransaction { connection in
-                    try connection.query("LOCK TABLE hookline.cycle_data IN ACCESS EXCLUSIVE MODE")
-                    locked.signal()
-                    release.wait()
+                do {
+                    try await blocker.withTransaction { connection in
+                        try connection.query("LOCK TABLE hookline.cycle_data IN ACCESS EXCLUSIVE MODE")
+                        locked.signal()
+                        release.wait()
+                    }
+                } catch {
+                    locked.signal()  // a lock never taken must not leave the test waiting for it
+                    throw error
                 }
             }
             _ = try await onOwnThread { locked.wait() }

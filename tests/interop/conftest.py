@@ -25,9 +25,13 @@ except NameError:  # Python 3.10: anyio's backport
 
 BASE_URL = os.environ.get("HOOKLINE_INTEROP_BASE_URL", "")
 HOOKLINE = os.environ.get("HOOKLINE_BIN", "")
-# A second server, on a database of its own, that only Schemathesis uses (test_api.py).
+# A second server, on a database of its own, that only Schemathesis uses (test_api_schemathesis.py).
 FUZZ_BASE_URL = os.environ.get("HOOKLINE_INTEROP_FUZZ_BASE_URL", "")
 FUZZ_DATABASE_URL = os.environ.get("HOOKLINE_INTEROP_FUZZ_DATABASE_URL", "")
+
+# The admin API tests' fixtures (session-scoped), made once for all their modules: a plugin rather than names
+# imported into each module, which would make each module a set of its own.
+pytest_plugins = ["api_support"]
 
 # The job tools every Hookline MCP server offers besides its cycles.
 JOB_TOOLS = {"get_job", "list_jobs", "queue_stats", "retry_job", "cancel_job"}
@@ -46,6 +50,11 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_configure(config):
     if not all([BASE_URL, HOOKLINE, os.environ.get("DATABASE_URL"), FUZZ_BASE_URL, FUZZ_DATABASE_URL]):
         raise pytest.UsageError("run these tests through scripts/interop, which starts Hookline for them")
+
+
+def pytest_collection_modifyitems(items):
+    """test_every_documented_status_was_reached checks the statuses the other API tests reached: it runs last."""
+    items.sort(key=lambda item: item.name == "test_every_documented_status_was_reached")
 
 
 @pytest.fixture

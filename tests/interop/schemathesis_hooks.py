@@ -1,4 +1,5 @@
-"""Schemathesis hooks of test_api.py's fuzzing run, loaded through SCHEMATHESIS_HOOKS (not a test module)."""
+"""Schemathesis hooks of the fuzzing run of test_api_schemathesis.py, loaded through SCHEMATHESIS_HOOKS (not a
+test module)."""
 
 import os
 import uuid
@@ -14,7 +15,7 @@ def before_call(context, case, kwargs):
     """Two adjustments before each request.
 
     A valid Idempotency-Key (1 to 255 bytes) is replaced by a fresh one: generated keys repeat ("0", "00"), and
-    a key reused with another body is 422 by design (test_api.py checks it), so creating requests would seldom
+    a key reused with another body is 422 by design (test_api_flows.py checks it), so creating requests would seldom
     create anything for stateful testing to follow. Invalid keys are sent as generated.
 
     POST /clients/{client_id}/revoke is aimed at an unknown client rather than the run's own: stateful testing
