@@ -4,7 +4,7 @@
 /// The admin API's OpenAPI document, as JSON.
 package enum OpenAPIDocument {
     /// The SHA-256 of api/openapi.yaml and api/openapi-generator-config.yaml (scripts/openapi-hash).
-    package static let sourceSHA256 = "54c0af3c29d851f04286ea31831edb58419a014f25f89fd86c4270869be9979f"
+    package static let sourceSHA256 = "7e903537462e1174ebc7d5111c74cb59746f6b01b305d172d604f4562771b749"
     package static let json = ###"""
 {
  "openapi": "3.1.0",
@@ -12,7 +12,7 @@ package enum OpenAPIDocument {
   "title": "Hookline admin API",
   "version": "1.0.0",
   "summary": "Accounts, OAuth clients, webhooks, cycles, MCP servers and jobs, for console-level clients.",
-  "description": "Every operation takes a console-level access token (an `api` client's, from `POST /oauth/token`) as\n`Authorization: Bearer …`; account-level tokens (`webhook`, `mcp`) are refused with 401.\n\nErrors are RFC 9457 problem details (`application/problem+json`). A request that fails validation\nlists every problem with a JSON Pointer into the request body (`errors`).\n\nCreating POSTs take an `Idempotency-Key`: a repeat with the same key and the same body, by the same\nclient, within 24 hours, answers the first result again (with `Idempotency-Replayed: true`) and creates\nnothing; the same key with another body is 422. Bodies are at most 1 MiB (`--max-api-body-bytes`; 413\nbeyond). A cycle is updated with `If-Match` carrying the `ETag` of\nthe version the edit started from: 412 when another edit came first, 428 without it.\n",
+  "description": "Every operation takes a console-level access token (an `api` client's, from `POST /oauth/token`) as\n`Authorization: Bearer …`; account-level tokens (`webhook`, `mcp`) are refused with 401.\n\nErrors are RFC 9457 problem details (`application/problem+json`). A request that fails validation\nlists every problem with a JSON Pointer into the request body (`errors`).\n\nCreating POSTs take an `Idempotency-Key`: a repeat with the same key and the same body, by the same\nclient, within 24 hours, answers the first result again (with `Idempotency-Replayed: true`, and without\na secret the first answer showed: secrets are shown once) and creates nothing; the same key with another\nbody is 422. Bodies are at most 1 MiB (`--max-api-body-bytes`; 413\nbeyond). A cycle is updated with `If-Match` carrying the `ETag` of\nthe version the edit started from: 412 when another edit came first, 428 without it.\n",
   "license": {
    "name": "Apache-2.0",
    "identifier": "Apache-2.0"
@@ -1785,15 +1785,15 @@ package enum OpenAPIDocument {
    "CreatedClient": {
     "type": "object",
     "required": [
-     "client",
-     "client_secret"
+     "client"
     ],
     "properties": {
      "client": {
       "$ref": "#/components/schemas/Client"
      },
      "client_secret": {
-      "type": "string"
+      "type": "string",
+      "description": "Shown in the first answer only; absent in a replay."
      }
     }
    },

@@ -264,16 +264,18 @@ extension Components {
         package struct CreatedClient: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/CreatedClient/client`.
             package var client: Components.Schemas.Client
+            /// Shown in the first answer only; absent in a replay.
+            ///
             /// - Remark: Generated from `#/components/schemas/CreatedClient/client_secret`.
-            package var clientSecret: Swift.String
+            package var clientSecret: Swift.String?
             /// Creates a new `CreatedClient`.
             ///
             /// - Parameters:
             ///   - client:
-            ///   - clientSecret:
+            ///   - clientSecret: Shown in the first answer only; absent in a replay.
             package init(
                 client: Components.Schemas.Client,
-                clientSecret: Swift.String
+                clientSecret: Swift.String? = nil
             ) {
                 self.client = client
                 self.clientSecret = clientSecret

@@ -15,8 +15,11 @@ extension AdminAPI {
         guard case .json(let body) = input.body else { throw Problem(.badRequest) }
         let account = try field(body.accountId, at: "/account_id")
         let cycle = try await cycles.create(account: account, definition: try Self.bytes(body.definition))
-        let detail = try await detail(cycle.id)
-        return .created(.init(headers: .init(eTag: Self.entityTag(detail.cycle.version)), body: .json(detail)))
+        // The answer comes from what was written, not from another read that could fail after the commit.
+        let detail = Components.Schemas.CycleDetail(
+            cycle: .init(cycle), definition: body.definition,
+            versions: [.init(version: cycle.version, createdAt: cycle.createdAt)])
+        return .created(.init(headers: .init(eTag: Self.entityTag(cycle.version)), body: .json(detail)))
     }
 
     package func getCycle(_ input: Operations.GetCycle.Input) async throws -> Operations.GetCycle.Output {
@@ -32,20 +35,22 @@ extension AdminAPI {
         guard let condition = input.headers.ifMatch else {
             throw Problem(.preconditionRequired, "send If-Match with the ETag of the version the edit started from")
         }
-        let version: Int?
-        if condition.trimmingCharacters(in: .whitespaces) == "*" {
-            version = nil
-        } else {
+        var versions: [Int]?
+        if condition.trimmingCharacters(in: .whitespaces) != "*" {
             // A list of tags matches when one does; a tag that names no version matches none.
-            let tags = condition.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let tag = tags.lazy.compactMap(Self.version(entityTag:)).first else {
+            versions = condition.split(separator: ",").compactMap {
+                Self.version(entityTag: $0.trimmingCharacters(in: .whitespaces))
+            }
+            if versions?.isEmpty == true {
                 throw Problem(.preconditionFailed, "If-Match names no version of this cycle")
             }
-            version = tag
         }
-        _ = try await cycles.update(id, definition: try Self.bytes(body.definition), ifVersion: version)
-        let detail = try await detail(id)
-        return .ok(.init(headers: .init(eTag: Self.entityTag(detail.cycle.version)), body: .json(detail)))
+        let cycle = try await cycles.update(id, definition: try Self.bytes(body.definition), ifVersion: versions)
+        // The version this edit made, from the statement that made it: a later edit may already follow it.
+        var detail = try await detail(id)
+        detail.cycle = .init(cycle)
+        detail.definition = body.definition
+        return .ok(.init(headers: .init(eTag: Self.entityTag(cycle.version)), body: .json(detail)))
     }
 
     package func getCycleVersion(_ input: Operations.GetCycleVersion.Input) async throws
@@ -85,10 +90,15 @@ extension AdminAPI {
     /// The strong entity tag of a cycle at `version`: its number, quoted.
     static func entityTag(_ version: Int) -> String { "\"\(version)\"" }
 
-    /// The version a strong entity tag names; nil for a weak tag or one of another shape.
+    /// The version a strong entity tag names: a quoted number as ``entityTag(_:)`` writes it (no sign, no
+    /// leading zero, within what the column holds); nil for a weak tag or one of another shape.
     static func version(entityTag tag: String) -> Int? {
         guard tag.count > 2, tag.hasPrefix("\""), tag.hasSuffix("\"") else { return nil }
-        return Int(tag.dropFirst().dropLast()).flatMap { $0 > 0 ? $0 : nil }
+        let digits = tag.dropFirst().dropLast()
+        guard digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), digits.first != "0",
+            let version = Int32(digits)
+        else { return nil }
+        return Int(version)
     }
 
     /// A definition as the request held it (its members beyond `name` and `steps` kept as they came), as

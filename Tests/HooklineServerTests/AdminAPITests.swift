@@ -144,6 +144,51 @@ struct AdminAPITests {
         }
     }
 
+    /// A secret is shown once: the idempotency table never holds it, and a replay comes without it.
+    @Test func aReplayedClientCreationKeepsNoSecret() async throws {
+        try await ServerFixture.run { fixture in
+            try await fixture.application().test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                let body = #"{"scope": "api", "description": "provisioning"}"#
+                let first = try await api.send(.post, "/clients", json: body, headers: [.idempotencyKey: "c-1"])
+                #expect(first.status == .created)
+                let secret = try #require(first.json["client_secret"] as? String)
+                let replay = try await api.send(.post, "/clients", json: body, headers: [.idempotencyKey: "c-1"])
+                #expect(replay.status == .created)
+                #expect(replay.headers[.idempotencyReplayed] == "true")
+                #expect(replay.json["client_secret"] == nil)
+                let firstID = (first.json["client"] as? [String: Any])?["client_id"] as? String
+                #expect(firstID != nil)
+                #expect((replay.json["client"] as? [String: Any])?["client_id"] as? String == firstID)
+                let stored = try await fixture.database.client.query(
+                    """
+                    SELECT count(*) FROM hookline.api_idempotency_keys
+                    WHERE position(convert_to(\(secret), 'UTF8') IN body) > 0
+                    """)
+                #expect(try stored[0].decode(Int.self, at: 0) == 0)
+            }
+        }
+    }
+
+    /// `If-Match` with a list of tags matches when one does; a tag of another shape matches nothing.
+    @Test func ifMatchTakesAListOfTagsAndOnlyCanonicalOnes() async throws {
+        try await ServerFixture.run { fixture in
+            let (_, cycle) = try await fixture.accountWithCycle()
+            try await fixture.application().test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                let path = "/cycles/\(cycle.id.lowercased)"
+                let update = #"{"definition": {"name": "test", "steps": []}}"#
+                for tag in [#""01""#, #""+1""#, #"W/"1""#, #""99999999999""#] {
+                    let answer = try await api.send(.put, path, json: update, headers: [.ifMatch: tag])
+                    #expect(answer.status == .preconditionFailed, "\(tag)")
+                }
+                let listed = try await api.send(.put, path, json: update, headers: [.ifMatch: #""7", "1""#])
+                #expect(listed.status == .ok)
+                #expect(listed.headers[.eTag] == #""2""#)
+            }
+        }
+    }
+
     /// A body over `--max-api-body-bytes` is 413, whether it says its length or not.
     @Test func aBodyOverTheLimitIs413() async throws {
         try await ServerFixture.run { fixture in
@@ -182,4 +227,5 @@ struct AdminAPITests {
 
 extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotencyReplayed = HTTPField.Name("Idempotency-Replayed")!
 }

@@ -42,11 +42,11 @@ public struct CycleStore: Sendable {
     /// Replaces a cycle's definition with a new version. Jobs accepted from now on run it; jobs already queued
     /// keep running the version they were accepted under.
     ///
-    /// With `ifVersion`, only if the cycle is still at that version (an optimistic lock: two operators editing
-    /// the same version cannot overwrite each other's edit unnoticed).
+    /// With `ifVersion`, only if the cycle is still at one of those versions (an optimistic lock: two operators
+    /// editing the same version cannot overwrite each other's edit unnoticed).
     /// - Throws: ``CycleProblems`` for a definition with problems; ``HooklineError`` for an unknown cycle, or
-    ///   ``HooklineError/stale(_:)`` when it is no longer at `ifVersion`.
-    public func update(_ id: UUID, definition: [UInt8], ifVersion: Int? = nil) async throws -> Cycle {
+    ///   ``HooklineError/stale(_:)`` when it is at none of `ifVersion`.
+    public func update(_ id: UUID, definition: [UInt8], ifVersion: [Int]? = nil) async throws -> Cycle {
         let parsed = try CycleDefinition.parse(definition).get()
         let cycle = try await database.withTransaction { connection -> Cycle? in
             let rows = try connection.query(
@@ -54,17 +54,17 @@ public struct CycleStore: Sendable {
                 UPDATE hookline.cycles
                 SET version = version + 1, name = \(parsed.name), definition = \(PostgresJSON(bytes: definition)),
                     updated_at = now()
-                WHERE id = \(id) AND (\(ifVersion)::int IS NULL OR version = \(ifVersion))
+                WHERE id = \(id) AND (\(ifVersion)::bigint[] IS NULL OR version = ANY(\(ifVersion)))
                 RETURNING \(unsafe: Self.columns)
                 """)
             guard let row = rows.first else {
-                if let ifVersion,
+                if ifVersion != nil,
                     let now = try connection.query(
                         "SELECT version FROM hookline.cycles WHERE id = \(id)"
                     ).first?.decode(Int.self, at: 0)
                 {
                     throw HooklineError.stale(
-                        "the cycle is at version \(now), not \(ifVersion): another edit came first")
+                        "the cycle is at version \(now), not the one the edit started from: another edit came first")
                 }
                 return nil
             }

@@ -110,8 +110,9 @@ public struct WebhookStore: Sendable {
             guard webhook.scheme.usesSecret else {
                 throw HooklineError.conflict("the \(webhook.scheme.rawValue) scheme has no signing secret")
             }
-            webhook.settings.previousSecret = webhook.settings.secret
-            webhook.settings.previousSecretExpiresAt = Int(now.timeIntervalSince1970.rounded(.up)) + grace
+            // Without a grace period the old secret goes at once.
+            webhook.settings.previousSecret = grace > 0 ? webhook.settings.secret : nil
+            webhook.settings.previousSecretExpiresAt = grace > 0 ? Int(now.timeIntervalSince1970) + grace : nil
             let secret = SignatureCheck.generateSecret(for: webhook.scheme)
             webhook.settings.secret = secret
             try connection.query(

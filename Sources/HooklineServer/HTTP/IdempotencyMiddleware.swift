@@ -5,20 +5,25 @@ import Hookline
 import HooklineAPI
 import Hummingbird
 
-/// `Idempotency-Key` on the admin API's POSTs: the first request with a key runs and its answer is kept (24
-/// hours, per console client); a repeat with the same method, path and body gets that answer again, marked
-/// `Idempotency-Replayed: true`, and changes nothing. The same key with another request is 422; a repeat while
-/// the first still runs is 409 with `Retry-After`. A 5xx answer is not kept, so the client may try again.
+/// `Idempotency-Key` on the admin API's creating POSTs (`paths`): the first request with a key runs and its
+/// answer is kept (24 hours, per console client); a repeat with the same method, path and body gets that
+/// answer again, marked `Idempotency-Replayed: true`, and changes nothing. The same key with another request is
+/// 422; a repeat while the first still runs is 409 with `Retry-After`. A 5xx answer is not kept, so the client
+/// may try again. A secret the first answer showed (`client_secret`, `secret`) is not kept: it is shown once,
+/// and a replay comes without it.
 ///
 /// Runs after ``APITokenMiddleware`` (the client) and ``APIBodyLimitMiddleware`` (a bounded body).
 struct IdempotencyMiddleware: RouterMiddleware {
     let store: APIIdempotencyStore
+    /// The request paths of the operations that take the header.
+    let paths: Set<String>
 
     func handle(
         _ request: Request, context: HooklineRequestContext,
         next: (Request, HooklineRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard request.method == .post, let key = request.headers[.idempotencyKey], let client = context.apiClient
+        guard request.method == .post, paths.contains(request.uri.path), let key = request.headers[.idempotencyKey],
+            let client = context.apiClient
         else { return try await next(request, context) }
         guard (1...255).contains(key.utf8.count) else {
             throw ProblemResponse(Problem(.badRequest, "Idempotency-Key is 1 to 255 bytes"))
@@ -28,12 +33,22 @@ struct IdempotencyMiddleware: RouterMiddleware {
         var hash = SHA256()
         hash.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
         hash.update(data: Data(buffer: body))
-        switch try await store.claim(client: client, key: key, requestHash: Data(hash.finalize())) {
-        case .replay(let status, let contentType, let stored):
+        let claim: IdempotencyClaim
+        do {
+            claim = try await store.claim(client: client, key: key, requestHash: Data(hash.finalize()))
+        } catch {
+            context.logger.error("admin API: database unavailable", metadata: ["error": "\(error)"])
+            throw ProblemResponse(
+                Problem(.serviceUnavailable, "the database is unavailable; retry", headers: [.retryAfter: "1"]))
+        }
+        switch claim {
+        case .replay(let answer):
             var headers: HTTPFields = [.idempotencyReplayed: "true"]
-            if let contentType { headers[.contentType] = contentType }
+            if let contentType = answer.contentType { headers[.contentType] = contentType }
+            if let etag = answer.etag { headers[.eTag] = etag }
             return Response(
-                status: .init(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(data: stored)))
+                status: .init(code: answer.status), headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(data: answer.body)))
         case .mismatch:
             throw ProblemResponse(Problem(.unprocessableContent, "this Idempotency-Key was used for another request"))
         case .inProgress:
@@ -41,27 +56,44 @@ struct IdempotencyMiddleware: RouterMiddleware {
                 Problem(
                     .conflict, "a request with this Idempotency-Key is still running; retry",
                     headers: [.retryAfter: "1"]))
-        case .fresh:
+        case .fresh(let token):
             var response: Response
             do {
                 response = try await next(request, context)
             } catch {
-                try? await store.release(client: client, key: key)
+                try? await store.release(client: client, key: key, claim: token)
                 throw error
             }
             guard response.status.code < 500 else {
-                try? await store.release(client: client, key: key)
+                try? await store.release(client: client, key: key, claim: token)
                 return response
             }
-            // The answer is kept whole: it is a small JSON document of a creating operation.
+            // The answer is kept whole but for its secrets: it is a small JSON document of a creating operation.
             let collector = CollectingWriter()
             try await response.body.write(collector)
             response.body = ResponseBody(byteBuffer: collector.buffer)
-            try await store.finish(
-                client: client, key: key, status: response.status.code, contentType: response.headers[.contentType],
-                body: Data(buffer: collector.buffer))
+            let answer = StoredAnswer(
+                status: response.status.code, contentType: response.headers[.contentType],
+                etag: response.headers[.eTag], body: Self.withoutSecrets(Data(buffer: collector.buffer)))
+            do {
+                try await store.finish(client: client, key: key, claim: token, answer: answer)
+            } catch {
+                // The work is done and its answer goes out; a repeat within the claim's life is 409, and after it
+                // runs again.
+                context.logger.error("admin API: idempotent answer not kept", metadata: ["error": "\(error)"])
+            }
             return response
         }
+    }
+
+    /// A JSON object's bytes without its secret members (`client_secret`, `secret`); anything else unchanged.
+    static func withoutSecrets(_ body: Data) -> Data {
+        guard var object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+            object["client_secret"] != nil || object["secret"] != nil
+        else { return body }
+        object["client_secret"] = nil
+        object["secret"] = nil
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
     }
 }
 

@@ -55,7 +55,7 @@ struct MCPRoutes: Sendable {
                 resourceMetadata: baseURL(request) + "/.well-known/oauth-protected-resource" + entry.server.urlPath,
                 scope: .mcp)
         }
-        // The message's bytes count against the server's body budget until the session has answered.
+        // The message's bytes count against the server's body budget until the session has taken it.
         return try await bodyBudget.holding(
             request, maxBytes: settings.maxBodyBytes, tooLarge: Self.tooLarge, busy: Self.busy
         ) { body in

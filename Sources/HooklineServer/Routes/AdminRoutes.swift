@@ -19,6 +19,9 @@ struct AdminRoutes: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
 
+    /// The document, parsed once.
+    private let document = (try? JSON(parsing: Array(OpenAPIDocument.json.utf8))) ?? .object([:])
+
     func register(on router: Router<HooklineRequestContext>) {
         router.get("/api/v1/openapi.json") { _, _ in
             Response(
@@ -28,7 +31,9 @@ struct AdminRoutes: Sendable {
         let api = router.group("/api/v1")
             .add(middleware: APITokenMiddleware(verifier: verifier))
             .add(middleware: APIBodyLimitMiddleware(maxBytes: settings.maxAPIBodyBytes))
-            .add(middleware: IdempotencyMiddleware(store: APIIdempotencyStore(database: database)))
+            .add(
+                middleware: IdempotencyMiddleware(
+                    store: APIIdempotencyStore(database: database), paths: Self.idempotentPaths(of: document)))
         do {
             try AdminAPI(database: database, now: now).registerHandlers(
                 on: api, serverURL: URL(string: "/")!,
@@ -43,10 +48,20 @@ struct AdminRoutes: Sendable {
         refuseOtherMethods(on: api)
     }
 
+    /// The paths (under `/api/v1`) of the POSTs that take `Idempotency-Key`: those that create.
+    static func idempotentPaths(of document: JSON) -> Set<String> {
+        let header = JSON.string("#/components/parameters/IdempotencyKey")
+        return Set(
+            (document["paths"]?.object ?? [:]).compactMap { path, item in
+                let parameters = item["post"]?["parameters"]?.array ?? []
+                return parameters.contains { $0["$ref"] == header } ? "/api/v1" + path : nil
+            })
+    }
+
     /// 405 with `Allow` for a method that a documented path does not take, HEAD included (rather than the
     /// router's bare 404).
     private func refuseOtherMethods(on api: RouterGroup<HooklineRequestContext>) {
-        let paths = (try? JSON(parsing: Array(OpenAPIDocument.json.utf8)))?["paths"]?.object ?? [:]
+        let paths = document["paths"]?.object ?? [:]
         let methods: [HTTPRequest.Method] = [
             .get, .head, .post, .put, .patch, .delete, .options, .trace,
             HTTPRequest.Method("QUERY")!,
