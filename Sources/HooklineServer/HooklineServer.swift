@@ -51,7 +51,7 @@ public func buildApplication(
         window: settings.batchWindow, metrics: metrics)
 
     // The request bodies held at once, by webhook deliveries and MCP messages together.
-    let bodyBudget = BodyBudget(limit: settings.maxBufferedBytes)
+    let bodyBudget = BodyBudget(limit: settings.maxBufferedBytes, gauge: metrics.bufferedBytes)
 
     let router = Router(context: HooklineRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))

@@ -53,6 +53,16 @@ struct LoopbackHTTP {
         return Answer(status: response.status.code, body: Data(buffer: bytes), headers: response.headers)
     }
 
+    /// The request-body bytes the server holds now, from its `hookline_body_buffered_bytes` gauge.
+    func bufferedBytes() async throws -> Int {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics")
+        request.method = .GET
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        let line = text.split(separator: "\n").first { $0.hasPrefix("hookline_body_buffered_bytes ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
+    }
+
     /// POSTs a string.
     func post(_ path: String, _ text: String, headers: [(String, String)] = []) async throws -> Answer {
         try await post(path, .bytes(ByteBuffer(string: text)), headers: headers)

@@ -271,17 +271,13 @@ struct MCPServerTests {
                 let held = Task {
                     try await http.post(created.webhook.urlPath, .stream(stream, length: .known(Int64(600_000))))
                 }
-                // Once the held body is in, a 500 kB message without a session is refused for the budget
-                // (503) before the transport would refuse it for its missing session (400).
-                var refused: MCPClient.Reply?
-                try await eventually(within: .seconds(30)) {
-                    let answer = try await live.mcp().request("tools/list", id: 2, params: ["padding": padding])
-                    if answer.status == 503 { refused = answer }
-                    return answer.status == 503
-                }
-                #expect(refused?.headers.first(name: "Retry-After") == "1")
-                let error = refused?.json["error"] as? [String: Any]
-                #expect(error?["code"] != nil, "a JSON-RPC error: \(refused?.text ?? "")")
+                // Once the held body is in (the gauge shows it), a 500 kB message does not fit.
+                try await eventually(within: .seconds(30)) { try await http.bufferedBytes() >= 599_999 }
+                let refused = try await client.request("tools/list", id: 2, params: ["padding": padding])
+                #expect(refused.status == 503)
+                #expect(refused.headers.first(name: "Retry-After") == "1")
+                let error = refused.json["error"] as? [String: Any]
+                #expect(error?["code"] != nil, "a JSON-RPC error: \(refused.text)")
                 gate.yield(ByteBuffer(string: "a"))
                 gate.finish()
                 #expect(try await held.value.status == 202)

@@ -1,4 +1,5 @@
 import Hummingbird
+import Prometheus
 import Synchronization
 
 /// The request-body bytes the server holds at once, across every request (`--max-buffered-bytes`): webhook
@@ -11,14 +12,20 @@ final class BodyBudget: Sendable {
     /// The budget, in bytes.
     let limit: Int
     private let used = Mutex(0)
+    /// Shows the bytes held now (`hookline_body_buffered_bytes`).
+    private let gauge: Gauge?
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, gauge: Gauge? = nil) {
+        self.limit = limit
+        self.gauge = gauge
+    }
 
     /// Takes `bytes` from the budget; `false` (taking nothing) when they do not fit.
     func reserve(_ bytes: Int) -> Bool {
         used.withLock { used in
             guard bytes <= limit - used else { return false }
             used += bytes
+            gauge?.set(to: Double(used))
             return true
         }
     }
@@ -26,7 +33,10 @@ final class BodyBudget: Sendable {
     /// Gives back bytes taken with ``reserve(_:)``.
     func release(_ bytes: Int) {
         guard bytes > 0 else { return }
-        used.withLock { $0 -= bytes }
+        used.withLock { used in
+            used -= bytes
+            gauge?.set(to: Double(used))
+        }
     }
 
     /// Reads `request`'s body, at most `maxBytes` of it, with its bytes taken from the budget, and gives them

@@ -8,6 +8,8 @@ final class IngressMetrics: Sendable {
     private let commitLatency: DurationHistogram
     private let failedBatches: Counter
     private let inFlight: Gauge
+    /// Request-body bytes held now (``BodyBudget``).
+    let bufferedBytes: Gauge
     /// Request counters by route and status, made on first use.
     private let requestCounters = Mutex([String: Counter]())
 
@@ -25,6 +27,9 @@ final class IngressMetrics: Sendable {
         failedBatches = registry.makeCounter(
             descriptor: Self.name("ingress_failed_batches_total", "Batches that could not be committed."))
         inFlight = registry.makeGauge(descriptor: Self.name("http_requests_in_flight", "Requests being handled."))
+        bufferedBytes = registry.makeGauge(
+            descriptor: Self.name(
+                "body_buffered_bytes", "Request-body bytes held now, of --max-buffered-bytes (webhooks and MCP)."))
     }
 
     private static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
