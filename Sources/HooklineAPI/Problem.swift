@@ -26,6 +26,10 @@ package struct Problem: Error, Sendable {
         self.headers = headers
     }
 
+    /// 503 with `Retry-After` when the database cannot be reached.
+    package static let databaseUnavailable = Problem(
+        .serviceUnavailable, "the database is unavailable; retry", headers: [.retryAfter: "1"])
+
     /// 422 for one field of the request body, named by its JSON Pointer.
     static func invalid(_ pointer: String, _ detail: String) -> Problem {
         Problem(.unprocessableContent, detail, errors: [.init(pointer: pointer, detail: detail)])

@@ -46,8 +46,7 @@ package struct ProblemMiddleware: ServerMiddleware {
         {
             logger.error(
                 "admin API: database unavailable", metadata: ["operation": "\(operationID)", "error": "\(error)"])
-            return Problem(
-                .serviceUnavailable, "the database is unavailable; retry", headers: [.retryAfter: "1"])
+            return .databaseUnavailable
         }
         logger.error("admin API: internal error", metadata: ["operation": "\(operationID)", "error": "\(error)"])
         return Problem(.internalServerError, "internal error")

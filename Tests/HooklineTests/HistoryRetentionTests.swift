@@ -107,25 +107,11 @@ struct HistoryRetentionTests {
     @Test func oneMaintainerAtATime() async throws {
         try await MigratedDatabase.with { database in
             // While another session holds the maintenance lock, maintenance does nothing and says so.
-            let locked = DispatchSemaphore(value: 0)
-            let release = DispatchSemaphore(value: 0)
-            let holder = Task {
-                do {
-                    try await database.client.withTransaction { connection in
-                        try connection.query("SELECT pg_advisory_xact_lock(7525356009463313268)")
-                        locked.signal()
-                        release.wait()
-                    }
-                } catch {
-                    locked.signal()  // a lock never taken must not leave the test waiting for it
-                    throw error
-                }
-            }
-            _ = try await onOwnThread { locked.wait() }
+            let lock = try await HeldTransaction(
+                on: database.client, "SELECT pg_advisory_xact_lock(7525356009463313268)")
             try await database.client.query("DROP TABLE hookline.\(unsafe: name(daysFromToday: 1))")
             #expect(try await JobQueue(database: database.client).maintainHistory(keepDays: 31).isEmpty)
-            release.signal()
-            try await holder.value
+            try await lock.release()
             #expect(
                 try await JobQueue(database: database.client).maintainHistory(keepDays: 31)
                     == ["created \(name(daysFromToday: 1))"])

@@ -24,22 +24,7 @@ struct MaintenanceLockTests {
             // An operator's long read of the history holds its lock while maintenance wants the table.
             let reader = PostgresClient(connectionString: database.url, maxConnections: 1)
             defer { reader.close() }
-            let reading = DispatchSemaphore(value: 0)
-            let done = DispatchSemaphore(value: 0)
-            let holder = Task {
-                do {
-                    try await reader.withTransaction { connection in
-                        _ = try connection.query("SELECT count(*) FROM hookline.job_history")
-                        reading.signal()
-                        done.wait()
-                    }
-                } catch {
-                    // A read that never started must not leave the test waiting for it.
-                    reading.signal()
-                    throw error
-                }
-            }
-            _ = try await onOwnThread { reading.wait() }
+            let read = try await HeldTransaction(on: reader, "SELECT count(*) FROM hookline.job_history")
             let maintenance = Task { try await queue.maintainHistory(keepDays: 31) }
             do {
                 // Maintenance is waiting for a lock on the history…
@@ -57,11 +42,10 @@ struct MaintenanceLockTests {
                     #expect(finished == [id], "a completion waited for the maintenance behind a long read")
                 }
             } catch {
-                done.signal()
+                try? await read.release()
                 throw error
             }
-            done.signal()
-            try await holder.value
+            try await read.release()
             let actions = try await maintenance.value
             #expect(actions.contains("created \(tomorrow)"), "\(actions)")
             #expect(actions.contains("dropped \(old)"), "\(actions)")

@@ -25,21 +25,8 @@ struct ShutdownTests {
             // Both steps' statements wait on this lock until the drain cancels them.
             let blocker = PostgresClient(connectionString: fixture.database.url, maxConnections: 1)
             defer { blocker.close() }
-            let locked = DispatchSemaphore(value: 0)
-            let release = DispatchSemaphore(value: 0)
-            let holder = Task {
-                do {
-                    try await blocker.withTransaction { connection in
-                        try connection.query("LOCK TABLE hookline.cycle_data IN ACCESS EXCLUSIVE MODE")
-                        locked.signal()
-                        release.wait()
-                    }
-                } catch {
-                    locked.signal()  // a lock never taken must not leave the test waiting for it
-                    throw error
-                }
-            }
-            _ = try await onOwnThread { locked.wait() }
+            let lock = try await HeldTransaction(
+                on: blocker, "LOCK TABLE hookline.cycle_data IN ACCESS EXCLUSIVE MODE")
             let ids = [try await fixture.enqueue(stopping, "{}"), try await fixture.enqueue(storing, "{}")]
             let worker = fixture.startWorker(shutdownSeconds: 1)
             do {
@@ -53,11 +40,10 @@ struct ShutdownTests {
                 }
                 try await worker.stop()
             } catch {
-                release.signal()
+                try? await lock.release()
                 throw error
             }
-            release.signal()
-            try await holder.value
+            try await lock.release()
 
             let rows = try await fixture.database.client.query(
                 "SELECT state, attempt, errors::text, last_error FROM hookline.jobs WHERE id = ANY(\(ids)) ORDER BY id"

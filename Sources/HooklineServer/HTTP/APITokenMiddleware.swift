@@ -21,8 +21,7 @@ struct APITokenMiddleware: RouterMiddleware {
         } catch {
             // Not a verdict: the token could not be looked up.
             context.logger.error("admin API: database unavailable", metadata: ["error": "\(error)"])
-            throw ProblemResponse(
-                Problem(.serviceUnavailable, "the database is unavailable; retry", headers: [.retryAfter: "1"]))
+            throw ProblemResponse(.databaseUnavailable)
         }
         switch verdict {
         case .valid(let grant):

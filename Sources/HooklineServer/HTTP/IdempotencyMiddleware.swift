@@ -38,8 +38,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             claim = try await store.claim(client: client, key: key, requestHash: Data(hash.finalize()))
         } catch {
             context.logger.error("admin API: database unavailable", metadata: ["error": "\(error)"])
-            throw ProblemResponse(
-                Problem(.serviceUnavailable, "the database is unavailable; retry", headers: [.retryAfter: "1"]))
+            throw ProblemResponse(.databaseUnavailable)
         }
         switch claim {
         case .replay(let answer):
