@@ -49,6 +49,7 @@ public final class PostgresClient: Service, Sendable {
     public let configuration: Configuration
     private let queue: RequestQueue
     private let finished: DispatchGroup
+    private let threads: [JoinableThread]
 
     /// Starts the pool's threads. Connections open when first needed.
     public init(configuration: Configuration) {
@@ -56,16 +57,17 @@ public final class PostgresClient: Service, Sendable {
         queue = RequestQueue()
         let finished = DispatchGroup()
         self.finished = finished
+        var threads: [JoinableThread] = []
         for index in 0..<configuration.maxConnections {
             let slot = Slot(configuration: configuration, queue: queue)
             finished.enter()
-            let thread = Thread {
-                slot.run()
-                finished.leave()
-            }
-            thread.name = "postgres-\(index)"
-            thread.start()
+            threads.append(
+                JoinableThread(name: "postgres-\(index)") {
+                    slot.run()
+                    finished.leave()
+                })
         }
+        self.threads = threads
     }
 
     /// A pool on `connectionString` with up to `maxConnections` connections.
@@ -84,7 +86,9 @@ public final class PostgresClient: Service, Sendable {
         if let timeout {
             let (seconds, attoseconds) = timeout.components
             let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-            _ = finished.wait(timeout: .now() + .nanoseconds(nanoseconds))
+            guard finished.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success else { return }
+            // Every thread has left its loop; joining waits for its exit-time destructors too.
+            for thread in threads { thread.join() }
         }
     }
 

@@ -28,6 +28,7 @@ public final class PostgresListener: Service, Sendable {
         var exited = false
         /// ``run()`` waiting for the thread to close its connection.
         var exitWaiter: CheckedContinuation<Void, Never>?
+        var thread: JoinableThread?
     }
 
     private let connectionString: String
@@ -70,7 +71,7 @@ public final class PostgresListener: Service, Sendable {
             return true
         }
         guard shouldStart else { return }
-        let thread = Thread { [self] in
+        let thread = JoinableThread(name: "postgres-listener") { [self] in
             listen()
             let waiter = state.withLock { state in
                 state.exited = true
@@ -79,8 +80,7 @@ public final class PostgresListener: Service, Sendable {
             waiter?.resume()
             finished.signal()
         }
-        thread.name = "postgres-listener"
-        thread.start()
+        state.withLock { $0.thread = thread }
     }
 
     /// Stops listening and waits (blocking) until the thread has closed its connection.
@@ -90,7 +90,10 @@ public final class PostgresListener: Service, Sendable {
             return state.started && !state.stopped
         }
         stopSignal.cancel()
-        if wasRunning { finished.wait() }
+        if wasRunning {
+            finished.wait()
+            state.withLock { $0.thread }?.join()
+        }
     }
 
     /// Listens until graceful shutdown, then stops and returns once the connection is closed, without
