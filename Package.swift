@@ -79,7 +79,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The HTTP ingress.
+        // The HTTP ingress, the admin API's routes, MCP's routes and the operator console.
         .target(
             name: "HooklineServer",
             dependencies: [
@@ -94,7 +94,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            // The console's templates, stylesheet and script, compiled into the binary.
+            resources: [.embedInCode("Console/Web")]
         ),
         // The worker runtime.
         .target(

@@ -17,6 +17,8 @@ public struct HooklineRequestContext: RequestContext, RemoteAddressRequestContex
     var webhook: Webhook?
     /// The console client (its row id) whose token an `/api/v1` request carries, set by ``APITokenMiddleware``.
     var apiClient: UUID?
+    /// The console session a `/console` request belongs to, set by ``ConsoleSessionMiddleware``.
+    var consoleSession: ConsoleSession?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)

@@ -65,6 +65,11 @@ public func buildApplication(
     AdminRoutes(
         database: database, verifier: verifier, settings: settings, now: dependencies.now, logger: dependencies.logger
     ).register(on: router)
+    ConsoleRoutes(
+        database: database, verifier: verifier, clients: clients, limiter: limiter,
+        transport: ConsoleTransport(publicURL: settings.publicURL, trustedProxies: settings.trustedProxies),
+        trustedProxies: settings.trustedProxies
+    ).register(on: router)
     WebhookRoutes(
         directory: directory, verifier: verifier, enqueuer: enqueuer,
         bodyBudget: bodyBudget, settings: settings,

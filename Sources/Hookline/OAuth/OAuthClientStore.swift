@@ -152,13 +152,18 @@ public struct OAuthClientStore: Sendable {
     /// Revokes one of `client`'s own tokens (RFC 7009). Unknown tokens and other clients' tokens are left
     /// alone without error, as the RFC asks.
     public func revokeToken(_ token: String, of client: OAuthClient) async throws {
+        try await revokeToken(token, clientRowID: client.id)
+    }
+
+    /// Revokes one token of the client whose row id is `clientRowID` (a console session's, at sign-out).
+    public func revokeToken(_ token: String, clientRowID: UUID) async throws {
         let hash = Secrets.hash(token)
         let at = now()
         try await database.withTransaction { connection in
             let rows = try connection.query(
                 """
                 UPDATE hookline.access_tokens SET revoked_at = \(at)
-                WHERE token_hash = \(hash) AND client_id = \(client.id) AND revoked_at IS NULL
+                WHERE token_hash = \(hash) AND client_id = \(clientRowID) AND revoked_at IS NULL
                 """)
             if rows.affectedRows > 0 {
                 try connection.notify(AuthNotifications.channel, payload: AuthNotifications.tokenRevoked(hash))

@@ -7,10 +7,11 @@ public struct JobStore: Sendable {
 
     public init(database: PostgresClient) { self.database = database }
 
-    /// Jobs, newest first, optionally of one state, account and cycle, and older than the job `before` (the
-    /// cursor of the next page: ids only grow, so pages stay stable while jobs arrive).
+    /// Jobs, newest first, optionally of one state, account, cycle and webhook, and older than the job `before`
+    /// (the cursor of the next page: ids only grow, so pages stay stable while jobs arrive).
     public func list(
-        state: JobState? = nil, account: UUID? = nil, cycle: UUID? = nil, before: Int64? = nil, limit: Int = 100
+        state: JobState? = nil, account: UUID? = nil, cycle: UUID? = nil, webhook: UUID? = nil, before: Int64? = nil,
+        limit: Int = 100
     ) async throws -> [JobSummary] {
         try await database.query(
             """
@@ -22,7 +23,8 @@ public struct JobStore: Sendable {
                 FROM hookline.job_history
             ) j
             WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(account)::uuid IS NULL OR account_id = \(account))
-              AND (\(cycle)::uuid IS NULL OR cycle_id = \(cycle)) AND (\(before)::bigint IS NULL OR id < \(before))
+              AND (\(cycle)::uuid IS NULL OR cycle_id = \(cycle)) AND (\(webhook)::uuid IS NULL OR webhook_id = \(webhook))
+              AND (\(before)::bigint IS NULL OR id < \(before))
             ORDER BY id DESC LIMIT \(limit)
             """
         ).map(Self.summary)

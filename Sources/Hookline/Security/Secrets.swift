@@ -55,6 +55,13 @@ public enum Secrets {
         Data(SHA256.hash(data: Data(credential.utf8)))
     }
 
+    /// A value derived from a credential for one purpose (HMAC-SHA-256 keyed by the credential), base64url:
+    /// whoever holds the credential can compute it, nobody else can, and it tells nothing of the credential.
+    public static func derive(from credential: String, purpose: String) -> String {
+        base64URL(
+            HMAC<SHA256>.authenticationCode(for: Data(purpose.utf8), using: SymmetricKey(data: Data(credential.utf8))))
+    }
+
     /// Compares two byte strings in time that depends only on their lengths.
     public static func constantTimeEquals(_ a: Data, _ b: Data) -> Bool {
         guard a.count == b.count else { return false }

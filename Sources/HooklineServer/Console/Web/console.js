@@ -1,0 +1,32 @@
+// The Hookline console's only script: pages whose <main> has data-refresh="<ms>" fetch themselves again at
+// that interval and swap in the new <main>, while the tab is visible and no form field has focus. Everything
+// works without it; it only saves pressing reload.
+(function () {
+  "use strict";
+  var main = document.getElementById("main");
+  if (!main || !main.dataset.refresh) return;
+  var every = Math.max(1000, parseInt(main.dataset.refresh, 10) || 5000);
+  function busy() {
+    var active = document.activeElement;
+    return active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
+  }
+  function refresh() {
+    if (document.hidden || busy()) return schedule();
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) {
+        if (response.redirected || !response.ok) { window.location.reload(); return null; }
+        return response.text();
+      })
+      .then(function (html) {
+        if (html === null) return;
+        var next = new DOMParser().parseFromString(html, "text/html").getElementById("main");
+        if (!next) return;
+        main.innerHTML = next.innerHTML;
+        if (next.dataset.refresh) { main.dataset.refresh = next.dataset.refresh; schedule(); }
+        else { delete main.dataset.refresh; }
+      })
+      .catch(schedule);
+  }
+  function schedule() { window.setTimeout(refresh, every); }
+  schedule();
+})();

@@ -1,0 +1,233 @@
+import Foundation
+import HTTPTypes
+import Hookline
+import HooklineServer
+import HummingbirdTesting
+import NIOCore
+import Postgres
+import TestSupport
+import Testing
+
+/// The operator console over real sockets: sign-in and its cookie, the guards on every action, and the pages
+/// over the domain layer. (The browser's view of it is in tests/interop/test_console.py.)
+@Suite("The operator console")
+struct ConsoleTests {
+    @Test func aPageWithoutASessionRedirectsToTheSignInFormAndComesBackAfter() async throws {
+        try await ServerFixture.run { fixture in
+            try await fixture.application().test(.live) { client in
+                let page = try await client.execute(uri: "/console/jobs?state=dead", method: .get)
+                #expect(page.status == .seeOther)
+                #expect(page.headers[.location] == "/console/signin?next=/console/jobs%3Fstate%3Ddead")
+                let form = try await client.execute(uri: page.headers[.location]!, method: .get)
+                #expect(form.status == .ok)
+                #expect(String(buffer: form.body).contains(#"name="next" value="/console/jobs?state=dead""#))
+                // A next that leaves the console is dropped.
+                let away = try await client.execute(uri: "/console/signin?next=//evil.example/console", method: .get)
+                #expect(String(buffer: away.body).contains(#"name="next" value="/console""#))
+            }
+        }
+    }
+
+    @Test func signingInSetsAStrictHttpOnlyCookieAndWrongCredentialsAreRefused() async throws {
+        try await ServerFixture.run { fixture in
+            let account = try await fixture.database.makeAccount()
+            let console = try await fixture.clients.create(account: nil, scope: .api)
+            let webhookClient = try await fixture.clients.create(account: account.id, scope: .webhook)
+            try await fixture.application().test(.live) { client in
+                let wrong = try await client.form(
+                    "/console/signin", "client_id=\(console.client.clientID)&client_secret=hls_wrong")
+                #expect(wrong.status == .unauthorized)
+                #expect(wrong.headers[.setCookie] == nil)
+                #expect(String(buffer: wrong.body).contains("not accepted"))
+                // An account's client is not a console client, whatever its secret.
+                let accountLevel = try await client.form(
+                    "/console/signin",
+                    "client_id=\(webhookClient.client.clientID)&client_secret=\(webhookClient.clientSecret)")
+                #expect(accountLevel.status == .unauthorized)
+
+                let good = try await client.form(
+                    "/console/signin",
+                    "client_id=\(console.client.clientID)&client_secret=\(console.clientSecret)&next=/console/jobs")
+                #expect(good.status == .seeOther)
+                #expect(good.headers[.location] == "/console/jobs")
+                let cookie = try #require(good.headers[.setCookie])
+                #expect(cookie.hasPrefix("hookline_console=hlt_"))
+                for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console", "Max-Age=1209600"] {
+                    #expect(cookie.contains(attribute), "\(attribute) in \(cookie)")
+                }
+                #expect(!cookie.contains("Secure"), "plain HTTP from no trusted proxy")
+                // The cookie carries a token, which is stored only as its hash.
+                let token = String(cookie.dropFirst("hookline_console=".count).prefix { $0 != ";" })
+                let stored = try await fixture.database.client.query(
+                    "SELECT count(*) FROM hookline.access_tokens WHERE token_hash = \(Secrets.hash(token))")
+                #expect(try stored[0].decode(Int.self, at: 0) == 1)
+                let overview = try await client.execute(
+                    uri: "/console", method: .get, headers: [.cookie: "hookline_console=\(token)"])
+                #expect(overview.status == .ok)
+                #expect(overview.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+                #expect(String(buffer: overview.body).contains("<h1>Overview</h1>"))
+            }
+        }
+    }
+
+    @Test func theCookieIsSecureBehindATrustedProxyThatSaysHTTPS() async throws {
+        try await ServerFixture.run { fixture in
+            let console = try await fixture.clients.create(account: nil, scope: .api)
+            let body = "client_id=\(console.client.clientID)&client_secret=\(console.clientSecret)"
+            try await fixture.application { $0.trustedProxies = [CIDR("127.0.0.1/32")!] }.test(.live) { client in
+                let proxied = try await client.form("/console/signin", body, headers: [.xForwardedProtoTest: "https"])
+                #expect(proxied.headers[.setCookie]?.hasSuffix("; Secure") == true)
+                let plain = try await client.form("/console/signin", body)
+                #expect(plain.headers[.setCookie]?.contains("Secure") == false)
+            }
+            // From a peer that is not a trusted proxy, the header is not believed.
+            try await fixture.application().test(.live) { client in
+                let claimed = try await client.form("/console/signin", body, headers: [.xForwardedProtoTest: "https"])
+                #expect(claimed.headers[.setCookie]?.contains("Secure") == false)
+            }
+        }
+    }
+
+    @Test func aDeadJobIsRetriedFromItsPageAndForgedOrCrossOriginPostsAreRefused() async throws {
+        try await ServerFixture.run { fixture in
+            let (account, _) = try await fixture.accountWithCycle()
+            let queue = JobQueue(database: fixture.database.client)
+            let id = try #require(try await queue.insert([NewJob(accountID: account.id, maxAttempts: 1)]).first)
+            try await fixture.database.client.query(
+                "SELECT hookline.move_to_history(ARRAY[\(id)::bigint], 'dead', 'failed')")
+            let jobs = JobStore(database: fixture.database.client)
+            // The test client sends no Host, so the console's own origin is the public URL's here (the browser
+            // tests send Host and Origin as browsers do).
+            try await fixture.application { $0.publicURL = "http://console.test" }.test(.live) { client in
+                let session = try await ConsoleSignIn.make(fixture, client)
+                let overview = String(buffer: try await session.get(client, "/console").body)
+                #expect(overview.contains(#"<a href="/console/jobs/\#(id)">"#), "listed among the dead jobs")
+                let page = String(buffer: try await session.get(client, "/console/jobs/\(id)").body)
+                #expect(page.contains(#"<dd id="job-state">dead</dd>"#))
+                #expect(page.contains(#"action="/console/jobs/\#(id)/retry""#))
+
+                // Another origin, by Origin or by Fetch Metadata: refused before anything is done.
+                let crossOrigin = try await session.post(
+                    client, "/console/jobs/\(id)/retry", headers: [.origin: "http://evil.example"])
+                #expect(crossOrigin.status == .forbidden)
+                #expect(String(buffer: crossOrigin.body).contains("Cross-origin request refused"))
+                let crossSite = try await session.post(
+                    client, "/console/jobs/\(id)/retry", headers: [.secFetchSiteTest: "cross-site"])
+                #expect(crossSite.status == .forbidden)
+                // The same origin without the session's form value (a forged form): refused.
+                let forged = try await session.post(client, "/console/jobs/\(id)/retry", csrf: "guess")
+                #expect(forged.status == .forbidden)
+                #expect(try await jobs.state(of: id) == .dead)
+
+                let retried = try await session.post(
+                    client, "/console/jobs/\(id)/retry", headers: [.origin: "http://console.test"])
+                #expect(retried.status == .seeOther)
+                #expect(retried.headers[.location] == "/console/jobs/\(id)?done=retried")
+                #expect(try await jobs.state(of: id) == .available)
+                let after = String(buffer: try await session.get(client, "/console/jobs/\(id)?done=retried").body)
+                #expect(after.contains(#"<p id="notice" role="status">The job was put back in the queue.</p>"#))
+                #expect(after.contains(#"data-refresh="2000""#), "a waiting job's page refreshes itself")
+                // Now available: it can be cancelled, not retried.
+                let conflict = try await session.post(client, "/console/jobs/\(id)/retry")
+                #expect(conflict.status == .conflict)
+                let cancelled = try await session.post(client, "/console/jobs/\(id)/cancel")
+                #expect(cancelled.status == .seeOther)
+                #expect(try await jobs.state(of: id) == .cancelled)
+            }
+        }
+    }
+
+    @Test func aBulkRetryRequeuesTheFiltersDeadJobsOnly() async throws {
+        try await ServerFixture.run { fixture in
+            let (account, _) = try await fixture.accountWithCycle()
+            let other = try await fixture.database.makeAccount()
+            let queue = JobQueue(database: fixture.database.client)
+            _ = try await queue.insert(Array(repeating: NewJob(accountID: account.id, maxAttempts: 1), count: 30))
+            _ = try await queue.insert([NewJob(accountID: other.id, maxAttempts: 1)])
+            try await fixture.database.client.query(
+                "SELECT hookline.move_to_history(ARRAY(SELECT id FROM hookline.jobs), 'dead', 'failed')")
+            try await fixture.application().test(.live) { client in
+                let session = try await ConsoleSignIn.make(fixture, client)
+                let list = String(
+                    buffer: try await session.get(client, "/console/jobs?state=dead&account=\(account.id.lowercased)")
+                        .body)
+                #expect(list.components(separatedBy: #"data-state="dead""#).count - 1 == 30)
+                #expect(list.contains(#"id="bulk-retry""#))
+                let retried = try await session.post(client, "/console/jobs/retry", "account=\(account.id.lowercased)")
+                #expect(retried.status == .seeOther)
+                #expect(retried.headers[.location]?.hasSuffix("done=bulk-retried&n=30") == true)
+                let stats = try await JobStore(database: fixture.database.client).stats(account: account.id)
+                #expect(stats[.available] == 30)
+                let others = try await JobStore(database: fixture.database.client).stats(account: other.id)
+                #expect(others[.dead] == 1, "another account's dead job stays")
+            }
+        }
+    }
+
+    @Test func accountPagesShowAndChangeCyclesAndClientsAndSigningOutEndsTheSession() async throws {
+        try await ServerFixture.run { fixture in
+            let (account, cycle) = try await fixture.accountWithCycle()
+            _ = try await WebhookStore(database: fixture.database.client).create(
+                account: account.id, cycle: cycle.id, scheme: .none)
+            try await fixture.application().test(.live) { client in
+                let session = try await ConsoleSignIn.make(fixture, client)
+                let list = String(buffer: try await session.get(client, "/console/accounts").body)
+                #expect(list.contains(account.id.lowercased))
+                let page = String(
+                    buffer: try await session.get(client, "/console/accounts/\(account.id.lowercased)").body)
+                #expect(page.contains(cycle.id.lowercased) && page.contains("/webhooks/"))
+
+                let stopped = try await session.post(client, "/console/cycles/\(cycle.id.lowercased)/stop")
+                #expect(stopped.status == .seeOther)
+                #expect(
+                    try await CycleStore(database: fixture.database.client).list(account: account.id)[0].active == false
+                )
+
+                let created = try await session.post(
+                    client, "/console/accounts/\(account.id.lowercased)/clients",
+                    "scope=mcp&token_lifetime_minutes=30&description=agent")
+                #expect(created.status == .ok)
+                let html = String(buffer: created.body)
+                let secret = try #require(html.firstMatch(of: /id="new-client-secret">(hls_[A-Za-z0-9_-]+)</)?.1)
+                let clientID = try #require(html.firstMatch(of: /id="new-client-id">(hlc_[A-Za-z0-9_-]+)</)?.1)
+                let made = try #require(try await fixture.clients.find(clientID: String(clientID)))
+                #expect(made.scope == .mcp && made.accountID == account.id && made.tokenLifetimeSeconds == 1800)
+                #expect(
+                    try await fixture.clients.authenticate(clientID: String(clientID), secret: String(secret)) != nil)
+                let again = String(
+                    buffer: try await session.get(client, "/console/accounts/\(account.id.lowercased)").body)
+                #expect(!again.contains(String(secret)), "the secret is shown once")
+
+                let revoked = try await session.post(client, "/console/clients/\(clientID)/revoke")
+                #expect(revoked.status == .seeOther)
+                #expect(try await fixture.clients.find(clientID: String(clientID))?.revokedAt != nil)
+
+                let out = try await session.post(client, "/console/signout")
+                #expect(out.status == .seeOther)
+                #expect(out.headers[.setCookie]?.contains("Max-Age=0") == true)
+                let afterwards = try await session.get(client, "/console")
+                #expect(afterwards.status == .seeOther, "the token was revoked, not only the cookie dropped")
+            }
+        }
+    }
+
+    @Test func anAccountTokenInTheCookieIsNoSession() async throws {
+        try await ServerFixture.run { fixture in
+            let account = try await fixture.database.makeAccount()
+            let webhookClient = try await fixture.clients.create(account: account.id, scope: .webhook)
+            try await fixture.application().test(.live) { client in
+                let token = try #require(
+                    try await client.token(clientID: webhookClient.client.clientID, secret: webhookClient.clientSecret)
+                        .accessToken)
+                let page = try await client.execute(
+                    uri: "/console", method: .get, headers: [.cookie: "hookline_console=\(token)"])
+                #expect(page.status == .seeOther)
+            }
+        }
+    }
+}
+
+extension HTTPField.Name {
+    fileprivate static let xForwardedProtoTest = HTTPField.Name("X-Forwarded-Proto")!
+    fileprivate static let secFetchSiteTest = HTTPField.Name("Sec-Fetch-Site")!
+}
