@@ -1,0 +1,1 @@
+"""scripts/chaos: a real Hookline under load and faults, and the accounting of every acknowledged delivery."""

@@ -1,0 +1,60 @@
+"""After the drain: every acknowledged delivery accounted for, from the database and the destination's log."""
+import os
+import re
+import subprocess
+import tempfile
+
+
+def psql(url, sql, env=None):
+    done = subprocess.run(["psql", url, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-F", "\t"], input=sql,
+                          capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    return [line.split("\t") for line in done.stdout.splitlines() if line]
+
+
+def account(url, provider, destination):
+    """The figures of the table: what the provider was answered, set against what the database holds and
+    what the destination was called with."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as ids:
+        for delivery, job in provider.acked.items():
+            ids.write(f"{delivery}\t{job}\t{provider.route(delivery)}\n")
+        path = ids.name
+    try:
+        rows = psql(url, f"""
+CREATE TEMP TABLE acked (delivery text, job bigint, route text);
+\\copy acked FROM '{path}'
+CREATE TEMP TABLE everything AS
+  SELECT id, state, last_error, idempotency_key, webhook_id, 'hot' AS place FROM hookline.jobs
+  UNION ALL SELECT id, state, last_error, idempotency_key, webhook_id, 'history' FROM hookline.job_history;
+SELECT 'lost', count(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM everything e WHERE e.id = a.job);
+SELECT 'jobs_per_delivery_over_1', count(*) FROM (
+  SELECT webhook_id, idempotency_key FROM everything WHERE webhook_id IS NOT NULL
+  GROUP BY 1, 2 HAVING count(*) > 1) d;
+SELECT 'finished_twice', count(*) FROM (SELECT id FROM everything GROUP BY id HAVING count(*) > 1) d;
+SELECT 'left_in_hot_table', count(*) FROM hookline.jobs;
+SELECT 'completed', count(*) FROM acked a JOIN everything e ON e.id = a.job
+  WHERE a.route = 'accept' AND e.state = 'completed';
+SELECT 'dead_refused', count(*) FROM acked a JOIN everything e ON e.id = a.job
+  WHERE a.route = 'refuse' AND e.state = 'dead';
+SELECT 'dead_without_reason', count(*) FROM acked a JOIN everything e ON e.id = a.job
+  WHERE e.state = 'dead' AND coalesce(e.last_error, '') = '';
+SELECT 'unexpected_end', count(*) FROM acked a JOIN everything e ON e.id = a.job
+  WHERE (a.route = 'accept' AND e.state <> 'completed') OR (a.route = 'refuse' AND e.state <> 'dead');
+SELECT 'hot_table_bytes', pg_total_relation_size('hookline.jobs');
+""")
+    finally:
+        os.unlink(path)
+    figures = {name: int(value) for name, value in rows}
+
+    # The destination: every call carries `<job id>-send`; a repeated call repeats the same key.
+    acked_jobs = set(provider.acked.values())
+    pattern = re.compile(r"^(\d+)-send$")
+    foreign = sum(1 for key in destination.calls if not (m := pattern.match(key)) or int(m.group(1)) not in acked_jobs)
+    figures["calls"] = sum(destination.calls.values())
+    figures["keyless_calls"] = destination.keyless
+    figures["calls_for_unknown_jobs"] = foreign
+    figures["keys_called_more_than_once"] = sum(1 for count in destination.calls.values() if count > 1)
+    figures["repeated_calls"] = sum(count - 1 for count in destination.calls.values() if count > 1)
+    figures["keys_answered_2xx_more_than_once"] = sum(1 for count in destination.answered_ok.values() if count > 1)
+    return figures
