@@ -93,12 +93,8 @@ struct AdminAPITests {
         try await ServerFixture.run { fixture in
             let account = try await fixture.database.makeAccount()
             let other = try await fixture.database.makeAccount()
-            let queue = JobQueue(database: fixture.database.client)
-            _ = try await queue.insert(Array(repeating: NewJob(accountID: account.id, maxAttempts: 1), count: 10_000))
-            _ = try await queue.insert([NewJob(accountID: other.id, maxAttempts: 1)])
-            // Dead, as a failed last attempt leaves them, all at once.
-            try await fixture.database.client.query(
-                "SELECT hookline.move_to_history(ARRAY(SELECT id FROM hookline.jobs), 'dead', 'failed')")
+            try await fixture.deadJobs(account.id, count: 10_000)
+            try await fixture.deadJobs(other.id, count: 1)
             try await fixture.application().test(.live) { client in
                 let api = try await AdminAPIClient.console(fixture, client)
                 let retried = try await api.send(

@@ -91,10 +91,7 @@ struct ConsoleTests {
     @Test func aDeadJobIsRetriedFromItsPageAndForgedOrCrossOriginPostsAreRefused() async throws {
         try await ServerFixture.run { fixture in
             let (account, _) = try await fixture.accountWithCycle()
-            let queue = JobQueue(database: fixture.database.client)
-            let id = try #require(try await queue.insert([NewJob(accountID: account.id, maxAttempts: 1)]).first)
-            try await fixture.database.client.query(
-                "SELECT hookline.move_to_history(ARRAY[\(id)::bigint], 'dead', 'failed')")
+            let id = try #require(try await fixture.deadJobs(account.id, count: 1).first)
             let jobs = JobStore(database: fixture.database.client)
             // The test client sends no Host, so the console's own origin is the public URL's here (the browser
             // tests send Host and Origin as browsers do).
@@ -141,11 +138,8 @@ struct ConsoleTests {
         try await ServerFixture.run { fixture in
             let (account, _) = try await fixture.accountWithCycle()
             let other = try await fixture.database.makeAccount()
-            let queue = JobQueue(database: fixture.database.client)
-            _ = try await queue.insert(Array(repeating: NewJob(accountID: account.id, maxAttempts: 1), count: 30))
-            _ = try await queue.insert([NewJob(accountID: other.id, maxAttempts: 1)])
-            try await fixture.database.client.query(
-                "SELECT hookline.move_to_history(ARRAY(SELECT id FROM hookline.jobs), 'dead', 'failed')")
+            try await fixture.deadJobs(account.id, count: 30)
+            try await fixture.deadJobs(other.id, count: 1)
             try await fixture.application().test(.live) { client in
                 let session = try await ConsoleSignIn.make(fixture, client)
                 let list = String(

@@ -45,6 +45,15 @@ struct ServerFixture {
         return (created, account, cycle)
     }
 
+    /// `count` jobs of `account` that died, as a failed last attempt leaves them (in history, `dead`); their ids.
+    @discardableResult
+    func deadJobs(_ account: UUID, count: Int) async throws -> [Int64] {
+        let ids = try await JobQueue(database: database.client).insert(
+            Array(repeating: NewJob(accountID: account, maxAttempts: 1), count: count))
+        try await database.client.query("SELECT hookline.move_to_history(\(ids), 'dead', 'failed')")
+        return ids
+    }
+
     /// The stored job with `id`: state, body, content type, headers.
     func job(_ id: Int64) async throws -> (state: String, body: Data, contentType: String?, headers: [String: String])?
     {

@@ -29,9 +29,9 @@ HOOKLINE = os.environ.get("HOOKLINE_BIN", "")
 FUZZ_BASE_URL = os.environ.get("HOOKLINE_INTEROP_FUZZ_BASE_URL", "")
 FUZZ_DATABASE_URL = os.environ.get("HOOKLINE_INTEROP_FUZZ_DATABASE_URL", "")
 
-# The admin API tests' fixtures (session-scoped), made once for all their modules: a plugin rather than names
-# imported into each module, which would make each module a set of its own.
-pytest_plugins = ["api_support"]
+# The admin API tests' and the console tests' fixtures (session-scoped), made once for all their modules: plugins
+# rather than names imported into each module, which would make each module a set of its own.
+pytest_plugins = ["api_support", "console_support"]
 
 # The job tools every Hookline MCP server offers besides its cycles.
 JOB_TOOLS = {"get_job", "list_jobs", "queue_stats", "retry_job", "cancel_job"}
@@ -115,7 +115,8 @@ async def connect(url: str, token: str | None = None, auth: httpx2.Auth | None =
 
 class Receiver:
     """A local HTTP server for http steps: answers a POST with 200 and {"received": <the JSON body>, "n": k}
-    (422 under /reject), and keeps every request it got."""
+    (422 under /reject; under /flaky, 422 to the first POST to each path and 200 to later ones), and keeps every
+    request it got."""
 
     def __init__(self):
         self.requests: list[dict] = []
@@ -130,11 +131,13 @@ class Receiver:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
                 with receiver.lock:
+                    first = all(request["path"] != self.path for request in receiver.requests)
                     receiver.requests.append(
                         {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
                     )
                     count = len(receiver.requests)
-                status = 422 if self.path.startswith("/reject") else 200
+                refused = self.path.startswith("/reject") or (self.path.startswith("/flaky/") and first)
+                status = 422 if refused else 200
                 answer = json.dumps({"received": body, "n": count}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

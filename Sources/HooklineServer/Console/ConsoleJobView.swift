@@ -82,17 +82,25 @@ struct ConsoleJobView {
         }
         errors = ((try? JSON(parsing: job.errors.bytes))?.array ?? []).map { entry in
             Failure(
-                attempt: entry["attempt"].map(Self.text) ?? "", at: entry["at"]?.string ?? "",
+                attempt: entry["attempt"].map(Self.text) ?? "", at: Self.time(entry["at"]?.string),
                 error: entry["error"]?.string ?? Self.text(entry))
         }
+        // A step's output is kept once, from its run that succeeded (the last one): show it there only.
         let outputs = (try? JSON(parsing: job.stepOutputs.bytes))?.object ?? [:]
-        stepRuns = job.stepRuns.map { run in
-            StepRunRow(
+        let succeeded = Dictionary(
+            job.stepRuns.indices.filter { job.stepRuns[$0].outcome == .succeeded }.map {
+                (job.stepRuns[$0].stepID, $0)
+            },
+            uniquingKeysWith: { _, last in last })
+        stepRuns = job.stepRuns.indices.map { index -> StepRunRow in
+            let run = job.stepRuns[index]
+            return StepRunRow(
                 step: run.stepID, attempt: run.attempt, started: ConsoleFormat.time(run.startedAt),
                 duration: run.finishedAt.map { ConsoleFormat.seconds($0.timeIntervalSince(run.startedAt)) }
                     ?? "running",
                 outcome: run.outcome?.rawValue ?? "", error: run.error,
-                output: outputs[run.stepID].flatMap { Self.prettyJSON($0.bytes) })
+                output: succeeded[run.stepID] == index ? outputs[run.stepID].flatMap { Self.prettyJSON($0.bytes) } : nil
+            )
         }
         canRetry = job.state.isRetryable
         canCancel = job.state == .available || job.state == .held
@@ -107,6 +115,13 @@ struct ConsoleJobView {
                 options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
         else { return nil }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// An ISO 8601 time from the errors list, written as the console writes times (as given if it does not parse).
+    static func time(_ text: String?) -> String {
+        guard let text else { return "" }
+        let parsed = try? Date(text, strategy: .iso8601)
+        return parsed.map { ConsoleFormat.time($0) } ?? text
     }
 
     static func text(_ value: JSON?) -> String {

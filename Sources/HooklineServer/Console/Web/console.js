@@ -1,8 +1,16 @@
-// The Hookline console's only script: pages whose <main> has data-refresh="<ms>" fetch themselves again at
+// The Hookline console's only script. Pages whose <main> has data-refresh="<ms>" fetch themselves again at
 // that interval and swap in the new <main>, while the tab is visible and no form field has focus. Everything
 // works without it; it only saves pressing reload.
 (function () {
   "use strict";
+  // The notice of an action (?done=…) is shown once: the address loses it, so a reload or a refresh does not
+  // repeat it.
+  if (window.history.replaceState && /[?&]done=/.test(window.location.search)) {
+    var query = window.location.search.substring(1).split("&").filter(function (part) {
+      return !/^(done|n)=/.test(part);
+    }).join("&");
+    window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+  }
   var main = document.getElementById("main");
   if (!main || !main.dataset.refresh) return;
   var every = Math.max(1000, parseInt(main.dataset.refresh, 10) || 5000);
