@@ -308,7 +308,7 @@ def main():
     parser.add_argument("--worker-processes", type=int, default=2)
     parser.add_argument("--drain-seconds", type=int, default=300)
     parser.add_argument("--give-up-seconds", type=int, default=600)
-    parser.add_argument("--pg-port", type=int, default=54339)
+    parser.add_argument("--pg-port", type=int, default=54349)
     parser.add_argument("--work-dir", required=True)
     args = parser.parse_args()
     if args.minutes:

@@ -54,7 +54,7 @@ public func buildApplication(
     let bodyBudget = BodyBudget(limit: settings.maxBufferedBytes, gauge: metrics.bufferedBytes)
 
     let router = Router(context: HooklineRequestContext.self)
-    router.add(middleware: RequestLogMiddleware(metrics: metrics))
+    router.add(middleware: RequestLogMiddleware(metrics: metrics, accessLog: settings.accessLog))
     HealthRoutes(database: database).register(on: router)
     router.get("/metrics") { _, _ in
         Response(

@@ -44,6 +44,13 @@ extension HooklineCLI {
 
         @OptionGroup var log: LogOptions
 
+        @Flag(
+            name: .customLong("access-log"),
+            help: ArgumentHelp(
+                "Log every request (method, path, status, time) at info level; off by default: it costs a tenth "
+                    + "of a webhook's CPU (env: HOOKLINE_ACCESS_LOG=on)."))
+        var accessLog = false
+
         var settings: ServerSettings {
             get throws {
                 let defaults = ServerSettings()
@@ -68,6 +75,7 @@ extension HooklineCLI {
                     host: host ?? Env.string("HOOKLINE_HOST") ?? defaults.host,
                     port: try port ?? Env.integer("HOOKLINE_PORT") ?? defaults.port,
                     trustedProxies: networks, accountRateLimit: rate)
+                settings.accessLog = accessLog || Env.string("HOOKLINE_ACCESS_LOG")?.lowercased() == "on"
                 try limits.apply(to: &settings)
                 try mcp.apply(to: &settings)
                 return settings

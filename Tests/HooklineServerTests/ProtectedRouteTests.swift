@@ -106,7 +106,7 @@ struct ProtectedRouteTests {
             let account = try await fixture.database.makeAccount()
             let webhook = try await fixture.clients.create(account: account.id, scope: .webhook)
             let console = try await fixture.clients.create(account: nil, scope: .api)
-            let issued = try await fixture.application().test(.live) { client -> [String] in
+            let issued = try await fixture.application { $0.accessLog = true }.test(.live) { client -> [String] in
                 let a = try await client.token(clientID: webhook.client.clientID, secret: webhook.clientSecret)
                 let b = try await client.token(basic: console.client.clientID, console.clientSecret)
                 let tokenA = try #require(a.accessToken)

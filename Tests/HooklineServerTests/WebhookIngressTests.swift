@@ -15,7 +15,8 @@ struct WebhookIngressTests {
     @Test func anOpenWebhookStoresTheBodyExactlyAndTheHeadersWithoutCredentials() async throws {
         try await ServerFixture.run { fixture in
             let (created, account, cycle) = try await fixture.webhook(.none)
-            try await fixture.application().test(.live) { client in
+            // With the access log on (it is off by default: see the next test).
+            try await fixture.application { $0.accessLog = true }.test(.live) { client in
                 let body = ByteBuffer(bytes: [0x7b, 0x00, 0xff, 0x0a, 0x7d])
                 let response = try await client.execute(
                     uri: created.webhook.urlPath, method: .post,
@@ -40,6 +41,20 @@ struct WebhookIngressTests {
             let id = created.webhook.id.lowercased
             #expect(!fixture.logs.lines(containing: "/webhooks/\(id.prefix(8))…").isEmpty)
             #expect(fixture.logs.lines(containing: id).isEmpty)
+        }
+    }
+
+    @Test func requestsAreNotLoggedOneByOneUnlessTheAccessLogIsOn() async throws {
+        try await ServerFixture.run { fixture in
+            let (created, _, _) = try await fixture.webhook(.none)
+            try await fixture.application().test(.live) { client in
+                let delivered = try await client.deliver(created.webhook, "{}")
+                #expect(delivered.status == .accepted)
+                let health = try await client.execute(uri: "/healthz", method: .get)
+                #expect(health.status == .ok)
+            }
+            #expect(fixture.logs.lines(containing: "/webhooks/").isEmpty)
+            #expect(fixture.logs.lines(containing: "/healthz").isEmpty)
         }
     }
 

@@ -1,10 +1,12 @@
 import Hummingbird
 import Logging
 
-/// Logs each request's method, path, status and duration, never its query string, headers or body, which
-/// may carry credentials, nor a whole webhook id (for an open webhook the URL is the credential); and counts it for `/metrics` by route (the matched pattern, not the raw path).
+/// Counts each request for `/metrics` by route (the matched pattern, not the raw path), and, with the access
+/// log on (`--access-log`), logs its method, path, status and duration, never its query string, headers or
+/// body, which may carry credentials, nor a whole webhook id (for an open webhook the URL is the credential).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: IngressMetrics
+    let accessLog: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
@@ -24,8 +26,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func log(_ request: Request, _ context: Context, status: Int, start: ContinuousClock.Instant) {
-        let elapsed = start.duration(to: .now)
         metrics.recordRequest(route: context.endpointPath ?? "unmatched", status: status)
+        guard accessLog else { return }
+        let elapsed = start.duration(to: .now)
         context.logger.info(
             "request",
             metadata: [
