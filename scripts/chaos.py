@@ -135,7 +135,7 @@ class Chaos:
     async def kill_worker(self, fault):
         children = faultlib.worker_children(self.work.pid)
         if not children:
-            return
+            raise RuntimeError("the supervisor had no worker process to kill")
         victim = children[0]
         rows = await asyncio.to_thread(
             accounting.psql, self.url,
@@ -230,7 +230,9 @@ async def run(chaos):
     for fault, following in zip(faults, faults[1:] + [None]):
         if fault.started is None:
             continue
-        until = min(fault.started + 60, following.started if following and following.started else float("inf"))
+        # Up to a minute, the next fault, or the end of the load (after it no answer is awaited).
+        until = min(fault.started + 60, load_done,
+                    following.started if following and following.started else float("inf"))
         fault.ingress_recovery = faultlib.ingress_recovery(fault, provider.ack_times, until)
     figures = accounting.account(chaos.url, provider, chaos.destination)
     figures["hot_table_bytes_before"] = floor
@@ -250,6 +252,9 @@ def report(args, provider, faults, figures, drained, seconds):
         ("refused for good by the ingress (4xx)", len(provider.refused)),
         ("given up by the provider", provider.given_up),
         ("acknowledged twice as different jobs", provider.conflicting),
+        ("2xx answers without a job id", provider.malformed),
+        ("deliveries answered with another delivery's job", figures["sharing_a_job"]),
+        ("acknowledged jobs whose idempotency key is not their delivery's", figures["foreign_key"]),
         ("**lost** (acknowledged, no job)", figures["lost"]),
         ("deliveries stored as more than one job", figures["jobs_per_delivery_over_1"]),
         ("**jobs finished twice**", figures["finished_twice"]),
@@ -267,7 +272,8 @@ def report(args, provider, faults, figures, drained, seconds):
         ("destination calls without Idempotency-Key", figures["keyless_calls"]),
         ("destination calls for jobs not acknowledged", figures["calls_for_unknown_jobs"]),
         ("repeated destination calls (each with its job's key)", figures["repeated_calls"]),
-        ("faults injected", len(faults)),
+        ("faults injected", sum(1 for fault in faults if fault.started is not None and fault.error is None)),
+        ("faults that could not be injected", sum(1 for fault in faults if fault.error is not None)),
     ]
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     command = "scripts/chaos" + (" --release" if os.environ.get("HOOKLINE_CHAOS_RELEASE") else "") + (" --short" if args.short else "") + f" --deliveries {args.deliveries} --rate {args.rate:g}"
@@ -278,11 +284,17 @@ def report(args, provider, faults, figures, drained, seconds):
     print("\n| fault | at (s) | until the ingress answered 2xx again | until the backlog was drained |\n|---|---|---|---|")
     for fault in faults:
         ingress = f"{fault.ingress_recovery:.1f} s" if fault.ingress_recovery is not None else "no 2xx in 60 s"
+        if fault.error:
+            ingress = f"not injected: {fault.error}"
         drain = f"{fault.drain_recovery:.1f} s" if fault.drain_recovery is not None else "not within the run"
         print(f"| {fault.kind} | {fault.at:.0f} | {ingress} | {drain} |")
     failures = []
     if figures["lost"]:
         failures.append("acknowledged deliveries were lost")
+    if figures["sharing_a_job"] or figures["foreign_key"]:
+        failures.append("a delivery was acknowledged with a job that is not its own")
+    if any(fault.error for fault in faults) or provider.malformed:
+        failures.append("a fault could not be injected, or a 2xx answer carried no job id")
     if figures["finished_twice"] or figures["jobs_per_delivery_over_1"] or provider.conflicting:
         failures.append("a delivery became two jobs, or a job finished twice")
     if figures["left_in_hot_table"] or not drained:

@@ -11,23 +11,37 @@ import Synchronization
 ///
 /// A thread never joined is detached when this object goes, so its resources are freed when it ends.
 final class JoinableThread: Sendable {
-    private let handle: pthread_t
+    #if canImport(Darwin)
+        private nonisolated(unsafe) let handle: pthread_t
+    #else
+        private let handle: pthread_t
+    #endif
     private let joined = Mutex(false)
 
     /// Starts `body` on a new thread named `name`.
     init(name: String, _ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
-        var handle = pthread_t()
-        let status = pthread_create(
-            &handle, nil,
-            { raw in
-                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-                Thread.current.name = box.name
-                box.body()
-                return nil
-            }, box)
-        precondition(status == 0, "pthread_create failed with \(status)")
-        self.handle = handle
+        #if canImport(Darwin)
+            var created: pthread_t?
+            let status = pthread_create(
+                &created, nil,
+                { raw in
+                    runJoinableThread(raw)
+                    return nil
+                }, box)
+            precondition(status == 0, "pthread_create failed with \(status)")
+            handle = created!
+        #else
+            var created = pthread_t()
+            let status = pthread_create(
+                &created, nil,
+                { raw in
+                    runJoinableThread(raw!)
+                    return nil
+                }, box)
+            precondition(status == 0, "pthread_create failed with \(status)")
+            handle = created
+        #endif
     }
 
     deinit {
@@ -43,7 +57,7 @@ final class JoinableThread: Sendable {
         }
     }
 
-    private final class Box: Sendable {
+    fileprivate final class Box: Sendable {
         let name: String
         let body: @Sendable () -> Void
         init(name: String, body: @escaping @Sendable () -> Void) {
@@ -51,4 +65,12 @@ final class JoinableThread: Sendable {
             self.body = body
         }
     }
+}
+
+/// The start routine of a ``JoinableThread``: names the thread and runs its body (a free function: a C
+/// function pointer cannot capture).
+private func runJoinableThread(_ raw: UnsafeMutableRawPointer) {
+    let box = Unmanaged<JoinableThread.Box>.fromOpaque(raw).takeRetainedValue()
+    Thread.current.name = box.name
+    box.body()
 }

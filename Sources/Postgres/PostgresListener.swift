@@ -71,16 +71,18 @@ public final class PostgresListener: Service, Sendable {
             return true
         }
         guard shouldStart else { return }
-        let thread = JoinableThread(name: "postgres-listener") { [self] in
-            listen()
-            let waiter = state.withLock { state in
-                state.exited = true
-                return state.exitWaiter.take()
+        // Made and stored under the lock, which the thread's end takes too: whoever joins finds it stored.
+        state.withLock { state in
+            state.thread = JoinableThread(name: "postgres-listener") { [self] in
+                listen()
+                let waiter = self.state.withLock { state in
+                    state.exited = true
+                    return state.exitWaiter.take()
+                }
+                waiter?.resume()
+                finished.signal()
             }
-            waiter?.resume()
-            finished.signal()
         }
-        state.withLock { $0.thread = thread }
     }
 
     /// Stops listening and waits (blocking) until the thread has closed its connection.
@@ -111,6 +113,16 @@ public final class PostgresListener: Service, Sendable {
                 return done
             }
             if done { continuation.resume() }
+        }
+        // The thread has signalled; joining it (off the cooperative pool) waits for its exit as well, so that
+        // a program that ends next does not race the thread's exit-time destructors.
+        if let thread = state.withLock({ $0.thread }) {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    thread.join()
+                    continuation.resume()
+                }
+            }
         }
     }
 

@@ -95,7 +95,9 @@ struct OAuthCommandTests {
         let clientID = try #require(console["client_id"] as? String)
         let secret = try #require(console["client_secret"] as? String)
 
-        let server = try HooklineBinary.Server(url: url, port: try HooklineBinary.freePort())
+        // With the access log on, so that the requests are logged and the log can be searched for secrets.
+        let server = try HooklineBinary.Server(
+            url: url, port: try HooklineBinary.freePort(), arguments: ["--access-log"])
         let base = "http://127.0.0.1:\(server.port)"
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         do {

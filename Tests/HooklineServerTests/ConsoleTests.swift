@@ -70,6 +70,28 @@ struct ConsoleTests {
         }
     }
 
+    @Test func repeatedWrongSecretsAreBrakedLikeAtTheTokenEndpoint() async throws {
+        try await ServerFixture.run { fixture in
+            let console = try await fixture.clients.create(account: nil, scope: .api)
+            try await fixture.application().test(.live) { client in
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<11 {
+                    let wrong = try await client.form(
+                        "/console/signin", "client_id=\(console.client.clientID)&client_secret=hls_wrong")
+                    statuses.append(wrong.status)
+                }
+                #expect(statuses.prefix(10).allSatisfy { $0 == .unauthorized }, "\(statuses)")
+                #expect(statuses.last == .tooManyRequests)
+                // Braked, even the right secret waits: the brake cannot be used to test guesses.
+                let right = try await client.form(
+                    "/console/signin", "client_id=\(console.client.clientID)&client_secret=\(console.clientSecret)")
+                #expect(right.status == .tooManyRequests)
+                #expect(right.headers[.retryAfter] != nil)
+                #expect(right.headers[.setCookie] == nil)
+            }
+        }
+    }
+
     @Test func theCookieIsSecureBehindATrustedProxyThatSaysHTTPS() async throws {
         try await ServerFixture.run { fixture in
             let console = try await fixture.clients.create(account: nil, scope: .api)
@@ -127,6 +149,12 @@ struct ConsoleTests {
                 // Now available: it can be cancelled, not retried.
                 let conflict = try await session.post(client, "/console/jobs/\(id)/retry")
                 #expect(conflict.status == .conflict)
+                #expect(String(buffer: conflict.body).contains(#"id="signout""#), "an error page keeps the layout")
+                let missing = try await session.get(client, "/console/jobs/999999999")
+                #expect(missing.status == .notFound)
+                #expect(String(buffer: missing.body).contains(#"id="signout""#))
+                let malformed = try await session.post(client, "/console/jobs/retry", "account=not-an-id")
+                #expect(malformed.status == .badRequest, "a filter that does not parse retries nothing")
                 let cancelled = try await session.post(client, "/console/jobs/\(id)/cancel")
                 #expect(cancelled.status == .seeOther)
                 #expect(try await jobs.state(of: id) == .cancelled)

@@ -50,7 +50,7 @@ def prepare(bench):
     client = hookline(bench, "clients", "create", "--account", bench.account, "--scope", "webhook")
 
     bench.port = free_port()
-    # At its defaults, the access log included: what users run.
+    # At its defaults (the access log off): what users run.
     bench.serve = start(bench, [bench.hookline, "serve", "--port", str(bench.port)], "serve")
     bench.base = f"http://127.0.0.1:{bench.port}"
     wait_http(f"{bench.base}/readyz")

@@ -28,6 +28,9 @@ CREATE TEMP TABLE everything AS
   SELECT id, state, last_error, idempotency_key, webhook_id, 'hot' AS place FROM hookline.jobs
   UNION ALL SELECT id, state, last_error, idempotency_key, webhook_id, 'history' FROM hookline.job_history;
 SELECT 'lost', count(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM everything e WHERE e.id = a.job);
+SELECT 'sharing_a_job', count(*) - count(DISTINCT job) FROM acked;
+SELECT 'foreign_key', count(*) FROM acked a JOIN everything e ON e.id = a.job
+  WHERE e.idempotency_key IS DISTINCT FROM a.delivery;
 SELECT 'jobs_per_delivery_over_1', count(*) FROM (
   SELECT webhook_id, idempotency_key FROM everything WHERE webhook_id IS NOT NULL
   GROUP BY 1, 2 HAVING count(*) > 1) d;

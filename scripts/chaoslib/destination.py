@@ -11,7 +11,8 @@ class Destination:
     """`mode` is "ok", "error" (503 to every call), "slow" (answers after `slow_seconds`, past the steps'
     timeout) or "down" (the port is closed). A call to a path under /refuse gets 422: a permanent failure."""
 
-    def __init__(self, port, slow_seconds=8):
+    def __init__(self, port, slow_seconds=8, host="127.0.0.1"):
+        self.host = host
         self.port = port
         self.slow_seconds = slow_seconds
         self.mode = "ok"
@@ -19,9 +20,10 @@ class Destination:
         self.calls = collections.Counter()  # Idempotency-Key -> calls answered 2xx or not
         self.keyless = 0
         self.answered_ok = collections.Counter()  # Idempotency-Key -> 2xx answers
+        self.open = set()  # the writers of open connections, closed when the destination goes down
 
     async def start(self):
-        self.server = await asyncio.start_server(self._connection, "127.0.0.1", self.port, backlog=1024)
+        self.server = await asyncio.start_server(self._connection, self.host, self.port, backlog=1024)
 
     async def stop(self):
         if self.server:
@@ -31,12 +33,17 @@ class Destination:
 
     async def set_mode(self, mode):
         if mode == "down":
+            # Down means unreachable: no listener, and the kept-alive connections that clients pool are cut
+            # too (closing the listener alone leaves them served).
             await self.stop()
+            for writer in list(self.open):
+                writer.transport.abort()
         elif self.server is None:
             await self.start()
         self.mode = mode
 
     async def _connection(self, reader, writer):
+        self.open.add(writer)
         try:
             while True:
                 try:
@@ -49,6 +56,9 @@ class Destination:
                 else:
                     self.calls[key] += 1
                 path = start.split(" ")[1] if " " in start else "/"
+                if self.mode == "down":
+                    writer.transport.abort()
+                    return
                 if self.mode == "slow":
                     await asyncio.sleep(self.slow_seconds)
                 if self.mode == "error":
@@ -64,4 +74,5 @@ class Destination:
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
+            self.open.discard(writer)
             await http.close(writer)

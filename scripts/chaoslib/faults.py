@@ -15,6 +15,7 @@ class Fault:
         self.action = action  # async callable taking the fault
         self.tracked = None  # for a worker kill: the ids of the jobs the killed process held
         self.started = None
+        self.error = None  # why the fault could not be injected, if it could not
         self.backlog_before = None
         self.ingress_recovery = None
         self.drain_recovery = None
@@ -61,6 +62,7 @@ def schedule(chaos, seconds, short):
 
 
 async def inject(chaos, faults, load_start):
+    tasks = []
     for fault in faults:
         delay = load_start + fault.at - time.monotonic()
         if delay > 0:
@@ -68,7 +70,16 @@ async def inject(chaos, faults, load_start):
         fault.backlog_before = await chaos.backlog()
         fault.started = time.monotonic()
         chaos.log(f"fault: {fault.kind}")
-        asyncio.create_task(fault.action(fault))
+        tasks.append(asyncio.create_task(run_fault(chaos, fault)))
+    await asyncio.gather(*tasks)
+
+
+async def run_fault(chaos, fault):
+    try:
+        await fault.action(fault)
+    except Exception as error:  # noqa: BLE001 - any failure to inject is reported, and fails the run
+        fault.error = str(error) or type(error).__name__
+        chaos.log(f"fault not injected: {fault.kind}: {fault.error}")
 
 
 def ingress_recovery(fault, ack_times, until):
@@ -77,7 +88,8 @@ def ingress_recovery(fault, ack_times, until):
     times = [t for t in ack_times if fault.started <= t <= until]
     if not times:
         return None
-    gaps = [times[0] - fault.started] + [b - a for a, b in zip(times, times[1:])]
+    # The wait after the last 2xx counts too: an ingress that went quiet and stayed so is not recovered.
+    gaps = [times[0] - fault.started] + [b - a for a, b in zip(times, times[1:])] + [until - times[-1]]
     return max(gaps)
 
 

@@ -35,7 +35,9 @@ class Target:
 
 
 class Provider:
-    def __init__(self, port, targets, count, rate, connections=48, refuse_every=100, give_up_seconds=600):
+    def __init__(self, port, targets, count, rate, connections=48, refuse_every=100, give_up_seconds=600,
+                 host="127.0.0.1"):
+        self.host = host
         self.port = port
         self.targets = targets
         self.count = count
@@ -48,6 +50,7 @@ class Provider:
         self.conflicting = 0  # deliveries answered with two different job ids
         self.refused = {}  # delivery id -> status (a 4xx other than 429: not retried)
         self.given_up = 0
+        self.malformed = 0  # 2xx answers without a job id
         self.sends = 0
         self.ack_times = []  # monotonic times of 2xx answers
         self.outstanding = 0
@@ -104,7 +107,7 @@ class Provider:
             target = item["target"]
             try:
                 if connection is None:
-                    connection = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", self.port), 5)
+                    connection = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 5)
                 reader, writer = connection
                 writer.write(http.request_bytes("POST", target.path, target.headers(item["id"], item["body"]),
                                                 item["body"]))
@@ -113,14 +116,20 @@ class Provider:
                 if headers.get("connection", "").lower() == "close":
                     await http.close(writer)
                     connection = None
-            except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError):
+            except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                    ValueError, IndexError):
                 if connection is not None:
                     await http.close(connection[1])
                 connection = None
                 self._again(item)
                 continue
             if 200 <= status < 300:
-                job = json.loads(body)["job_id"]
+                try:
+                    job = int(json.loads(body)["job_id"])
+                except (ValueError, KeyError, TypeError):
+                    self.malformed += 1
+                    self._again(item)
+                    continue
                 previous = self.acked.setdefault(item["id"], job)
                 if previous != job:
                     self.conflicting += 1

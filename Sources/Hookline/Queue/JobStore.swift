@@ -8,10 +8,11 @@ public struct JobStore: Sendable {
     public init(database: PostgresClient) { self.database = database }
 
     /// Jobs, newest first, optionally of one state, account, cycle and webhook, and older than the job `before`
-    /// (the cursor of the next page: ids only grow, so pages stay stable while jobs arrive).
+    /// (the cursor of the next page: ids only grow, so pages stay stable while jobs arrive). With `finishedSince`,
+    /// history is read only from then on (its partition key: the older partitions are not read at all).
     public func list(
         state: JobState? = nil, account: UUID? = nil, cycle: UUID? = nil, webhook: UUID? = nil, before: Int64? = nil,
-        limit: Int = 100
+        finishedSince: Date? = nil, limit: Int = 100
     ) async throws -> [JobSummary] {
         try await database.query(
             """
@@ -21,6 +22,8 @@ public struct JobStore: Sendable {
                 UNION ALL
                 SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, finished_at, last_error
                 FROM hookline.job_history
+                -- One comparison with the partition key (no OR), so that PostgreSQL prunes partitions.
+                WHERE finished_at >= coalesce(\(finishedSince)::timestamptz, '-infinity')
             ) j
             WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(account)::uuid IS NULL OR account_id = \(account))
               AND (\(cycle)::uuid IS NULL OR cycle_id = \(cycle)) AND (\(webhook)::uuid IS NULL OR webhook_id = \(webhook))

@@ -5,8 +5,8 @@ import Postgres
 /// finished in each recent minute.
 ///
 /// Waiting and running jobs are counted in full (the hot table is small); finished ones only over a recent
-/// window, which PostgreSQL reads from the newest history partitions alone, so that an overview polled every
-/// few seconds costs the same with a year of history as with a day.
+/// window (an hour by default), which PostgreSQL reads from the newest history partition alone, so that an
+/// overview polled every few seconds costs the same with a year of history as with a day.
 public struct QueueActivity: Sendable {
     /// Jobs of one account in one state.
     public struct Count: Sendable, Hashable {
@@ -28,14 +28,17 @@ public struct QueueActivity: Sendable {
     public var minutes: [Minute]
     /// How long the oldest available job has waited past its run time, in seconds; nil when none waits.
     public var oldestWaitSeconds: Double?
+    /// The latest jobs that died within the window, newest first.
+    public var recentDead: [JobSummary]
     /// When the numbers were read (the database's clock).
     public var at: Date
 }
 
 extension JobStore {
     /// The numbers of ``QueueActivity``: finished jobs counted over the last `window` seconds, per minute over
-    /// the last `minutes` minutes.
-    public func activity(window: Int = 86_400, minutes: Int = 60) async throws -> QueueActivity {
+    /// the last `minutes` minutes, and the `deadLimit` latest jobs that died within the window. Every read of
+    /// history is bounded by `finished_at`, its partition key.
+    public func activity(window: Int = 3_600, minutes: Int = 60, deadLimit: Int = 10) async throws -> QueueActivity {
         let counts = try await database.query(
             """
             SELECT account_id, state, count(*)::bigint FROM hookline.jobs GROUP BY account_id, state
@@ -59,8 +62,17 @@ extension JobStore {
             let (start, completed, dead) = try row.decode((Date, Int, Int).self)
             return QueueActivity.Minute(start: start, completed: completed, dead: dead)
         }
+        let dead = try await database.query(
+            """
+            SELECT id, account_id, webhook_id, cycle_id, state, attempt, max_attempts, finished_at, last_error
+            FROM hookline.job_history
+            WHERE state = 'dead' AND finished_at > now() - \(window) * interval '1 second'
+            ORDER BY finished_at DESC LIMIT \(deadLimit)
+            """
+        ).map(Self.summary)
         let now = try await database.query("SELECT now()").first?.decode(Date.self, at: 0) ?? Date()
         return QueueActivity(
-            counts: counts, minutes: perMinute, oldestWaitSeconds: try await oldestWaitSeconds(), at: now)
+            counts: counts, minutes: perMinute, oldestWaitSeconds: try await oldestWaitSeconds(), recentDead: dead,
+            at: now)
     }
 }

@@ -10,9 +10,10 @@ struct ConsolePageError: HTTPResponseError {
     let title: String
     let text: String
 
+    /// The page without the signed-in layout: errors of signed-in pages are rendered by
+    /// ``ConsoleSessionMiddleware``, which knows the session.
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        ConsoleRenderer.shared.message(
-            title, text, status: status, signedIn: (context as? HooklineRequestContext)?.consoleSession)
+        ConsoleRenderer.shared.message(title, text, status: status)
     }
 
     static func notFound(_ text: String) -> Self { Self(status: .notFound, title: "Not found", text: text) }

@@ -102,7 +102,9 @@ extension ConsoleRoutes {
         let jobs = JobStore(database: database)
         var webhooks: [AccountView.WebhookRow] = []
         for webhook in try await WebhookStore(database: database).list(account: id) {
-            let recent = try await jobs.list(webhook: webhook.id, limit: 5)
+            // The last day's: bounded by history's partition key, however long history is.
+            let recent = try await jobs.list(
+                webhook: webhook.id, finishedSince: Date().addingTimeInterval(-86_400), limit: 5)
             webhooks.append(
                 .init(
                     id: webhook.id.lowercased, url: webhook.urlPath, scheme: webhook.scheme.rawValue,

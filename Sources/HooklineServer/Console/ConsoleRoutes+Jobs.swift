@@ -115,6 +115,11 @@ extension ConsoleRoutes {
         var request = request
         let form = try await ConsoleForm.read(&request)
         let filter = JobFilter { form[$0] }
+        // A filter that does not parse is refused rather than dropped: dropped, it would widen to every account.
+        for (name, parsed) in [("account", filter.account != nil), ("cycle", filter.cycle != nil)]
+        where !(form[name] ?? "").isEmpty && !parsed {
+            throw HooklineError.invalidField(name, "not an id")
+        }
         let ids = try await JobStore(database: database).retry(
             account: filter.account, cycle: filter.cycle, state: .dead)
         var back = filter

@@ -38,7 +38,7 @@ extension ConsoleRoutes {
         let activity = try await jobs.activity()
         let accounts = try await AccountStore(database: database).list()
         let names = Dictionary(accounts.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-        let dead = try await jobs.list(state: .dead, limit: 10)
+        let dead = activity.recentDead
 
         var byAccount: [UUID: [JobState: Int]] = [:]
         var totals: [JobState: Int] = [:]

@@ -100,7 +100,12 @@ struct ConsoleRoutes: Sendable {
 
     func signOut(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
         if let session = context.consoleSession {
-            try await clients.revokeToken(session.token, clientRowID: session.grant.clientRowID)
+            do {
+                try await clients.revokeToken(session.token, clientRowID: session.grant.clientRowID)
+            } catch {
+                // The cookie goes anyway; the token expires or is revoked with its client.
+                context.logger.error("console sign-out: the token was not revoked", metadata: ["error": "\(error)"])
+            }
         }
         return Response(
             status: .seeOther,

@@ -28,11 +28,22 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
         let session = ConsoleSession(token: token, grant: grant)
         context.consoleSession = session
         var request = request
-        if request.method != .get, request.method != .head {
-            let form = try await ConsoleForm.read(&request)
-            guard session.accepts(csrf: form["csrf"]) else { throw ConsolePageError.staleForm }
+        do {
+            if request.method != .get, request.method != .head {
+                let form = try await ConsoleForm.read(&request)
+                guard session.accepts(csrf: form["csrf"]) else { throw ConsolePageError.staleForm }
+            }
+            return try await next(request, context)
+        } catch {
+            // Rendered here, where the session is known, so that an error page keeps the signed-in layout
+            // (the router would render a thrown error with the context from before this middleware).
+            let page = ConsolePageError.from(error)
+            if page.status.code >= 500 {
+                context.logger.error(
+                    "console: \(request.method) \(request.uri.path) failed", metadata: ["error": "\(error)"])
+            }
+            return ConsoleRenderer.shared.message(page.title, page.text, status: page.status, signedIn: session)
         }
-        return try await next(request, context)
     }
 
     /// 303 to the sign-in form, which comes back here after (only a GET's address is worth coming back to).

@@ -20,11 +20,16 @@ struct ConsoleTransport: Sendable {
         return request.headers[.xForwardedProto]?.lowercased() == "https"
     }
 
-    /// This console's origins, lowercased: the one the request's `Host` names, and `--public-url`'s.
+    /// This console's origins, lowercased: the request's `Host` under either scheme, and `--public-url`'s.
+    ///
+    /// Either scheme, because the scheme the browser used is not always known here: a TLS-terminating proxy
+    /// that is not a `--trusted-proxy`, or sends no `X-Forwarded-Proto`, makes an `https://` page's request
+    /// look like plain HTTP. The host and port still have to be this console's own.
     func origins(of request: Request, _ context: HooklineRequestContext) -> Set<String> {
         var origins: Set<String> = []
-        if let authority = request.head.authority {
-            origins.insert("\(isSecure(request, context) ? "https" : "http")://\(authority.lowercased())")
+        if let authority = request.head.authority?.lowercased() {
+            origins.insert("http://\(authority)")
+            origins.insert("https://\(authority)")
         }
         if let publicURL, let url = URL(string: publicURL), let scheme = url.scheme, let host = url.host {
             origins.insert("\(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")".lowercased())

@@ -22,7 +22,10 @@
     if (document.hidden || busy()) return schedule();
     fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) {
-        if (response.redirected || !response.ok) { window.location.reload(); return null; }
+        // Signed out (redirected to the form): show it. Any other failure (the database away for a moment):
+        // keep the page and try again at the next tick.
+        if (response.redirected) { window.location.reload(); return null; }
+        if (!response.ok) { schedule(); return null; }
         return response.text();
       })
       .then(function (html) {
