@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chaoslib import accounting, faults as faultlib  # noqa: E402
+from chaoslib import accounting, faults as faultlib, hotqueue  # noqa: E402
 from chaoslib.destination import Destination  # noqa: E402
 from chaoslib.provider import Provider, Target  # noqa: E402
 from chaoslib.proxy import Proxy  # noqa: E402
@@ -121,13 +121,7 @@ class Chaos:
     # The faults.
 
     async def backlog(self):
-        try:
-            rows = await asyncio.to_thread(
-                accounting.psql, self.url,
-                "SET statement_timeout = '2s';\nSELECT count(*) FROM hookline.jobs WHERE state IN ('available', 'running');\n")
-            return int(rows[-1][0])
-        except Exception:
-            return None
+        return await hotqueue.backlog(self.url)
 
     async def restart_postgres(self, mode):
         await asyncio.to_thread(self.pg, "restart", mode)
@@ -145,16 +139,7 @@ class Chaos:
         self.log(f"killed worker process {victim}, which held {len(fault.tracked)} running jobs")
 
     async def remaining(self, ids):
-        """How many of the jobs `ids` are still in the hot table (None when the database does not answer)."""
-        if not ids:
-            return 0
-        try:
-            rows = await asyncio.to_thread(
-                accounting.psql, self.url,
-                f"SELECT count(*) FROM hookline.jobs WHERE id = ANY('{{{','.join(map(str, ids))}}}'::bigint[]);\n")
-            return int(rows[-1][0])
-        except Exception:
-            return None
+        return await hotqueue.remaining(self.url, ids)
 
     async def kill_serve(self):
         port = sorted(self.serves)[0]
@@ -183,13 +168,7 @@ class Chaos:
         return None
 
     async def drained(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            rows = await asyncio.to_thread(accounting.psql, self.url, "SELECT count(*) FROM hookline.jobs;\n")
-            if int(rows[0][0]) == 0:
-                return True
-            await asyncio.sleep(1)
-        return False
+        return await hotqueue.drained(self.url, timeout)
 
 
 async def run(chaos):

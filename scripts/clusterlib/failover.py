@@ -22,7 +22,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from chaoslib import accounting, faults as faultlib  # noqa: E402
+from chaoslib import accounting, faults as faultlib, hotqueue  # noqa: E402
 from chaoslib.destination import Destination  # noqa: E402
 from chaoslib.provider import Provider, Target  # noqa: E402
 from benchlib.processes import free_port  # noqa: E402
@@ -208,37 +208,13 @@ SELECT count(*) FROM (
         self.log(f"{survivor} was not promoted within 120 s")
 
     async def backlog(self):
-        try:
-            rows = await asyncio.to_thread(
-                accounting.psql, self.url,
-                "SET statement_timeout = '2s';\nSELECT count(*) FROM hookline.jobs WHERE state IN ('available', 'running');\n")
-            return int(rows[-1][0])
-        except Exception:
-            return None
+        return await hotqueue.backlog(self.url)
 
     async def remaining(self, ids):
-        if not ids:
-            return 0
-        try:
-            rows = await asyncio.to_thread(
-                accounting.psql, self.url,
-                f"SELECT count(*) FROM hookline.jobs WHERE id = ANY('{{{','.join(map(str, ids))}}}'::bigint[]);\n")
-            return int(rows[-1][0])
-        except Exception:
-            return None
+        return await hotqueue.remaining(self.url, ids)
 
     async def drained(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                rows = await asyncio.to_thread(accounting.psql, self.url, "SELECT count(*) FROM hookline.jobs;\n")
-                if int(rows[0][0]) == 0:
-                    return True
-            except RuntimeError:
-                pass
-            await asyncio.sleep(1)
-        return False
-
+        return await hotqueue.drained(self.url, timeout)
 
 def failure_window(fault, failures, until):
     """The first and last failed attempt (non-2xx answer, refused or dropped connection, timeout) after the
