@@ -125,6 +125,15 @@ let package = Package(
             ],
             path: "Sources/hookline"
         ),
+        // The floor `scripts/bench` measures `serve` against: a minimal SwiftNIO server answering 202.
+        .executableTarget(
+            name: "hookline-nio-floor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/NIOFloor"
+        ),
         // Helpers shared by the test targets: the test database and throwaway databases.
         .target(
             name: "TestSupport",

@@ -2,16 +2,26 @@
 """Hookline's benchmark, run by scripts/bench (which builds hookline, starts a private durable cluster and
 sets DATABASE_URL). Measures, on this machine, with everything sharing its cores:
 
-  1. ceiling   pgbench, 32 clients: one statement that checks a token and inserts a ~1 KB job (per webhook,
-               the work PostgreSQL must do), each its own transaction
-  2. ingress   wrk, 64 connections: 1 KB JSON POSTs with a bearer token to `hookline serve`
-  3. drain     200,000 queued jobs on a cycle with one passing filter step, `hookline work` with 1 and 2
-               processes
-  4. latency   a steady 200 webhooks/s with workers running: received to first step started
-  5. soak      (--soak) ingress and workers together for 10 minutes at 70 % of the rate they sustain
-               together (measured first: wrk at full speed with the workers running)
-  6. mcp       MCP tool calls (a cycle of one map step, bearer auth) with workers running: 32 sessions of
-               back-to-back calls (calls/s, p50/p99), then one session's sequential calls (p50/p99)
+  1. ceiling    pgbench, 32 clients: one statement that checks a token and inserts a ~1 KB job (per webhook,
+                the work PostgreSQL must do), each its own transaction
+  2. insert100  pgbench, 32 clients: one plain INSERT of 100 ~1 KB jobs per transaction (PostgreSQL's CPU per
+                row when rows come batched)
+  3. ingress    wrk, 64 connections: 1 KB JSON POSTs with a bearer token to `hookline serve`
+  4. floor      the same load on hookline-nio-floor (--floor), a minimal SwiftNIO server answering 202: serve's
+                CPU per webhook over the floor's (skipped without --floor)
+  5. healthz    wrk, 64 connections: GET /healthz to `hookline serve` (its CPU per request, no database)
+  6. peer       the ingress's load on a naive FastAPI + uvicorn (2 workers) + asyncpg ingress doing the same
+                work per request (installed into .hookline/bench-venv; skipped if that fails)
+  7. drain      200,000 queued jobs on a cycle with one passing filter step, `hookline work` with 1 and 2
+                processes
+  8. claim      the same queue drained by pgbench running the worker's SQL (claim 50 with FOR UPDATE SKIP
+                LOCKED, finish them into history), no Swift: the ceiling of the drain
+  9. latency    webhooks at half the ingress's maximum (200/s without it) with workers running: received to
+                first step started
+ 10. soak       (--soak) ingress and workers together for 10 minutes at 70 % of the rate they sustain
+                together (measured first: wrk at full speed with the workers running)
+ 11. mcp        MCP tool calls (a cycle of one map step, bearer auth) with workers running: 32 sessions of
+                back-to-back calls (calls/s, p50/p99), then one session's sequential calls (p50/p99)
 
 Prints a table, or with --json one JSON object. This file is the entry: the command line, the phases chosen,
 the table; the setup, the phases and what they share are in benchlib/ (see its __init__.py).
@@ -25,19 +35,21 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ceiling, drain, ingress, latency, mcp, soak  # noqa: E402
+from benchlib import ceiling, claim, drain, floor, healthz, ingress, insert100, latency, mcp, peer, soak  # noqa: E402
 from benchlib.context import Bench  # noqa: E402
 from benchlib.database import psql  # noqa: E402
 from benchlib.fixture import prepare  # noqa: E402
 from benchlib.processes import stop  # noqa: E402
 
 PHASES = {  # the phases, in the order they run
-    "ceiling": ceiling.phase_ceiling, "ingress": ingress.phase_ingress, "drain": drain.phase_drain,
-    "latency": latency.phase_latency, "soak": soak.phase_soak, "mcp": mcp.phase_mcp,
+    "ceiling": ceiling.phase_ceiling, "insert100": insert100.phase_insert100, "ingress": ingress.phase_ingress,
+    "floor": floor.phase_floor, "healthz": healthz.phase_healthz, "peer": peer.phase_peer, "drain": drain.phase_drain,
+    "claim": claim.phase_claim, "latency": latency.phase_latency, "soak": soak.phase_soak, "mcp": mcp.phase_mcp,
 }
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--hookline", required=True)
+parser.add_argument("--floor", help="the hookline-nio-floor executable (the floor phase is skipped without it)")
 parser.add_argument("--json", action="store_true")
 parser.add_argument("--soak", action="store_true", help="also run the 10-minute soak")
 parser.add_argument("--seconds", type=int, default=20, help="length of the pgbench, wrk and latency runs")
@@ -46,13 +58,17 @@ parser.add_argument("--soak-seconds", type=int, default=600)
 parser.add_argument("--worker-concurrency", type=int, default=2000)
 parser.add_argument("--claim-batch", type=int, default=1000)
 parser.add_argument("--latency-processes", type=int, default=2)
+parser.add_argument("--latency-rate", type=float, default=None,
+                    help="webhooks/s of the latency phase (default: half the ingress's maximum, or 200 without it)")
 parser.add_argument("--mcp-sessions", type=int, default=32, help="concurrent MCP sessions of the mcp phase's load")
 parser.add_argument("--mcp-seconds", type=int, default=None,
                     help="length of each of the mcp phase's two runs (default: --seconds)")
-parser.add_argument("--only", default="ceiling,ingress,drain,latency,mcp",
-                    help="the phases to run (comma-separated): ceiling, ingress, drain, latency, soak, mcp")
+parser.add_argument("--only", default=",".join(name for name in PHASES if name != "soak"),
+                    help=f"the phases to run (comma-separated): {', '.join(PHASES)}")
 args = parser.parse_args()
 phases = set(args.only.split(",")) | ({"soak"} if args.soak else set())
+if phases - set(PHASES):
+    parser.error(f"no such phase: {', '.join(sorted(phases - set(PHASES)))} (the phases: {', '.join(PHASES)})")
 
 bench = Bench(args=args, url=os.environ["DATABASE_URL"], hookline=args.hookline, env=dict(os.environ),
               work_dir=tempfile.mkdtemp(prefix="hookline-bench-"))
@@ -74,11 +90,13 @@ if args.json:
     print(json.dumps(results, sort_keys=True))
 else:
     targets = {
-        "ingress_vs_ceiling": ">= 2.0", "ingress_p99_ms": "<= 20", "drain_2p_jobs_per_s": ">= 25000",
+        "ingress_vs_ceiling": ">= 2.0", "ingress_p99_ms": "<= 20", "serve_cpu_vs_floor": "<= 3.0",
+        "ingress_vs_peer": ">= 10", "drain_2p_jobs_per_s": ">= 25000", "drain_vs_claim_ceiling": ">= 1.0",
         "latency_p50_ms": "<= 5", "latency_p99_ms": "<= 20", "ingress_rss_mib": "<= 64", "worker_rss_mib": "<= 48",
         "soak_decay_pct": "<= 10", "mcp_1s_p50_ms": "<= 10",
     }
-    print(f"{'figure':<28} {'value':>14}  target")
+    width = max(28, *map(len, results))
+    print(f"{'figure':<{width}} {'value':>14}  target")
     for key, value in results.items():
         shown = value if not isinstance(value, list) else " ".join(map(str, value))
-        print(f"{key:<28} {str(shown):>14}  {targets.get(key, '')}")
+        print(f"{key:<{width}} {str(shown):>14}  {targets.get(key, '')}")

@@ -267,23 +267,9 @@ def report(args, provider, faults, figures, drained, seconds):
             ingress = f"not injected: {fault.error}"
         drain = f"{fault.drain_recovery:.1f} s" if fault.drain_recovery is not None else "not within the run"
         print(f"| {fault.kind} | {fault.at:.0f} | {ingress} | {drain} |")
-    failures = []
-    if figures["lost"]:
-        failures.append("acknowledged deliveries were lost")
-    if figures["sharing_a_job"] or figures["foreign_key"]:
-        failures.append("a delivery was acknowledged with a job that is not its own")
-    if any(fault.error for fault in faults) or provider.malformed:
-        failures.append("a fault could not be injected, or a 2xx answer carried no job id")
-    if figures["finished_twice"] or figures["jobs_per_delivery_over_1"] or provider.conflicting:
-        failures.append("a delivery became two jobs, or a job finished twice")
-    if figures["left_in_hot_table"] or not drained:
-        failures.append("jobs were left in the hot table")
-    if figures["unexpected_end"] or figures["dead_without_reason"]:
-        failures.append("jobs ended otherwise than expected")
-    if figures["keyless_calls"] or figures["calls_for_unknown_jobs"]:
-        failures.append("the destination got calls without their job's key")
-    if provider.given_up or provider.refused:
-        failures.append("deliveries were never acknowledged")
+    failures = accounting.failures(figures, provider, drained)
+    if any(fault.error for fault in faults):
+        failures.append("a fault could not be injected")
     for failure in failures:
         print(f"chaos: FAILED: {failure}", file=sys.stderr)
     return 1 if failures else 0

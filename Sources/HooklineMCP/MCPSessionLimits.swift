@@ -1,3 +1,5 @@
+import Hookline
+
 /// The bounds of an instance's MCP sessions, each a flag of `hookline serve`.
 ///
 /// The SDK's transport keeps every message of a session for replay (`Last-Event-ID`) until the session ends,
@@ -13,9 +15,18 @@ public struct MCPSessionLimits: Sendable, Hashable {
     /// The bytes a session may exchange (request bodies, answers, and ``messageOverhead`` a message); past
     /// it the session is ended the same way.
     public var maxBytesPerSession: Int
+    /// The largest result a tool returns (its JSON); a larger one is refused with an `isError` result naming
+    /// the job. The session's transport keeps every message it sends, so results count against its byte
+    /// budget, twice: as structured content and as text.
+    public var maxResultBytes = defaultMaxResultBytes
+    /// Tool calls waiting for their jobs at once on this instance; past it a call answers at once with its
+    /// job's id and state (0: every call does).
+    public var maxWaitingCalls = JobWaiter.defaultMaxWaiters
 
     /// What each message counts besides its bytes: the replay store's bookkeeping.
     public static let messageOverhead = 512
+    /// `maxResultBytes` unless told otherwise (`--mcp-max-result-bytes`).
+    public static let defaultMaxResultBytes = 1 << 20
 
     public init(
         maxSessions: Int = 1_000, maxSessionsPerServer: Int = 100, idleTimeout: Duration = .seconds(600),

@@ -9,6 +9,8 @@ struct MCPSessionServer: Sendable {
     let directory: MCPServerDirectory
     let toolbox: MCPToolbox
     let logger: Logger
+    /// The largest result a tool returns (``MCPSessionLimits/maxResultBytes``).
+    let maxResultBytes: Int
 
     /// A new SDK server for a session of the MCP server `id`, whose current record is `entry`.
     func make(_ id: UUID, entry: MCPServerDirectory.Entry) async -> Server {
@@ -45,10 +47,13 @@ struct MCPSessionServer: Sendable {
         let arguments = (parameters.arguments ?? [:]).mapValues { JSON(mcp: $0) }
         do {
             if let tool = entry.tool(named: parameters.name) {
-                return Self.result(try await toolbox.call(tool, of: entry.server, arguments: arguments))
+                return Self.result(
+                    try await toolbox.call(tool, of: entry.server, arguments: arguments), maxResultBytes: maxResultBytes
+                )
             }
             if let tool = JobTools(rawValue: parameters.name) {
-                return Self.success(try await tool.call(arguments, entry: entry, toolbox: toolbox))
+                return Self.success(
+                    try await tool.call(arguments, entry: entry, toolbox: toolbox), maxResultBytes: maxResultBytes)
             }
         } catch let error as HooklineError {
             return Self.failure(error.description)
@@ -77,17 +82,21 @@ struct MCPSessionServer: Sendable {
             annotations: .init(readOnlyHint: false, destructiveHint: false, openWorldHint: true))
     }
 
-    static func result(_ call: MCPToolCall) -> CallTool.Result {
+    /// A cycle tool's answer; a result larger than `maxResultBytes` is refused.
+    static func result(_ call: MCPToolCall, maxResultBytes: Int) -> CallTool.Result {
         switch call {
         case .completed(let jobID, let output):
             var members = output.object ?? ["result": output]
             if output.object == nil { members["job_id"] = .int(jobID) }
-            return structured(members, isError: false, job: jobID)
+            return structured(members, isError: false, job: jobID, maxResultBytes: maxResultBytes)
         case .failed(let jobID, let state, let error):
             return structured(
-                ["job_id": .int(jobID), "state": .string(state.rawValue), "error": .string(error)], isError: true)
+                ["job_id": .int(jobID), "state": .string(state.rawValue), "error": .string(error)], isError: true,
+                maxResultBytes: maxResultBytes)
         case .pending(let jobID, let state):
-            return structured(["job_id": .int(jobID), "state": .string(state.rawValue)], isError: false)
+            return structured(
+                ["job_id": .int(jobID), "state": .string(state.rawValue)], isError: false,
+                maxResultBytes: maxResultBytes)
         case .invalidArguments(let problems):
             return failure("the arguments do not match the tool's input schema: " + problems.joined(separator: "; "))
         case .rateLimited(let seconds):
@@ -96,22 +105,21 @@ struct MCPSessionServer: Sendable {
                     "error": .string("too many calls for this account; retry in \(seconds) s"),
                     "retry_after": .int(Int64(seconds)),
                 ],
-                isError: true)
+                isError: true, maxResultBytes: maxResultBytes)
         }
     }
 
     /// A job tool's answer: an object as it is, any other value as `{"result": …}`.
-    static func success(_ value: JSON) -> CallTool.Result {
-        structured(value.object ?? ["result": value], isError: false)
+    static func success(_ value: JSON, maxResultBytes: Int) -> CallTool.Result {
+        structured(value.object ?? ["result": value], isError: false, maxResultBytes: maxResultBytes)
     }
 
-    /// The largest result a tool returns; a larger one is refused (the session's transport keeps every message
-    /// it sends, so results count against its byte budget, twice: as structured content and as text).
-    static let maxResultBytes = 1 << 20
-
     /// `members` as the result's structured content and, as the specification asks of a tool that returns
-    /// structured content, the same JSON as its text.
-    static func structured(_ members: [String: JSON], isError: Bool, job: Int64? = nil) -> CallTool.Result {
+    /// structured content, the same JSON as its text; refused when larger than `maxResultBytes` (see
+    /// ``MCPSessionLimits/maxResultBytes``).
+    static func structured(_ members: [String: JSON], isError: Bool, job: Int64? = nil, maxResultBytes: Int)
+        -> CallTool.Result
+    {
         let object = JSON.object(members)
         let size = object.bytes.count
         if size > maxResultBytes {

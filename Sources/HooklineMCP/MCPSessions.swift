@@ -36,7 +36,8 @@ public actor MCPSessions {
     ) {
         self.limits = limits
         self.directory = directory
-        self.factory = MCPSessionServer(directory: directory, toolbox: toolbox, logger: logger)
+        self.factory = MCPSessionServer(
+            directory: directory, toolbox: toolbox, logger: logger, maxResultBytes: limits.maxResultBytes)
         self.validation = StandardValidationPipeline(validators: [
             OriginAllowList(origins: allowedOrigins), AcceptHeaderValidator(mode: .sseRequired),
             ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),

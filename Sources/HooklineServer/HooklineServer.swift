@@ -39,13 +39,20 @@ public func buildApplication(
     settings: ServerSettings, dependencies: ServerDependencies
 ) -> some ApplicationProtocol {
     let database = dependencies.database
-    let verifier = TokenVerifier(database: database, now: dependencies.now, logger: dependencies.logger)
-    let directory = WebhookDirectory(store: WebhookStore(database: database))
+    let caches = settings.caches
+    let verifier = TokenVerifier(
+        database: database, now: dependencies.now, maxEntries: caches.entries, timeToLive: caches.timeToLive,
+        logger: dependencies.logger)
+    let directory = WebhookDirectory(
+        store: WebhookStore(database: database), maxEntries: caches.entries, timeToLive: caches.timeToLive)
     let clients = OAuthClientStore(database: database, now: dependencies.now)
-    let limiter = FailedAuthenticationLimiter(now: dependencies.now)
+    let limiter = FailedAuthenticationLimiter(
+        maxFailures: settings.authFailuresPerMinute, maxKeys: caches.authFailureKeys, now: dependencies.now)
     let metrics = IngressMetrics()
     // One rate per account, spent by webhook deliveries and MCP tool calls alike.
-    let rateLimiter = settings.accountRateLimit.map { AccountRateLimiter(rate: $0) }
+    let rateLimiter = settings.accountRateLimit.map {
+        AccountRateLimiter(rate: $0, maxEntries: caches.accountRateBuckets)
+    }
     let enqueuer = BatchingEnqueuer(
         database: database, maxBatch: settings.batchSize, maxBatchBytes: settings.maxBatchBytes,
         window: settings.batchWindow, metrics: metrics)
@@ -61,26 +68,30 @@ public func buildApplication(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
-    OAuthRoutes(clients: clients, limiter: limiter, trustedProxies: settings.trustedProxies).register(on: router)
+    OAuthRoutes(
+        clients: clients, limiter: limiter, trustedProxies: settings.trustedProxies,
+        maxFormBytes: settings.maxTokenFormBytes
+    ).register(on: router)
     AdminRoutes(
         database: database, verifier: verifier, settings: settings, now: dependencies.now, logger: dependencies.logger
     ).register(on: router)
     ConsoleRoutes(
         database: database, verifier: verifier, clients: clients, limiter: limiter,
         transport: ConsoleTransport(publicURL: settings.publicURL, trustedProxies: settings.trustedProxies),
-        trustedProxies: settings.trustedProxies
+        trustedProxies: settings.trustedProxies, maxFormBytes: settings.maxConsoleFormBytes
     ).register(on: router)
-    WebhookRoutes(
-        directory: directory, verifier: verifier, enqueuer: enqueuer,
-        bodyBudget: bodyBudget, settings: settings,
-        rateLimiter: rateLimiter, now: dependencies.now
-    ).register(on: router)
+    let intake = WebhookIntake(
+        directory: directory, verifier: verifier, enqueuer: enqueuer, bodyBudget: bodyBudget, settings: settings,
+        rateLimiter: rateLimiter, now: dependencies.now, logger: dependencies.logger)
+    WebhookRoutes(intake: intake).register(on: router)
 
-    let mcpDirectory = MCPServerDirectory(store: MCPServerStore(database: database))
+    let mcpDirectory = MCPServerDirectory(
+        store: MCPServerStore(database: database), maxEntries: caches.mcpServers, timeToLive: caches.timeToLive)
     let sessions = MCPSessions(
         limits: settings.mcp, directory: mcpDirectory,
         toolbox: MCPToolbox(
-            database: database, waiter: JobWaiter(database: database), enqueue: { try await enqueuer.enqueue($0) },
+            database: database, waiter: JobWaiter(database: database, maxWaiters: settings.mcp.maxWaitingCalls),
+            enqueue: { try await enqueuer.enqueue($0) },
             admit: { rateLimiter?.take($0) }),
         allowedOrigins: settings.mcpAllowedOrigins, logger: dependencies.logger)
     MCPRoutes(
@@ -90,7 +101,7 @@ public func buildApplication(
     // One LISTEN connection keeps the caches honest: token revocations, webhook and MCP server changes (which
     // open MCP sessions hear of as `notifications/tools/list_changed`).
     let listener = PostgresListener(
-        connectionString: database.configuration.connectionString,
+        connectionString: database.configuration.listenConnectionString,
         channels: [AuthNotifications.channel, ConfigNotifications.channel],
         pingInterval: dependencies.listenerPing, pingTimeout: dependencies.listenerPing
     ) { event in
@@ -103,9 +114,13 @@ public func buildApplication(
         server: .hookline(
             timeouts: .init(
                 header: TimeAmount(settings.headerTimeout), body: TimeAmount(settings.bodyTimeout),
-                keepAlive: TimeAmount(settings.keepAliveTimeout))),
+                keepAlive: TimeAmount(settings.keepAliveTimeout)),
+            head: .init(
+                maxHeaderFieldSize: settings.maxHeaderBytes, maxHeaderListSize: settings.maxHeaderBytes,
+                maxHeaderFieldCount: settings.maxHeaderFields),
+            intake: intake, metrics: metrics),
         configuration: .init(
-            address: .hostname(settings.host, port: settings.port), serverName: "hookline",
+            address: .hostname(settings.host, port: settings.port), serverName: ServerSettings.serverName,
             availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),
         services: [listener, MCPSessionSweeper(sessions: sessions)],
         logger: dependencies.logger)

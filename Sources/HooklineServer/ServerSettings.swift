@@ -1,8 +1,8 @@
 import Hookline
 import HooklineMCP
 
-/// Settings of the HTTP ingress (`hookline serve`), with their defaults. Every limit here has a line in the
-/// README's "Limits" table, and all but the batch size and window a flag.
+/// Settings of the HTTP ingress (`hookline serve`), with their defaults. Every limit here has a flag and a line
+/// in the README's "Limits" table.
 public struct ServerSettings: Sendable, Hashable {
     /// The address to listen on.
     public var host: String
@@ -18,12 +18,13 @@ public struct ServerSettings: Sendable, Hashable {
     public var trustedProxies: [CIDR]
     /// Authenticated webhook requests per second per account (per instance); `nil`: no limit.
     public var accountRateLimit: Double?
-    /// The most deliveries in one INSERT.
+    /// The most deliveries in one INSERT (at most ``largestBatch``).
     public var batchSize: Int
     /// The most bytes of deliveries (bodies, headers, content types, keys) in one INSERT (a single larger
     /// delivery still goes, alone).
     public var maxBatchBytes: Int
-    /// While a batch commits, how long new deliveries gather before they go (an idle ingress never waits).
+    /// While a batch commits, how long new deliveries gather before they go (an idle ingress never waits); at
+    /// most a second.
     public var batchWindow: Duration
     /// How long a client may take to send a request's head, from its first byte (and a new connection to
     /// start one).
@@ -45,13 +46,50 @@ public struct ServerSettings: Sendable, Hashable {
     /// cost some 25 µs of `serve`'s CPU per webhook, a tenth of it (scripts/bench's ingress phase at the
     /// defaults, three runs each: 220–244 µs with the line, 206–213 µs without).
     public var accessLog: Bool = false
+    /// Whether webhook deliveries are answered in the channel pipeline (``WebhookChannelHandler``) rather than
+    /// through the router. On by default; off only to compare the two, or to rule the fast path out.
+    public var webhookFastPath: Bool = true
     /// The URL clients reach this instance by (`https://hooks.example.com`), for the OAuth metadata that MCP
     /// clients discover; `nil`: `http://` and the request's `Host`.
     public var publicURL: String?
+    /// Failed client authentications per client ID and client address within a minute, after which the
+    /// token endpoint and the console's sign-in answer 429 until the oldest is a minute old.
+    public var authFailuresPerMinute = FailedAuthenticationLimiter.defaultMaxFailures
+    /// Form bodies at `/oauth/token` and `/oauth/revoke` larger than this are refused (400 `invalid_request`).
+    public var maxTokenFormBytes = OAuthRoutes.defaultMaxFormBytes
+    /// Console form bodies larger than this are refused (413).
+    public var maxConsoleFormBytes = ConsoleForm.defaultMaxBytes
+    /// A delivery's idempotency key longer than this (in bytes of UTF-8) is kept as `sha256:` and the hex of
+    /// its SHA-256 (at most ``largestIdempotencyKey``).
+    public var maxIdempotencyKeyBytes = SignatureCheck.defaultMaxKeyBytes
+    /// How long an admin API `Idempotency-Key` claimed by a request that never answered holds off repeats
+    /// before one may take it over; at most a day (how long keys are kept).
+    public var apiIdempotencyClaimTimeout = APIIdempotencyStore.defaultStaleClaim
+    /// The largest request head (its header fields together, and any one of them): past it the connection is
+    /// closed.
+    public var maxHeaderBytes = 80 << 10
+    /// The most header fields in a request: past it the connection is closed.
+    public var maxHeaderFields = 1_000
+    /// The bounds of the caches and brakes.
+    public var caches = CacheLimits()
 
     /// The largest body one delivery can carry to PostgreSQL: a protocol message holds at most 1 GiB − 1
     /// bytes, and the delivery's headers and the statement's other parameters need some of it.
+    /// The `Server` header of every answer.
+    static let serverName = "hookline"
+
     public static let largestStorableBody = (1 << 30) - 1 - (1 << 20)
+
+    /// The most `batchSize` may be: batches are bounded by their bytes as well, and one this large already
+    /// holds its connection for a long statement.
+    public static let largestBatch = 10_000
+
+    /// The most `maxIdempotencyKeyBytes` may be: a key is part of a B-tree index entry
+    /// (`hookline.idempotency_keys`' primary key), which PostgreSQL caps at about 2,700 bytes.
+    public static let largestIdempotencyKey = 2_048
+
+    /// The most `authFailuresPerMinute` may be: the brake keeps that many times for each of its keys.
+    public static let mostAuthFailuresPerMinute = 1_000
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 10 << 20, maxBufferedBytes: Int = 512 << 20,
@@ -103,6 +141,36 @@ public struct ServerSettings: Sendable, Hashable {
         ] where value <= .zero {
             return "\(name) must be positive"
         }
+        return limitProblem ?? caches.problem ?? mcpProblem
+    }
+
+    /// Why the limits beyond the sizes and timeouts above cannot work, if they cannot.
+    private var limitProblem: String? {
+        if !(1...Self.largestBatch).contains(batchSize) {
+            return "--batch-max-deliveries must be from 1 to \(Self.largestBatch)"
+        }
+        if batchWindow < .zero || batchWindow > .seconds(1) { return "--batch-window-ms must be from 0 to 1000" }
+        if !(1...Self.mostAuthFailuresPerMinute).contains(authFailuresPerMinute) {
+            return "--auth-failures-per-minute must be from 1 to \(Self.mostAuthFailuresPerMinute)"
+        }
+        if maxHeaderBytes < 1 { return "--max-header-bytes must be at least 1" }
+        if maxHeaderFields < 1 { return "--max-header-fields must be at least 1" }
+        if maxTokenFormBytes < 1 { return "--max-token-form-bytes must be at least 1" }
+        if maxConsoleFormBytes < 1 { return "--max-console-form-bytes must be at least 1" }
+        if !(1...Self.largestIdempotencyKey).contains(maxIdempotencyKeyBytes) {
+            return
+                "--max-idempotency-key-bytes must be from 1 to \(Self.largestIdempotencyKey) (a key is part of an index entry)"
+        }
+        if apiIdempotencyClaimTimeout < .seconds(1) || apiIdempotencyClaimTimeout > APIIdempotencyStore.retention {
+            return "--api-idempotency-claim-seconds must be from 1 to 86400 (how long keys are kept)"
+        }
+        return nil
+    }
+
+    /// Why the MCP limits cannot work, if they cannot.
+    private var mcpProblem: String? {
+        if mcp.maxResultBytes < 1 { return "--mcp-max-result-bytes must be at least 1" }
+        if mcp.maxWaitingCalls < 0 { return "--mcp-max-waiting-calls must be 0 or more" }
         return nil
     }
 }

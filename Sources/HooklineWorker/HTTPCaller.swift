@@ -22,18 +22,19 @@ public final class HTTPCaller: Service, Sendable {
     /// needs, and sized so that it takes many slow look-ups at once to make the others wait (each waits within
     /// its step's timeout).
     let resolvers: NIOThreadPool
-    /// How many destination look-ups run at once.
-    static let resolverThreads = 64
+    /// How many destination look-ups run at once unless told otherwise (``WorkerSettings/dnsConcurrency``).
+    public static let defaultResolverThreads = 64
     /// The most of a response body kept as the step's output.
     static let maxBodyBytes = 1 << 20
 
-    public init(allowPrivateDestinations: Bool) {
+    /// - Parameter resolverThreads: How many destination look-ups run at once.
+    public init(allowPrivateDestinations: Bool, resolverThreads: Int = defaultResolverThreads) {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
         configuration.decompression = .enabled(limit: .ratio(20))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         destinations = DestinationGuard(allowPrivate: allowPrivateDestinations)
-        resolvers = NIOThreadPool(numberOfThreads: Self.resolverThreads)
+        resolvers = NIOThreadPool(numberOfThreads: resolverThreads)
         resolvers.start()
     }
 

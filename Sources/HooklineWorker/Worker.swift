@@ -55,7 +55,7 @@ public final class Worker: Service, Sendable {
         } else {
             let wakeup = wakeup
             listener = PostgresListener(
-                connectionString: database.configuration.connectionString, channels: [JobNotifications.channel]
+                connectionString: database.configuration.listenConnectionString, channels: [JobNotifications.channel]
             ) { event in
                 switch event {
                 case .connected:
@@ -298,6 +298,7 @@ public final class Worker: Service, Sendable {
                     task.cancel()
                 }
             } catch {
+                if Task.isCancelled { break }
                 logger.error("extending leases failed", metadata: ["error": "\(error)"])
             }
         }
@@ -328,6 +329,8 @@ public final class Worker: Service, Sendable {
                     metrics.recordDepth(try await queue.depthByState())
                 }
             } catch {
+                // A statement cancelled by the shutdown is no failure.
+                if Task.isCancelled { break }
                 logger.error("queue maintenance failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: settings.reaperInterval)

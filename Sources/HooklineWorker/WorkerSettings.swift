@@ -18,6 +18,9 @@ public struct WorkerSettings: Sendable, Hashable {
     public var shutdownSeconds: Int
     /// Most jobs claimed by one statement.
     public var claimBatch: Int
+    /// Destination look-ups (DNS) of `http` steps at once, per worker process: the threads of its resolver
+    /// pool (at most ``mostDNSConcurrency``).
+    public var dnsConcurrency: Int
     /// This process's place among the worker processes of one supervisor (`groupIndex` of `groupSize`). A
     /// notification whose payload is a number goes first to the process it names (number modulo size); the
     /// others look `sharedWakeDelay` later, in case that one was busy, so that one notification does not
@@ -35,7 +38,7 @@ public struct WorkerSettings: Sendable, Hashable {
         processes: Int = 1, concurrency: Int = 8, leaseSeconds: Int = 30, pollOnly: Bool = false,
         pollInterval: Duration = .seconds(1), historyDays: Int = 31, shutdownSeconds: Int = 25, claimBatch: Int = 100,
         groupIndex: Int = 0, groupSize: Int = 1, sharedWakeDelay: Duration = .milliseconds(20),
-        leasedClaimsUntil: ContinuousClock.Instant? = nil
+        leasedClaimsUntil: ContinuousClock.Instant? = nil, dnsConcurrency: Int = HTTPCaller.defaultResolverThreads
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -49,7 +52,11 @@ public struct WorkerSettings: Sendable, Hashable {
         self.groupSize = groupSize
         self.sharedWakeDelay = sharedWakeDelay
         self.leasedClaimsUntil = leasedClaimsUntil
+        self.dnsConcurrency = dnsConcurrency
     }
+
+    /// The most `dnsConcurrency` may be: each look-up at once is a thread.
+    public static let mostDNSConcurrency = 1_024
 
     /// Whether a notification with this payload names another process of the group.
     func namesAnotherProcess(_ payload: String) -> Bool {

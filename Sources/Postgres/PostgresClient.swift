@@ -7,8 +7,9 @@ import Synchronization
 /// libpq blocks, so the pool owns one thread per connection (at most ``Configuration/maxConnections``) and
 /// runs every request's body there: Swift's cooperative threads and NIO's event loops only await. Requests
 /// queue in arrival order while every connection is busy. A connection is opened on first use and replaced
-/// on the next use after it breaks. Cancelling the awaiting task cancels the statement it is running
-/// (libpq's cancel request) or takes the request out of the queue if it has not started.
+/// on the next use after it, or any other connection of the pool, breaks. Cancelling the awaiting task
+/// cancels the statement it is running (libpq's cancel request) or takes the request out of the queue if it
+/// has not started.
 ///
 /// The bodies given to ``withConnection(_:)`` are synchronous code that runs on the pool's thread: keep them
 /// to database work and return plain values.
@@ -33,12 +34,17 @@ public final class PostgresClient: Service, Sendable {
         /// and a request that waited longer than this for a connection fails without running.
         /// `nil`: the server's setting, and no client-side limit.
         public var statementTimeout: Duration?
+        /// Where the owner's LISTEN connection goes (``PostgresListener``): the pool's own connection string
+        /// unless the pool goes through a transaction-mode pooler (PgBouncer), which cannot hold a
+        /// subscription; then a direct one to the primary.
+        public var listenConnectionString: String
 
         public init(
             connectionString: String, maxConnections: Int = 8, applicationName: String = "hookline",
-            preparedStatements: Bool = true, statementTimeout: Duration? = nil
+            preparedStatements: Bool = true, statementTimeout: Duration? = nil, listenConnectionString: String? = nil
         ) {
             self.connectionString = connectionString
+            self.listenConnectionString = listenConnectionString ?? connectionString
             self.maxConnections = max(1, maxConnections)
             self.applicationName = applicationName
             self.preparedStatements = preparedStatements
@@ -163,6 +169,21 @@ private final class RequestQueue: @unchecked Sendable {
     private var head = 0
     private var nextID: UInt64 = 0
     private var closed = false
+    private var lastLoss: ContinuousClock.Instant?
+
+    /// A connection of the pool broke at `instant`.
+    func connectionLost(at instant: ContinuousClock.Instant) {
+        condition.lock()
+        defer { condition.unlock() }
+        if lastLoss.map({ $0 < instant }) ?? true { lastLoss = instant }
+    }
+
+    /// Whether a connection opened at `opened` was opened before a connection of the pool last broke.
+    func predatesLoss(_ opened: ContinuousClock.Instant) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return lastLoss.map { opened <= $0 } ?? false
+    }
 
     func makeID() -> UInt64 {
         condition.lock()
@@ -225,6 +246,7 @@ private final class Slot: @unchecked Sendable {
     let configuration: PostgresClient.Configuration
     let queue: RequestQueue
     var connection: PostgresConnection?
+    var openedAt: ContinuousClock.Instant = .now
 
     init(configuration: PostgresClient.Configuration, queue: RequestQueue) {
         self.configuration = configuration
@@ -256,14 +278,19 @@ private final class Slot: @unchecked Sendable {
         connection = nil
     }
 
-    /// The open connection, or a new one if there is none or it broke.
+    /// The open connection, or a new one if there is none, it broke, or it was opened before another
+    /// connection of the pool broke: when one connection finds its server gone (restarted, failed over, or
+    /// silent), the others were most likely opened to the same server, and each would fail its next request
+    /// (or hang on it until the answer timeout) to find out. SQLAlchemy's pool does the same on a disconnect.
     private func connect() throws -> PostgresConnection {
-        if let connection, !connection.isBroken { return connection }
+        if let connection, !connection.isBroken, !queue.predatesLoss(openedAt) { return connection }
         connection = nil
+        let opened = ContinuousClock.now
         let fresh = try PostgresConnection(
             configuration.connectionString, applicationName: configuration.applicationName,
             preparedStatements: configuration.preparedStatements, statementTimeout: configuration.statementTimeout)
         connection = fresh
+        openedAt = opened
         return fresh
     }
 
@@ -271,6 +298,7 @@ private final class Slot: @unchecked Sendable {
     private func reset(_ connection: PostgresConnection) {
         if connection.isBroken {
             self.connection = nil
+            queue.connectionLost(at: .now)
             return
         }
         connection.rollbackQuietly()

@@ -138,10 +138,7 @@ extension PostgresConnection {
     }
 
     func sendCancelRequest() {
-        guard let cancel = PQgetCancel(handle) else { return }
-        defer { PQfreeCancel(cancel) }
-        var buffer = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(cancel, &buffer, Int32(buffer.count))
+        cancelRequests.send(for: handle)
     }
 
     func consumeInput() throws {
@@ -208,7 +205,10 @@ extension PostgresConnection {
         return error
     }
 
-    static func validate(_ connectionString: String) throws {
+    /// Checks that libpq can parse `connectionString` (and its ports), without connecting.
+    ///
+    /// - Throws: ``PostgresError`` of kind `invalidConnectionString`.
+    public static func validate(_ connectionString: String) throws {
         var message: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(connectionString, &message) else {
             let text = message.map { String(cString: $0).trimmingTrailingWhitespace() } ?? "unparseable"

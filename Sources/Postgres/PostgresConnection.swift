@@ -31,6 +31,8 @@ public final class PostgresConnection {
     let answerTimeout: Duration?
     /// Set when the server stopped answering: the connection counts as broken from then on.
     var abandoned = false
+    /// Sends cancel requests from threads of their own (``CancelRequestSender``).
+    let cancelRequests = CancelRequestSender()
 
     struct PreparedKey: Hashable {
         var sql: String
@@ -57,11 +59,15 @@ public final class PostgresConnection {
         try PostgresConnection.validate(connectionString)
         // Later keywords override earlier ones, and the expanded `dbname` stands where it is listed: so our
         // connect_timeout and keepalives are only defaults, and UTF-8 is always the client encoding.
-        let keywords = [
-            "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
-            "tcp_user_timeout", "application_name", "dbname", "client_encoding",
-        ]
-        let values = ["10", "1", "10", "5", "3", "20000", applicationName, connectionString, "UTF8"]
+        // A multi-host string that asks for a writable server tries the host that last accepted first.
+        let preferred = PreferredHosts.overrides(for: connectionString)
+        let keywords =
+            [
+                "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                "tcp_user_timeout", "application_name", "dbname", "client_encoding",
+            ] + preferred.map(\.keyword)
+        let values =
+            ["10", "1", "10", "5", "3", "20000", applicationName, connectionString, "UTF8"] + preferred.map(\.value)
         let connection = withCStrings(keywords) { keys in
             withCStrings(values) { vals in PQconnectdbParams(keys, vals, 1) }
         }
@@ -73,6 +79,7 @@ public final class PostgresConnection {
             PQfinish(connection)
             throw error
         }
+        PreferredHosts.record(connection, for: connectionString)
         // libpq prints server notices (and a FATAL that ends the session) on stderr by default; they may
         // carry data, so they are dropped here: errors reach callers as PostgresError instead.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)

@@ -31,6 +31,20 @@ struct MCPOptions: ParsableArguments {
     var maxBytes: Int?
 
     @Option(
+        name: .customLong("mcp-max-result-bytes"),
+        help: ArgumentHelp(
+            "Largest tool result; a larger one is an error naming the job (env: HOOKLINE_MCP_MAX_RESULT_BYTES).",
+            valueName: "bytes"))
+    var maxResultBytes: Int?
+
+    @Option(
+        name: .customLong("mcp-max-waiting-calls"),
+        help: ArgumentHelp(
+            "Tool calls waiting for their jobs at once on this instance; past it a call answers with its job's id at once (env: HOOKLINE_MCP_MAX_WAITING_CALLS).",
+            valueName: "n"))
+    var maxWaitingCalls: Int?
+
+    @Option(
         name: .customLong("mcp-allowed-origin"),
         help: ArgumentHelp(
             "A browser origin allowed to call MCP servers; repeatable; none by default (env: HOOKLINE_MCP_ALLOWED_ORIGINS, comma-separated).",
@@ -56,6 +70,10 @@ struct MCPOptions: ParsableArguments {
             ?? settings.mcp.maxSessionsPerServer
         settings.mcp.maxBytesPerSession =
             try maxBytes ?? Env.integer("HOOKLINE_MCP_SESSION_MAX_BYTES") ?? settings.mcp.maxBytesPerSession
+        settings.mcp.maxResultBytes =
+            try maxResultBytes ?? Env.integer("HOOKLINE_MCP_MAX_RESULT_BYTES") ?? settings.mcp.maxResultBytes
+        settings.mcp.maxWaitingCalls =
+            try maxWaitingCalls ?? Env.integer("HOOKLINE_MCP_MAX_WAITING_CALLS") ?? settings.mcp.maxWaitingCalls
         settings.mcpAllowedOrigins =
             allowedOrigins.isEmpty
             ? (Env.string("HOOKLINE_MCP_ALLOWED_ORIGINS")?.split(separator: ",").map(String.init) ?? [])

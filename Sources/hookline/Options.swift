@@ -19,6 +19,17 @@ struct DatabaseOptions: ParsableArguments {
                 + "(env: HOOKLINE_PREPARED_STATEMENTS=off)."))
     var noPreparedStatements = false
 
+    @Option(
+        name: .customLong("listen-database-url"),
+        help: ArgumentHelp(
+            "Where LISTEN connects, when the pools go through a transaction-mode pooler that cannot hold it "
+                + "(PgBouncer): a direct URL to the primary (env: HOOKLINE_LISTEN_DATABASE_URL; default: the "
+                + "database URL).", valueName: "url"))
+    var explicitListenURL: String?
+
+    /// The URL for LISTEN, if it is not the database URL.
+    var listenURL: String? { explicitListenURL ?? Env.string("HOOKLINE_LISTEN_DATABASE_URL") }
+
     /// Whether the hot path's statements are prepared on the server (on unless turned off).
     var preparedStatements: Bool {
         if noPreparedStatements { return false }
@@ -34,7 +45,14 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    func validate() throws { _ = try url }
+    func validate() throws {
+        _ = try url
+        if let listenURL {
+            do { try PostgresConnection.validate(listenURL) } catch {
+                throw ValidationError("--listen-database-url: \(error)")
+            }
+        }
+    }
 
     /// Runs `body` with a small pool for one command, reporting any error as a one-line ``CommandFailure``,
     /// and closes the pool before the process exits.
@@ -55,7 +73,8 @@ struct DatabaseOptions: ParsableArguments {
         PostgresClient(
             configuration: .init(
                 connectionString: try url, maxConnections: maxConnections, applicationName: applicationName,
-                preparedStatements: preparedStatements, statementTimeout: statementTimeout))
+                preparedStatements: preparedStatements, statementTimeout: statementTimeout,
+                listenConnectionString: listenURL))
     }
 }
 

@@ -21,6 +21,8 @@ extension HooklineCLI {
 
         @OptionGroup var limits: ServeLimits
 
+        @OptionGroup var caches: ServeCacheLimits
+
         @OptionGroup var mcp: MCPOptions
 
         @Option(
@@ -51,6 +53,13 @@ extension HooklineCLI {
                     + "of a webhook's CPU (env: HOOKLINE_ACCESS_LOG=on)."))
         var accessLog = false
 
+        @Flag(
+            name: .customLong("router-webhooks"),
+            help: ArgumentHelp(
+                "Answer webhook deliveries through the router instead of the channel pipeline's fast path: "
+                    + "slower; to compare the two, or to rule the fast path out (env: HOOKLINE_ROUTER_WEBHOOKS=on)."))
+        var routerWebhooks = false
+
         var settings: ServerSettings {
             get throws {
                 let defaults = ServerSettings()
@@ -76,7 +85,10 @@ extension HooklineCLI {
                     port: try port ?? Env.integer("HOOKLINE_PORT") ?? defaults.port,
                     trustedProxies: networks, accountRateLimit: rate)
                 settings.accessLog = accessLog || Env.string("HOOKLINE_ACCESS_LOG")?.lowercased() == "on"
+                let routed = routerWebhooks || Env.string("HOOKLINE_ROUTER_WEBHOOKS")?.lowercased() == "on"
+                settings.webhookFastPath = !routed
                 try limits.apply(to: &settings)
+                try caches.apply(to: &settings.caches)
                 try mcp.apply(to: &settings)
                 return settings
             }

@@ -2,7 +2,8 @@ import ArgumentParser
 import HooklineServer
 
 /// `hookline serve`'s limits and timeouts: each a flag, an environment variable and a default, listed in the
-/// README and in docs/operations.md.
+/// README and in docs/operations.md. The caches' are in ``ServeCacheLimits``, the MCP sessions' in
+/// ``MCPOptions``.
 struct ServeLimits: ParsableArguments {
     @Option(
         name: .customLong("max-body-bytes"),
@@ -61,6 +62,62 @@ struct ServeLimits: ParsableArguments {
             valueName: "seconds"))
     var databaseTimeout: Int?
 
+    @Option(
+        name: .customLong("batch-max-deliveries"),
+        help: ArgumentHelp("Deliveries in one INSERT at most (env: HOOKLINE_BATCH_MAX_DELIVERIES).", valueName: "n"))
+    var batchMaxDeliveries: Int?
+
+    @Option(
+        name: .customLong("batch-window-ms"),
+        help: ArgumentHelp(
+            "While a batch commits, how long arriving deliveries gather before they go (env: HOOKLINE_BATCH_WINDOW_MS).",
+            valueName: "ms"))
+    var batchWindowMilliseconds: Int?
+
+    @Option(
+        name: .customLong("auth-failures-per-minute"),
+        help: ArgumentHelp(
+            "Failed client authentications per client ID and address in a minute before 429 (env: HOOKLINE_AUTH_FAILURES_PER_MINUTE).",
+            valueName: "n"))
+    var authFailuresPerMinute: Int?
+
+    @Option(
+        name: .customLong("max-token-form-bytes"),
+        help: ArgumentHelp(
+            "Largest form body at /oauth/token and /oauth/revoke (env: HOOKLINE_MAX_TOKEN_FORM_BYTES).",
+            valueName: "bytes"))
+    var maxTokenFormBytes: Int?
+
+    @Option(
+        name: .customLong("max-console-form-bytes"),
+        help: ArgumentHelp("Largest console form body (env: HOOKLINE_MAX_CONSOLE_FORM_BYTES).", valueName: "bytes"))
+    var maxConsoleFormBytes: Int?
+
+    @Option(
+        name: .customLong("max-idempotency-key-bytes"),
+        help: ArgumentHelp(
+            "A delivery's idempotency key longer than this is kept as its SHA-256 (env: HOOKLINE_MAX_IDEMPOTENCY_KEY_BYTES).",
+            valueName: "bytes"))
+    var maxIdempotencyKeyBytes: Int?
+
+    @Option(
+        name: .customLong("api-idempotency-claim-seconds"),
+        help: ArgumentHelp(
+            "How long an admin API Idempotency-Key whose request never answered holds off repeats (env: HOOKLINE_API_IDEMPOTENCY_CLAIM_SECONDS).",
+            valueName: "seconds"))
+    var apiIdempotencyClaimSeconds: Int?
+
+    @Option(
+        name: .customLong("max-header-bytes"),
+        help: ArgumentHelp(
+            "Largest request head, its header fields together (env: HOOKLINE_MAX_HEADER_BYTES).", valueName: "bytes"))
+    var maxHeaderBytes: Int?
+
+    @Option(
+        name: .customLong("max-header-fields"),
+        help: ArgumentHelp("Most header fields in a request (env: HOOKLINE_MAX_HEADER_FIELDS).", valueName: "n"))
+    var maxHeaderFields: Int?
+
     /// Sets every limit given by flag or environment on `settings`.
     func apply(to settings: inout ServerSettings) throws {
         func value(_ flag: Int?, _ variable: String) throws -> Int? { try flag ?? Env.integer(variable) }
@@ -80,5 +137,22 @@ struct ServeLimits: ParsableArguments {
             try seconds(keepAliveTimeout, "HOOKLINE_KEEP_ALIVE_TIMEOUT") ?? settings.keepAliveTimeout
         settings.databaseTimeout =
             try seconds(databaseTimeout, "HOOKLINE_DATABASE_TIMEOUT") ?? settings.databaseTimeout
+        settings.batchSize = try value(batchMaxDeliveries, "HOOKLINE_BATCH_MAX_DELIVERIES") ?? settings.batchSize
+        settings.batchWindow =
+            try value(batchWindowMilliseconds, "HOOKLINE_BATCH_WINDOW_MS").map { .milliseconds($0) }
+            ?? settings.batchWindow
+        settings.authFailuresPerMinute =
+            try value(authFailuresPerMinute, "HOOKLINE_AUTH_FAILURES_PER_MINUTE") ?? settings.authFailuresPerMinute
+        settings.maxTokenFormBytes =
+            try value(maxTokenFormBytes, "HOOKLINE_MAX_TOKEN_FORM_BYTES") ?? settings.maxTokenFormBytes
+        settings.maxConsoleFormBytes =
+            try value(maxConsoleFormBytes, "HOOKLINE_MAX_CONSOLE_FORM_BYTES") ?? settings.maxConsoleFormBytes
+        settings.maxIdempotencyKeyBytes =
+            try value(maxIdempotencyKeyBytes, "HOOKLINE_MAX_IDEMPOTENCY_KEY_BYTES") ?? settings.maxIdempotencyKeyBytes
+        settings.maxHeaderBytes = try value(maxHeaderBytes, "HOOKLINE_MAX_HEADER_BYTES") ?? settings.maxHeaderBytes
+        settings.maxHeaderFields = try value(maxHeaderFields, "HOOKLINE_MAX_HEADER_FIELDS") ?? settings.maxHeaderFields
+        settings.apiIdempotencyClaimTimeout =
+            try seconds(apiIdempotencyClaimSeconds, "HOOKLINE_API_IDEMPOTENCY_CLAIM_SECONDS")
+            ?? settings.apiIdempotencyClaimTimeout
     }
 }

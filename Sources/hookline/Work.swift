@@ -70,6 +70,13 @@ extension HooklineCLI {
         var claimBatch: Int?
 
         @Option(
+            name: .customLong("dns-concurrency"),
+            help: ArgumentHelp(
+                "Destination look-ups (DNS) of http steps at once, per process (env: HOOKLINE_DNS_CONCURRENCY).",
+                valueName: "n"))
+        var dnsConcurrency: Int?
+
+        @Option(
             name: .customLong("metrics-port"),
             help: ArgumentHelp(
                 "Serve Prometheus metrics: worker i on this port + i; off by default (env: HOOKLINE_METRICS_PORT).",
@@ -129,7 +136,9 @@ extension HooklineCLI {
                     historyDays: try historyDays ?? Env.integer("HOOKLINE_HISTORY_DAYS") ?? defaults.historyDays,
                     shutdownSeconds: try shutdownSeconds ?? Env.integer("HOOKLINE_SHUTDOWN_SECONDS")
                         ?? defaults.shutdownSeconds,
-                    claimBatch: try claimBatch ?? Env.integer("HOOKLINE_CLAIM_BATCH") ?? defaults.claimBatch)
+                    claimBatch: try claimBatch ?? Env.integer("HOOKLINE_CLAIM_BATCH") ?? defaults.claimBatch,
+                    dnsConcurrency: try dnsConcurrency ?? Env.integer("HOOKLINE_DNS_CONCURRENCY")
+                        ?? defaults.dnsConcurrency)
             }
         }
 
@@ -144,6 +153,9 @@ extension HooklineCLI {
             guard settings.historyDays >= 1 else { throw ValidationError("--history-days must be at least 1") }
             guard settings.shutdownSeconds >= 0 else { throw ValidationError("--shutdown-seconds must be 0 or more") }
             guard settings.claimBatch >= 1 else { throw ValidationError("--claim-batch must be at least 1") }
+            guard (1...WorkerSettings.mostDNSConcurrency).contains(settings.dnsConcurrency) else {
+                throw ValidationError("--dns-concurrency must be from 1 to \(WorkerSettings.mostDNSConcurrency)")
+            }
             if let port = try metricsPort ?? Env.integer("HOOKLINE_METRICS_PORT"),
                 !(1...65535).contains(port + settings.processes - 1)
             {
@@ -197,7 +209,7 @@ extension HooklineCLI {
             let allowPrivate =
                 allowPrivateDestinations
                 || ["1", "true", "yes"].contains(Env.string("HOOKLINE_ALLOW_PRIVATE_DESTINATIONS") ?? "")
-            let caller = HTTPCaller(allowPrivateDestinations: allowPrivate)
+            let caller = HTTPCaller(allowPrivateDestinations: allowPrivate, resolverThreads: settings.dnsConcurrency)
             let runner: any JobRunner =
                 try simulatedWork.map { try SimulatedWork(directory: $0) }
                 ?? CycleRunner(database: client, definitions: definitions, caller: caller)

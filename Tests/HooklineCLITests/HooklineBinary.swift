@@ -51,10 +51,11 @@ extension HooklineBinary {
         let process: BackgroundProcess
         let port: Int
 
-        init(url: String, port: Int, arguments: [String] = []) throws {
+        init(url: String, port: Int, arguments: [String] = [], environment extra: [String: String] = [:]) throws {
             self.port = port
             var environment = ProcessInfo.processInfo.environment
             environment["HOOKLINE_PORT"] = String(port)
+            environment.merge(extra) { $1 }
             process = try BackgroundProcess(
                 HooklineBinary.path,
                 ["serve", "--host", "127.0.0.1", "--database-url", url, "--log-level", "trace"] + arguments,

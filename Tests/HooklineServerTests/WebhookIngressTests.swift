@@ -284,16 +284,8 @@ struct WebhookIngressTests {
     @Test func aBatchThatMakesJobsAvailableWakesWorkersWithOneNotify() async throws {
         try await ServerFixture.run { fixture in
             let (created, _, _) = try await fixture.webhook(.none)
-            let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
-            let listener = Task {
-                try await fixture.database.client.withConnection { connection -> PostgresNotification? in
-                    try connection.listen(JobNotifications.channel)
-                    readyContinuation.yield()
-                    // Generous: the notification comes or never does, and a loaded machine is slow to send it.
-                    return try connection.waitForNotification(timeout: .seconds(60))
-                }
-            }
-            for await _ in ready { break }
+            // Generous: the notification comes or never does, and a loaded machine is slow to send it.
+            let listener = await Self.firstJobNotification(fixture, within: .seconds(60))
             let status = try await fixture.application().test(.live) { client in
                 try await client.deliver(created.webhook, "{}").status
             }
@@ -301,6 +293,41 @@ struct WebhookIngressTests {
             let notification = try await listener.value
             #expect(notification?.channel == JobNotifications.channel)
         }
+    }
+
+    /// The batch's own transaction sends no NOTIFY: PostgreSQL serializes the commits of notifying
+    /// transactions (one lock, held through the commit's flush and a synchronous standby's acknowledgement),
+    /// so the batches of several instances queued behind each other. The wake-up comes after the commit, from
+    /// a statement of its own (the test above).
+    @Test func aBatchCommitsWithoutANotificationOfItsOwn() async throws {
+        try await ServerFixture.run { fixture in
+            let (created, account, cycle) = try await fixture.webhook(.none)
+            let listener = await Self.firstJobNotification(fixture, within: .seconds(2))
+            let delivery = Delivery(
+                webhookID: created.webhook.id, accountID: account.id, cycleID: cycle.id,
+                headers: PostgresJSON(rawJSON: "{}"), contentType: "application/json", body: Data("{}".utf8),
+                idempotencyKey: nil, receivedAt: Date())
+            let stored = try await JobQueue(database: fixture.database.client).enqueue([delivery])
+            #expect(stored.madeJobsAvailable)
+            #expect(try await listener.value == nil)
+        }
+    }
+
+    /// Listens on the jobs channel (subscribed when this returns) for the first notification within `timeout`.
+    private static func firstJobNotification(
+        _ fixture: ServerFixture, within timeout: Duration
+    ) async -> Task<PostgresNotification?, any Error> {
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let listener = Task {
+            try await fixture.database.client.withConnection { connection -> PostgresNotification? in
+                defer { readyContinuation.finish() }
+                try connection.listen(JobNotifications.channel)
+                readyContinuation.yield()
+                return try connection.waitForNotification(timeout: timeout)
+            }
+        }
+        for await _ in ready { break }
+        return listener
     }
 
     @Test func metricsCountRequestsAndBatches() async throws {

@@ -28,6 +28,27 @@ struct BoundedCacheTests {
         #expect(cache.count <= 3)
     }
 
+    /// What the ingress's fast path reads without waiting: a value only while LISTEN is up, fresh, and not
+    /// evicted; a row known to be absent as such.
+    @Test func aCachedValueIsReadWithoutWaitingOnlyWhileItCanBeTrusted() async throws {
+        let cache = NotifiedCache<Int, String>(maxEntries: 10, timeToLive: .milliseconds(200))
+        _ = try await cache.value(for: 1) { "v1" }
+        #expect(cache.cachedValue(for: 1) == nil, "LISTEN down: nothing is trusted")
+        cache.connected()
+        #expect(cache.cachedValue(for: 1) == nil, "not read yet")
+        _ = try await cache.value(for: 1) { "v1" }
+        _ = try await cache.value(for: 2) { nil }
+        #expect(cache.cachedValue(for: 1) == .some("v1"))
+        #expect(cache.cachedValue(for: 2) == .some(nil), "a row known to be absent")
+        cache.evict(1)
+        #expect(cache.cachedValue(for: 1) == nil, "evicted")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(cache.cachedValue(for: 2) == nil, "expired")
+        _ = try await cache.value(for: 3) { "v3" }
+        cache.disconnected()
+        #expect(cache.cachedValue(for: 3) == nil, "LISTEN lost")
+    }
+
     @Test func tokensOfAnotherShapeAreRefusedWithoutAReadOrAnEntry() async throws {
         try await MigratedDatabase.with { database in
             let verifier = TokenVerifier(database: database.client)

@@ -84,15 +84,40 @@ struct GroupCommitTests {
     @Test func aBatchFinishingWithOthersCommittingLeavesWaitersToThem() {
         var ingress = Self.ingress(after: 1...5)
         #expect(ingress.finished() == .none, "another batch still commits")
-        #expect(ingress.finished() == .commit([5]), "nothing commits: what waits goes")
+        #expect(ingress.finished() == .none, "nothing commits, but 5 waits for the window: the last batch held 3")
+        #expect(ingress.windowElapsed() == .commit([5]))
         #expect(ingress.finished() == .none)
         #expect(ingress.inFlight == 0 && ingress.waitingCount == 0)
+
+        var completions = GroupCommit<Int>()
+        _ = completions.arrived(1)
+        _ = completions.arrived(2)
+        _ = completions.arrived(3)
+        #expect(completions.finished() == .commit([2, 3]), "without a window, what waits goes at once")
+    }
+
+    /// N callers that each send again once answered: after a batch of three, a lone arrival waits, while
+    /// nothing commits, for three to wait (or the window); after a batch of one, the next goes at once.
+    @Test func withAWindowBatchesKeepTheirSizeWhileNothingCommits() {
+        var ingress = Self.ingress(after: 1...4)
+        #expect(ingress.finished() == .none)
+        #expect(ingress.finished() == .none)
+        #expect(ingress.windowElapsed() == .none)
+        #expect(ingress.arrived(5, bytes: 1) == .startTimer(.milliseconds(2)), "5 waits: the last batch held 3")
+        #expect(ingress.arrived(6, bytes: 1) == .none)
+        #expect(ingress.arrived(7, bytes: 1) == .commit([5, 6, 7]))
+        #expect(ingress.finished() == .none)
+        #expect(ingress.windowElapsed() == .none)
+        #expect(ingress.arrived(8, bytes: 1) == .startTimer(.milliseconds(2)))
+        #expect(ingress.windowElapsed() == .commit([8]), "the window bounds the wait")
+        #expect(ingress.finished() == .none)
+        #expect(ingress.arrived(9, bytes: 1) == .commit([9]), "after a batch of one, at once")
     }
 
     /// Random arrivals, timers and finishing batches, many times over, checked against a model of the rules:
     /// every item arrived goes in exactly one batch, in arrival order, a batch goes exactly when the rules say
-    /// and holds as many items as the bounds allow, nothing waits while nothing commits, and once everything
-    /// has finished nothing is left. Stops at the first counterexample.
+    /// and holds as many items as the bounds allow, nothing waits while nothing commits but for the window, and
+    /// once everything has finished nothing is left. Stops at the first counterexample.
     @Test(arguments: [false, true])
     func everyItemGoesInExactlyOneBatchInArrivalOrder(ingressConfiguration: Bool) throws {
         var random = SplitMix64(seed: ingressConfiguration ? 7 : 11)
@@ -140,6 +165,8 @@ private struct Run {
     var handedOut = 0
     var timerStarted = false
     var mostInFlight = 0
+    /// With a window, how many must wait, while nothing commits, before they go: the last batch's size.
+    var holdFor = 1
 
     /// The items arrived and not yet handed out, if the machine keeps arrival order.
     var waiting: Range<Int> { handedOut..<bytes.count }
@@ -148,7 +175,7 @@ private struct Run {
         let item = bytes.count
         bytes.append(size)
         let goes =
-            machine.inFlight == 0 || waiting.count >= (maxBatch ?? .max)
+            (machine.inFlight == 0 && waiting.count >= holdFor) || waiting.count >= (maxBatch ?? .max)
             || waiting.map { bytes[$0] }.reduce(0, +) >= (maxBatchBytes ?? .max)
         let action = machine.arrived(item, bytes: size)
         if !goes, let window, !timerStarted {
@@ -167,8 +194,15 @@ private struct Run {
     }
 
     mutating func finishOne() throws {
-        let goes = machine.inFlight == 1 && !waiting.isEmpty
-        try check(machine.finished(), goes: goes)
+        let last = machine.inFlight == 1
+        let goes = last && !waiting.isEmpty && waiting.count >= holdFor
+        let action = machine.finished()
+        if last, !goes, !waiting.isEmpty, let window, !timerStarted {
+            try #require(action == .startTimer(window), "what waits without a timer gets one")
+            timerStarted = true
+        } else {
+            try check(action, goes: goes)
+        }
     }
 
     /// The action commits exactly when the rules say, and then the first waiting items: within the bounds (the
@@ -186,11 +220,14 @@ private struct Run {
             }
             batches.append(batch)
             handedOut += batch.count
+            if window != nil { holdFor = batch.count }
         } else {
             try #require(action == .none)
         }
         mostInFlight = max(mostInFlight, machine.inFlight)
-        try #require(machine.inFlight > 0 || machine.waitingCount == 0, "nothing waits while nothing commits")
+        try #require(
+            machine.inFlight > 0 || machine.waitingCount == 0 || timerStarted,
+            "nothing waits while nothing commits, but for the window")
         try #require(machine.waitingCount == waiting.count)
     }
 }

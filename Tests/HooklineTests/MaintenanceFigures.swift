@@ -1,7 +1,6 @@
 import Foundation
 import Hookline
 import Postgres
-import Synchronization
 import TestSupport
 import Testing
 
@@ -103,12 +102,5 @@ struct MaintenanceFigures {
         client.close()
         await drop()
         return Figures(maintenance: took, actions: actions, before: before, during: during)
-    }
-
-    /// Set once, read from anywhere.
-    final class Flag: Sendable {
-        private let value = Mutex(false)
-        var isSet: Bool { value.withLock { $0 } }
-        func set() { value.withLock { $0 = true } }
     }
 }

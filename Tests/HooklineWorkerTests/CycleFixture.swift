@@ -31,8 +31,8 @@ struct CycleFixture: Sendable {
         let delivery = Delivery(
             webhookID: webhook.id, accountID: account, cycleID: cycle.id, headers: PostgresJSON(rawJSON: headers),
             contentType: "application/json", body: Data(body.utf8), idempotencyKey: nil, receivedAt: Date())
-        let outcomes = try await JobQueue(database: database.client).enqueue([delivery])
-        guard case .accepted(let id)? = outcomes.first else {
+        let stored = try await JobQueue(database: database.client).enqueue([delivery])
+        guard case .accepted(let id)? = stored.outcomes.first else {
             throw HooklineError.notFound("the delivery was not stored")
         }
         return id

@@ -45,6 +45,45 @@ struct PoolTests {
         #expect(try row.decode(Int32.self, at: 1) != pid)
     }
 
+    /// One connection finds its server gone (here its backend terminated; in a failover, the old primary):
+    /// the pool's other connections, opened before, are not used again, since each would fail its next
+    /// request (or hang on a silent server until the answer timeout) to find out.
+    @Test func aLostConnectionRetiresTheConnectionsOpenedBeforeIt() async throws {
+        let client = try TestDatabase.client(maxConnections: 2)
+        let admin = try TestDatabase.client(maxConnections: 1)
+        defer {
+            client.close()
+            admin.close()
+        }
+        let before = try await Self.backends(of: client)
+        #expect(before.count == 2)
+        let victim = try #require(before.first)
+        _ = try await admin.query("SELECT pg_terminate_backend(\(victim))")
+        var lost = false
+        for _ in 0..<10 where !lost {
+            do {
+                _ = try await Self.backends(of: client)
+            } catch {
+                lost = (error as? PostgresError)?.kind == .connectionLost
+            }
+        }
+        #expect(lost, "a request met the terminated connection")
+        let after = try await Self.backends(of: client)
+        #expect(after.isDisjoint(with: before), "both connections were opened again")
+    }
+
+    /// The backends of a pool of two: two statements at once, each holding its connection a moment.
+    private static func backends(of client: PostgresClient) async throws -> Set<Int32> {
+        try await withThrowingTaskGroup(of: Int32.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    try await client.query("SELECT pg_backend_pid(), pg_sleep(0.2)")[0].decode(Int32.self, at: 0)
+                }
+            }
+            return try await group.reduce(into: []) { $0.insert($1) }
+        }
+    }
+
     @Test func cancellingTheTaskCancelsARunningStatementWithinASecond() async throws {
         let client = try TestDatabase.client(maxConnections: 1)
         defer { client.close() }

@@ -32,7 +32,10 @@ public final class RawConnection: @unchecked Sendable {
         }
     }
 
-    deinit { close(descriptor) }
+    /// Whether ``reset()`` closed the descriptor already.
+    private var wasReset = false
+
+    deinit { if !wasReset { close(descriptor) } }
 
     /// Sends `text` (or as much as the socket takes at once).
     public func send(_ text: String) { send(Array(text.utf8)) }
@@ -47,6 +50,38 @@ public final class RawConnection: @unchecked Sendable {
             if sent <= 0 { return }
             offset += sent
         }
+    }
+
+    /// Sends as much of `bytes` as the socket takes without waiting, again until it has taken nothing more for
+    /// `patience`; returns how many bytes it took. What a server holds back by not reading shows as bytes that
+    /// the kernel's buffers could not take.
+    public func sendWhileTaken(_ bytes: [UInt8], patience: Duration) -> Int {
+        var offset = 0
+        let clock = ContinuousClock()
+        var lastProgress = clock.now
+        while offset < bytes.count, lastProgress.duration(to: clock.now) < patience {
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if sent > 0 {
+                offset += sent
+                lastProgress = clock.now
+            } else if sent < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                usleep(20_000)
+            } else {
+                break
+            }
+        }
+        return offset
+    }
+
+    /// Closes the connection with a reset (`SO_LINGER` 0): the server's kernel drops what it had received
+    /// and not yet read, and the server sees the connection fail.
+    public func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        wasReset = true
+        close(descriptor)
     }
 
     /// Whether the server has closed the connection (end of stream or reset), looking without waiting.

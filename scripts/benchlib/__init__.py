@@ -4,6 +4,7 @@
   processes   children started and stopped, their memory and CPU, free ports, waiting for HTTP
   database    psql, and the empty queue each phase starts from
   fixture     the setup every phase uses: WAL warm-up, account, cycle, webhook, token, `hookline serve`, body
-  load        the load generators: wrk, and paced POSTs at a fixed rate
-  ceiling, ingress, drain, latency, soak, mcp   one module per phase
+  load        the load generator, wrk: at full speed, or paced at a fixed rate
+  ceiling, insert100, ingress, floor, healthz, peer, drain, claim, latency, soak, mcp   one module per phase
+  peer_app    the naive FastAPI + asyncpg ingress the peer phase runs (with uvicorn, in its own venv)
 """

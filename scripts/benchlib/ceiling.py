@@ -2,16 +2,13 @@
 ~1 KB job (per webhook, the work PostgreSQL must do)."""
 import hashlib
 import os
-import re
-import subprocess
 
 from .context import note
-from .database import psql, reset_queue
-from .processes import children_cpu_seconds, machine_cpu_seconds
+from .database import measured_pgbench, psql, reset_queue
 
 
 def phase_ceiling(bench):
-    note(f"1/6 ceiling: pgbench, 32 clients, {bench.args.seconds} s, token check + 1 KB job insert per transaction")
+    note(f"1/11 ceiling: pgbench, 32 clients, {bench.args.seconds} s, token check + 1 KB job insert per transaction")
     reset_queue(bench)
     script = os.path.join(bench.work_dir, "webhook.sql")
     with open(script, "w") as f:
@@ -21,22 +18,9 @@ def phase_ceiling(bench):
             "FROM hookline.access_tokens t JOIN hookline.webhooks w ON w.account_id = t.account_id\n"
             "WHERE t.token_hash = decode(:hash, 'hex') AND t.scope = 'webhook' AND t.revoked_at IS NULL\n"
             "  AND t.expires_at > now() AND w.id = :webhook::uuid AND w.deleted_at IS NULL;\n")
-    def pgbench(seconds):
-        return subprocess.run(
-            ["pgbench", "-n", "-M", "prepared", "-c", "32", "-j", "2", "-T", str(seconds), "-f", script,
-             "-D", f"hash={hashlib.sha256(bench.token.encode()).hexdigest()}", "-D", f"webhook={bench.webhook}",
-             "-D", f"body={bench.body}",
-             bench.url],
-            capture_output=True, text=True)
-    pgbench(3)  # warm-up, as the ingress has one: connections, caches and WAL segments to recycle
-    reset_queue(bench)
-    machine_before, pgbench_before = machine_cpu_seconds(), children_cpu_seconds()
-    measured = pgbench(bench.args.seconds)
-    machine_cpu, pgbench_cpu = machine_cpu_seconds() - machine_before, children_cpu_seconds() - pgbench_before
-    if measured.returncode != 0:
-        raise SystemExit(f"bench: pgbench failed: {measured.stderr}")
-    tps = float(re.search(r"tps = ([0-9.]+) \(without initial connection time\)", measured.stdout).group(1))
-    processed = int(re.search(r"number of transactions actually processed: (\d+)", measured.stdout).group(1))
+    tps, processed, machine_cpu, pgbench_cpu = measured_pgbench(
+        bench, script,
+        {"hash": hashlib.sha256(bench.token.encode()).hexdigest(), "webhook": bench.webhook, "body": bench.body})
     rows = int(psql(bench, "SELECT count(*) FROM hookline.jobs"))
     if rows != processed:
         raise SystemExit(f"bench: pgbench processed {processed} transactions but {rows} jobs exist")

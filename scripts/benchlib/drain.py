@@ -1,4 +1,4 @@
-"""Phase 3, the drain: --drain-jobs queued jobs on a cycle with one passing filter step, `hookline work` with 1
+"""Phase 7, the drain: --drain-jobs queued jobs on a cycle with one passing filter step, `hookline work` with 1
 and then 2 processes."""
 import time
 
@@ -7,7 +7,9 @@ from .database import psql, reset_queue
 from .processes import anon_mib, peak_rss_mib, start, stop, worker_pids
 
 
-def drain(bench, processes):
+def fill(bench):
+    """An emptied queue, then --drain-jobs available jobs on the bench's cycle (one passing filter step), the
+    table vacuumed and analysed: what the drain, and the claim phase after it, start from."""
     reset_queue(bench)
     psql(bench, f"""
         INSERT INTO hookline.jobs (account_id, webhook_id, cycle_id, cycle_version, max_attempts, content_type, body)
@@ -15,6 +17,10 @@ def drain(bench, processes):
                convert_to('{{"type":"order.created","n":' || g || '}}', 'UTF8')
         FROM generate_series(1, {bench.args.drain_jobs}) g""")
     psql(bench, "VACUUM ANALYZE hookline.jobs")
+
+
+def drain(bench, processes):
+    fill(bench)
     began = time.monotonic()
     began_at = psql(bench, "SELECT clock_timestamp()")
     work = start(bench, [bench.hookline, "work", "--processes", str(processes),
@@ -49,9 +55,9 @@ def drain(bench, processes):
 
 
 def phase_drain(bench):
-    note(f"3/6 drain: {bench.args.drain_jobs} jobs, one filter step, hookline work with 1 process")
+    note(f"7/11 drain: {bench.args.drain_jobs} jobs, one filter step, hookline work with 1 process")
     rate1, rss1, anon1 = drain(bench, 1)
-    note(f"3/6 drain: {bench.args.drain_jobs} jobs, one filter step, hookline work with 2 processes")
+    note(f"7/11 drain: {bench.args.drain_jobs} jobs, one filter step, hookline work with 2 processes")
     rate2, rss2, anon2 = drain(bench, 2)
     bench.results["drain_1p_jobs_per_s"] = round(rate1)
     bench.results["drain_2p_jobs_per_s"] = round(rate2)

@@ -1,4 +1,4 @@
-"""Phase 6, MCP tool calls: an MCP server (auth bearer) offering a cycle of one `map` step, called over MCP's
+"""Phase 11, MCP tool calls: an MCP server (auth bearer) offering a cycle of one `map` step, called over MCP's
 Streamable HTTP transport with the workers running. First --mcp-sessions sessions, each making back-to-back
 `tools/call`s, for throughput and latency under load; then one session making them one after the other, for
 the latency of a single call (the target: p50 <= 10 ms).
@@ -324,7 +324,7 @@ def error_summary(run):
 def phase_mcp(bench):
     seconds = bench.args.mcp_seconds or bench.args.seconds
     sessions = bench.args.mcp_sessions
-    note(f"6/6 mcp: {sessions} MCP sessions making back-to-back tool calls (one map step) for {seconds} s, then "
+    note(f"11/11 mcp: {sessions} MCP sessions making back-to-back tool calls (one map step) for {seconds} s, then "
          f"one session for {seconds} s, with hookline work running ({bench.args.latency_processes} processes)")
     reset_queue(bench)
     server, token = setup(bench)

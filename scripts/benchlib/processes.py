@@ -81,12 +81,12 @@ def worker_pids(supervisor):
     return [int(pid) for pid in found]
 
 
-def wait_http(url, seconds=30):
+def wait_http(url, seconds=30, status=200):
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
+                if response.status == status:
                     return
         except OSError:
             time.sleep(0.1)

@@ -1,13 +1,12 @@
-"""Phase 5, the soak (--soak): first the pipeline's maximum (wrk at full speed with the workers running), then
+"""Phase 10, the soak (--soak): first the pipeline's maximum (wrk at full speed with the workers running), then
 ingress and workers together for --soak-seconds at 70 % of it."""
-import os
 import re
 import subprocess
 import time
 
 from .context import note
 from .database import psql, reset_queue
-from .load import run_wrk
+from .load import paced_script, run_wrk
 from .processes import start, stop
 
 
@@ -34,38 +33,15 @@ def phase_soak(bench):
     work = start(bench, [bench.hookline, "work", "--processes", "2", "--concurrency", str(bench.args.worker_concurrency),
                          "--claim-batch", str(bench.args.claim_batch), "--log-level", "error"], "work-soak")
     time.sleep(2)
-    note(f"5/6 soak: the pipeline's maximum (wrk at full speed with the workers running, {bench.args.seconds} s)")
+    note(f"10/11 soak: the pipeline's maximum (wrk at full speed with the workers running, {bench.args.seconds} s)")
     accepted, finished = pipeline_maximum(bench)
     rate = 0.7 * min(accepted, finished)
-    note(f"5/6 soak: {rate:.0f} webhooks/s (70 % of the {min(accepted, finished):.0f} ingress and workers "
+    note(f"10/11 soak: {rate:.0f} webhooks/s (70 % of the {min(accepted, finished):.0f} ingress and workers "
          f"sustained together) for {bench.args.soak_seconds} s")
     reset_queue(bench)
     size_before = int(psql(bench, "SELECT pg_total_relation_size('hookline.jobs')"))
     soak_began = psql(bench, "SELECT now()")
-    paced = os.path.join(bench.work_dir, "paced.lua")
-    with open(bench.lua, encoding="utf-8") as source, open(paced, "w") as f:
-        f.write(source.read())
-        # Each of wrk's 2 threads sends its next request at its next slot of a fixed schedule (LuaJIT's FFI
-        # reads the monotonic clock), whatever the answers' latency: a fixed delay per connection would add
-        # the latency to it and offer less than `rate`.
-        f.write(f"""
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct {{ long tv_sec; long tv_nsec; }} bench_timespec;
-int clock_gettime(int clock, bench_timespec *tp);
-]]
-local now = ffi.new("bench_timespec")
-local interval = 2 * 1000.0 / {rate:.3f}
-local slot = nil
-function delay()
-  ffi.C.clock_gettime(1, now)
-  local t = tonumber(now.tv_sec) * 1000 + tonumber(now.tv_nsec) / 1e6
-  if slot == nil then slot = t end
-  slot = slot + interval
-  if slot < t then return 0 end
-  return slot - t
-end
-""")
+    paced = paced_script(bench, rate)
     wrk = subprocess.Popen(
         ["wrk", "-t2", "-c64", f"-d{bench.args.soak_seconds}s", "-s", paced, f"{bench.base}/webhooks/{bench.webhook}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -81,7 +57,6 @@ end
     offered = float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1))
     non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", output) or [0, 0])[1])
     size_after = int(psql(bench, "SELECT pg_total_relation_size('hookline.jobs')"))
-    backlog = int(psql(bench, "SELECT count(*) FROM hookline.jobs"))
     stop(work)
     minutes = psql(bench, f"""
         SELECT string_agg(n::text, ' ' ORDER BY m) FROM (

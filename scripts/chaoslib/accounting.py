@@ -61,3 +61,25 @@ SELECT 'hot_table_bytes', pg_total_relation_size('hookline.jobs');
     figures["repeated_calls"] = sum(count - 1 for count in destination.calls.values() if count > 1)
     figures["keys_answered_2xx_more_than_once"] = sum(1 for count in destination.answered_ok.values() if count > 1)
     return figures
+
+
+def failures(figures, provider, drained):
+    """What the accounting says went wrong, one line each (the run fails if there is any)."""
+    found = []
+    if figures["lost"]:
+        found.append("acknowledged deliveries were lost")
+    if figures["sharing_a_job"] or figures["foreign_key"]:
+        found.append("a delivery was acknowledged with a job that is not its own")
+    if provider.malformed:
+        found.append("a 2xx answer carried no job id")
+    if figures["finished_twice"] or figures["jobs_per_delivery_over_1"] or provider.conflicting:
+        found.append("a delivery became two jobs, or a job finished twice")
+    if figures["left_in_hot_table"] or not drained:
+        found.append("jobs were left in the hot table")
+    if figures["unexpected_end"] or figures["dead_without_reason"]:
+        found.append("jobs ended otherwise than expected")
+    if figures["keyless_calls"] or figures["calls_for_unknown_jobs"]:
+        found.append("the destination got calls without their job's key")
+    if provider.given_up or provider.refused:
+        found.append("deliveries were never acknowledged")
+    return found

@@ -324,7 +324,8 @@ def report(args, run, provider, faults, figures, drained, seconds):
     ]
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     print(f"\n`scripts/cluster failover --deliveries {args.deliveries} --rate {args.rate:g}"
-          f"{' --primary-fault isolate' if args.primary_fault == 'isolate' else ''}`, {date}, "
+          f"{' --primary-fault isolate' if args.primary_fault == 'isolate' else ''}`"
+          f"{', the PgBouncer variant' if args.variant == 'pgbouncer' else ''}, {date}, "
           f"load {seconds:.0f} s\n")
     print("| figure | value |\n|---|---|")
     for name, value in rows:
@@ -337,23 +338,7 @@ def report(args, run, provider, faults, figures, drained, seconds):
         ingress = f"{fault.ingress_recovery:.1f} s" if fault.ingress_recovery is not None else "no 2xx in 60 s"
         drain = f"{fault.drain_recovery:.1f} s" if fault.drain_recovery is not None else "not within the run"
         print(f"| {fault.kind} | {fault.at:.0f} | {window} | {ingress} | {drain} |")
-    failures = []
-    if figures["lost"]:
-        failures.append("acknowledged deliveries were lost")
-    if figures.get("sharing_a_job") or figures.get("foreign_key"):
-        failures.append("a delivery was acknowledged with another delivery's job")
-    if getattr(provider, "malformed", 0):
-        failures.append("2xx answers without a job id")
-    if figures["finished_twice"] or figures["jobs_per_delivery_over_1"] or provider.conflicting:
-        failures.append("a delivery became two jobs, or a job finished twice")
-    if figures["left_in_hot_table"] or not drained:
-        failures.append("jobs were left in the hot table")
-    if figures["unexpected_end"] or figures["dead_without_reason"]:
-        failures.append("jobs ended otherwise than expected")
-    if figures["keyless_calls"] or figures["calls_for_unknown_jobs"]:
-        failures.append("the destination got calls without their job's key")
-    if provider.given_up or provider.refused:
-        failures.append("deliveries were never acknowledged")
+    failures = accounting.failures(figures, provider, drained)
     if run.promoted_after is None:
         failures.append("the standby was not promoted")
     for failure in failures:
@@ -377,6 +362,7 @@ def main():
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--ingress", required=True, help="HAProxy's frontend, host:port")
     parser.add_argument("--destination-host", required=True, help="the root namespace's address on the bridge")
+    parser.add_argument("--variant", default="direct", help="direct or pgbouncer (what scripts/cluster up built)")
     args = parser.parse_args()
     sys.exit(asyncio.run(main_async(args)))
 

@@ -6,24 +6,29 @@ import Postgres
 ///
 /// A request claims its key before it runs and stores its answer after; a repeat then gets that answer. The
 /// claim and the work are two transactions: a process that dies between them leaves the key claimed with no
-/// answer, and after ``staleClaim`` a repeat takes it over and runs the request again. Each claim has a token,
+/// answer, and after `staleClaim` a repeat takes it over and runs the request again. Each claim has a token,
 /// so that a request whose claim was taken over can neither store its answer over the new one's nor give up
 /// the new one's claim.
 public struct APIIdempotencyStore: Sendable {
     public let database: PostgresClient
-
-    public init(database: PostgresClient) { self.database = database }
-
-    /// How long a key and its answer are kept.
-    public static let retention: Duration = .seconds(86_400)
     /// How long a claim without an answer holds off repeats before one may take it over: far longer than a
     /// creating request takes.
-    public static let staleClaim: Duration = .seconds(300)
+    public let staleClaim: Duration
+
+    public init(database: PostgresClient, staleClaim: Duration = defaultStaleClaim) {
+        self.database = database
+        self.staleClaim = staleClaim
+    }
+
+    /// How long a key and its answer are kept: the API's contract (api/openapi.yaml promises 24 hours).
+    public static let retention: Duration = .seconds(86_400)
+    /// `staleClaim` unless told otherwise (`hookline serve --api-idempotency-claim-seconds`).
+    public static let defaultStaleClaim: Duration = .seconds(300)
 
     /// Claims `key` for a request whose method, path and body hash to `requestHash`.
     public func claim(client: UUID, key: String, requestHash: Data) async throws -> IdempotencyClaim {
         let retention = Int(Self.retention.components.seconds)
-        let stale = Int(Self.staleClaim.components.seconds)
+        let stale = Int(staleClaim.components.seconds)
         let token = UUID()
         return try await database.withTransaction { connection in
             // Keys past their retention go: this one, and a bounded batch of others, so the table stays small

@@ -15,9 +15,18 @@ public final class MCPServerDirectory: Sendable {
     }
 
     private let store: MCPServerStore
-    private let cache = NotifiedCache<UUID, Entry>(maxEntries: 10_000)
+    private let cache: NotifiedCache<UUID, Entry>
 
-    public init(store: MCPServerStore) { self.store = store }
+    /// Servers cached at most (`hookline serve --mcp-cache-entries`).
+    public static let defaultMaxEntries = 10_000
+
+    public init(
+        store: MCPServerStore, maxEntries: Int = defaultMaxEntries,
+        timeToLive: Duration = NotifiedCacheDefaults.timeToLive
+    ) {
+        self.store = store
+        self.cache = NotifiedCache(maxEntries: maxEntries, timeToLive: timeToLive)
+    }
 
     /// The live server with `id` and its tools, if any.
     public func entry(_ id: UUID) async throws -> Entry? {

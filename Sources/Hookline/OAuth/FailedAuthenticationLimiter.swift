@@ -24,8 +24,13 @@ public final class FailedAuthenticationLimiter: Sendable {
     private let now: @Sendable () -> Date
     private let failures = Mutex([Key: [Date]]())
 
+    /// Failures within a minute before the brake holds (`hookline serve --auth-failures-per-minute`).
+    public static let defaultMaxFailures = 10
+    /// Client ID and source pairs kept at most (`hookline serve --auth-failure-keys`).
+    public static let defaultMaxKeys = 100_000
+
     public init(
-        maxFailures: Int = 10, window: TimeInterval = 60, maxKeys: Int = 100_000,
+        maxFailures: Int = defaultMaxFailures, window: TimeInterval = 60, maxKeys: Int = defaultMaxKeys,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.maxFailures = maxFailures

@@ -71,13 +71,17 @@ public final class TokenVerifier: Sendable {
     /// The clock expiry is checked against.
     public let now: @Sendable () -> Date
 
+    /// Token records cached at most (`hookline serve --cache-entries`).
+    public static let defaultMaxEntries = 100_000
+
     public init(
-        database: PostgresClient, now: @escaping @Sendable () -> Date = { Date() }, maxEntries: Int = 100_000,
+        database: PostgresClient, now: @escaping @Sendable () -> Date = { Date() },
+        maxEntries: Int = defaultMaxEntries, timeToLive: Duration = NotifiedCacheDefaults.timeToLive,
         logger: Logger = Logger(label: "hookline.tokens")
     ) {
         self.database = database
         self.now = now
-        self.cache = NotifiedCache(maxEntries: maxEntries)
+        self.cache = NotifiedCache(maxEntries: maxEntries, timeToLive: timeToLive)
         self.logger = logger
     }
 
@@ -100,6 +104,20 @@ public final class TokenVerifier: Sendable {
         let hash = Secrets.hash(token)
         let record = try await cache.value(for: hash) { try await load(hash) }
         return decide(record, scope: scope, account: account)
+    }
+
+    /// The verdict on the `Authorization` header if it needs no database read (no token, a malformed or
+    /// impossible one, or one whose record is cached); `nil` when only ``verify(authorization:scope:account:)``
+    /// can tell.
+    public func cachedVerdict(authorization: String?, scope: OAuthScope, account: UUID?) -> Verdict? {
+        switch Self.bearerToken(from: authorization) {
+        case .none: return .rejected(.missing)
+        case .some(.none): return .rejected(.malformed)
+        case .some(.some(let token)):
+            guard Secrets.isTokenShaped(token) else { return .rejected(.unknown) }
+            guard let record = cache.cachedValue(for: Secrets.hash(token)) else { return nil }
+            return decide(record, scope: scope, account: account)
+        }
     }
 
     private func decide(_ record: Record?, scope: OAuthScope, account: UUID?) -> Verdict {

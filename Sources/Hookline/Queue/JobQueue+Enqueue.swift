@@ -3,18 +3,64 @@ import Postgres
 
 extension JobQueue {
     /// Stores deliveries as jobs in one statement and one commit: new job rows, idempotency keys claimed,
-    /// repeats resolved to their first job, and one NOTIFY when anything became available.
+    /// repeats resolved to their first job.
+    ///
+    /// It sends no NOTIFY: PostgreSQL serializes the commits of all transactions that notify, so the caller
+    /// wakes the workers afterwards when ``EnqueuedBatch/madeJobsAvailable`` (``JobAvailabilityNotifier``).
     ///
     /// The cycles' rows are read `FOR SHARE`: a batch and a cycle's activation or stop (which updates that
     /// row, then moves the cycle's jobs between `held` and `available`) exclude each other, so a batch that
     /// commits while its cycle is activated cannot leave jobs `held` on an active cycle (or `available` on a
     /// stopped one).
     ///
-    /// - Returns: each delivery's outcome, in order, once committed; nil for a repeat whose key another
-    ///   instance's batch claimed after this statement's snapshot was taken (``firstJob(webhook:key:)`` finds
-    ///   it now).
+    /// - Returns: once committed, each delivery's outcome, in order (nil for a repeat whose key another
+    ///   instance's batch claimed after this statement's snapshot was taken: ``firstJob(webhook:key:)`` finds
+    ///   it now), and whether a job became available to workers.
     /// - Throws: ``PostgresError`` when the statement failed: nothing was stored.
-    public func enqueue(_ deliveries: [Delivery]) async throws -> [EnqueueOutcome?] {
+    public func enqueue(_ deliveries: [Delivery]) async throws -> EnqueuedBatch {
+        deliveries.contains { $0.idempotencyKey != nil }
+            ? try await enqueueWithKeys(deliveries) : try await enqueueWithoutKeys(deliveries)
+    }
+
+    /// A batch in which no delivery has an idempotency key: the jobs alone, none of the keys' work (claiming
+    /// them, finding repeats), which cost PostgreSQL 9-19 % more CPU per row in batches of 24 (pgbench, 2 and 8
+    /// clients).
+    private func enqueueWithoutKeys(_ deliveries: [Delivery]) async throws -> EnqueuedBatch {
+        let query: PostgresQuery = """
+            WITH numbered AS (
+                SELECT i.*, nextval('hookline.jobs_id_seq') AS job_id
+                FROM unnest(\(deliveries.map(\.webhookID))::uuid[], \(deliveries.map(\.accountID))::uuid[],
+                            \(deliveries.map(\.cycleID))::uuid[], \(deliveries.map(\.headers))::jsonb[],
+                            \(deliveries.map(\.contentType))::text[], \(deliveries.map(\.body))::bytea[],
+                            \(deliveries.map(\.receivedAt))::timestamptz[])
+                    WITH ORDINALITY AS i(webhook_id, account_id, cycle_id, headers, content_type, body, received_at, ord)
+            ),
+            inserted AS (
+                INSERT INTO hookline.jobs (id, account_id, webhook_id, cycle_id, cycle_version, state, max_attempts,
+                                           headers, content_type, body, received_at)
+                OVERRIDING SYSTEM VALUE
+                SELECT n.job_id, n.account_id, n.webhook_id, n.cycle_id, c.version,
+                       CASE WHEN c.active THEN 'available' ELSE 'held' END,
+                       coalesce((c.definition #>> '{retry,max_attempts}')::int, 6),
+                       n.headers, n.content_type, n.body, n.received_at
+                FROM numbered n JOIN hookline.cycles c ON c.id = n.cycle_id
+                FOR SHARE OF c
+                RETURNING id, state
+            )
+            SELECT n.job_id, x.id IS NOT NULL, x.state IS NOT DISTINCT FROM 'available'
+            FROM numbered n LEFT JOIN inserted x ON x.id = n.job_id
+            ORDER BY n.ord
+            """
+        var madeJobsAvailable = false
+        let outcomes = try await database.query(.prepared(query)).map { row -> EnqueueOutcome? in
+            let (jobID, inserted, available) = try row.decode((Int64, Bool, Bool).self)
+            madeJobsAvailable = madeJobsAvailable || available
+            return inserted ? .accepted(jobID: jobID) : nil
+        }
+        return EnqueuedBatch(outcomes: outcomes, madeJobsAvailable: madeJobsAvailable)
+    }
+
+    private func enqueueWithKeys(_ deliveries: [Delivery]) async throws -> EnqueuedBatch {
         let query: PostgresQuery = """
             WITH input AS (
                 SELECT * FROM unnest(\(deliveries.map(\.webhookID))::uuid[], \(deliveries.map(\.accountID))::uuid[],
@@ -44,25 +90,24 @@ extension JobQueue {
                 WHERE n.key IS NULL OR EXISTS (SELECT 1 FROM claimed k WHERE k.job_id = n.job_id)
                 FOR SHARE OF c
                 RETURNING id, state
-            ),
-            woken AS (
-                SELECT pg_notify(\(JobNotifications.channel), floor(random() * 1000000000)::bigint::text)
-                FROM inserted WHERE state = 'available' LIMIT 1
             )
             SELECT n.ord, n.job_id, x.id IS NOT NULL AS inserted,
                    coalesce(k.job_id, e.job_id) AS first_job_id,
-                   (SELECT count(*) FROM woken) AS notified
+                   x.state IS NOT DISTINCT FROM 'available' AS available
             FROM numbered n
             LEFT JOIN inserted x ON x.id = n.job_id
             LEFT JOIN claimed k ON k.webhook_id = n.webhook_id AND k.key = n.key
             LEFT JOIN hookline.idempotency_keys e ON e.webhook_id = n.webhook_id AND e.key = n.key
             ORDER BY n.ord
             """
-        return try await database.query(.prepared(query)).map { row in
-            let (_, jobID, inserted, firstJobID) = try row.decode((Int64, Int64, Bool, Int64?).self)
+        var madeJobsAvailable = false
+        let outcomes = try await database.query(.prepared(query)).map { row -> EnqueueOutcome? in
+            let (_, jobID, inserted, firstJobID, available) = try row.decode((Int64, Int64, Bool, Int64?, Bool).self)
+            madeJobsAvailable = madeJobsAvailable || available
             if inserted { return .accepted(jobID: jobID) }
             return firstJobID.map { .duplicate(jobID: $0) }
         }
+        return EnqueuedBatch(outcomes: outcomes, madeJobsAvailable: madeJobsAvailable)
     }
 
     /// The job that the first delivery with this idempotency key became.

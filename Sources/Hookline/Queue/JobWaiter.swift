@@ -31,7 +31,10 @@ public final class JobWaiter: Sendable {
     private let maxWaiters: Int
     private let state = Mutex(State())
 
-    public init(database: PostgresClient, interval: Duration = .milliseconds(1), maxWaiters: Int = 10_000) {
+    /// Waiters at most (`hookline serve --mcp-max-waiting-calls`).
+    public static let defaultMaxWaiters = 10_000
+
+    public init(database: PostgresClient, interval: Duration = .milliseconds(1), maxWaiters: Int = defaultMaxWaiters) {
         self.database = database
         self.interval = interval
         self.maxWaiters = maxWaiters

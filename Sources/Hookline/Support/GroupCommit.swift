@@ -14,6 +14,12 @@
 /// or when `window` has elapsed since the first of them arrived (one timer at a time). With no bound and no
 /// window, one batch commits at a time and everything that arrived meanwhile is the next.
 ///
+/// With a window, batches keep their size under steady load: when nothing commits, waiting items go once as
+/// many wait as the last batch held (or the window elapses). Without this, N callers that each send again as
+/// soon as they are answered settle into batches of 1 and N − 1 in turn (the one answered first sends again
+/// while the others commit); with it they share batches of N. An idle system still adds no wait: after a
+/// batch of one, the next item goes at once.
+///
 /// A batch holds at most `maxBatch` items and, past its first, at most `maxBatchBytes`: the first always
 /// goes, however large, so no item waits for ever.
 public struct GroupCommit<Item> {
@@ -33,6 +39,8 @@ public struct GroupCommit<Item> {
     private var waiting: [(item: Item, bytes: Int)] = []
     private var waitingBytes = 0
     private var timerStarted = false
+    /// With a window, how many items wait before they go while nothing commits: the last batch's size.
+    private var holdFor = 1
 
     /// How many batches are committing: handed out in a ``Action/commit(_:)``, not yet ``finished()``.
     public private(set) var inFlight = 0
@@ -57,7 +65,9 @@ public struct GroupCommit<Item> {
     public mutating func arrived(_ item: Item, bytes: Int = 0) -> Action {
         waiting.append((item, bytes))
         waitingBytes += bytes
-        if inFlight == 0 || waiting.count >= (maxBatch ?? .max) || waitingBytes >= (maxBatchBytes ?? .max) {
+        if (inFlight == 0 && waiting.count >= holdFor) || waiting.count >= (maxBatch ?? .max)
+            || waitingBytes >= (maxBatchBytes ?? .max)
+        {
             return .commit(take())
         }
         guard let window, !timerStarted else { return .none }
@@ -73,11 +83,16 @@ public struct GroupCommit<Item> {
     }
 
     /// A batch of a ``Action/commit(_:)`` is done, committed or not: when nothing else is committing,
-    /// whatever waits goes.
+    /// whatever waits goes, once as many wait as the last batch held; fewer wait for the window's timer.
     public mutating func finished() -> Action {
         precondition(inFlight > 0, "no batch was committing")
         inFlight -= 1
-        return inFlight == 0 && !waiting.isEmpty ? .commit(take()) : .none
+        guard inFlight == 0, !waiting.isEmpty else { return .none }
+        if waiting.count >= holdFor { return .commit(take()) }
+        // Items left behind by a bounded batch may wait without a timer: they get one.
+        guard let window, !timerStarted else { return .none }
+        timerStarted = true
+        return .startTimer(window)
     }
 
     /// The first waiting items, within the bounds (the first always goes), now counted as committing.
@@ -93,6 +108,7 @@ public struct GroupCommit<Item> {
         waiting.removeFirst(count)
         waitingBytes -= bytes
         inFlight += 1
+        if window != nil { holdFor = count }
         return batch
     }
 }

@@ -29,7 +29,7 @@ final class NotifiedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let maxEntries: Int
     private let timeToLive: Duration
 
-    init(maxEntries: Int, timeToLive: Duration = .seconds(300)) {
+    init(maxEntries: Int, timeToLive: Duration = NotifiedCacheDefaults.timeToLive) {
         self.maxEntries = maxEntries
         self.timeToLive = timeToLive
     }
@@ -51,6 +51,18 @@ final class NotifiedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             state.entries[key] = Entry(value: loaded, storedAt: now)
         }
         return loaded
+    }
+
+    /// The cached value without waiting: `.some(nil)` for a key known to have no row, `nil` when the database
+    /// must be asked (not cached, expired, or LISTEN down).
+    func cachedValue(for key: Key) -> Value?? {
+        let now = ContinuousClock.now
+        return state.withLock { state -> Value?? in
+            guard state.live, let hit = state.entries[key], hit.storedAt.duration(to: now) < timeToLive else {
+                return nil
+            }
+            return .some(hit.value)
+        }
     }
 
     /// How many entries are kept.

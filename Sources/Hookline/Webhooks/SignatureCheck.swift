@@ -105,9 +105,11 @@ public enum SignatureCheck {
     /// A delivery id the signature covers comes first: `webhook-id` under Standard Webhooks, the event's `id`
     /// in a Stripe-signed body. Only then the unsigned headers: `Idempotency-Key`, `webhook-id`,
     /// `X-GitHub-Delivery`. So replaying a signed delivery with a fresh `Idempotency-Key` is still a repeat.
-    /// Keys are bounded in bytes: one over ``maxKeyBytes`` of UTF-8 is replaced by `sha256:` and the hex of its
+    /// Keys are bounded in bytes: one over `maxKeyBytes` of UTF-8 is replaced by `sha256:` and the hex of its
     /// SHA-256, so any key can be stored and two long keys never collide by sharing a prefix.
-    public static func idempotencyKey(scheme: WebhookAuthScheme, headers: [String: String], body: [UInt8]) -> String? {
+    public static func idempotencyKey(
+        scheme: WebhookAuthScheme, headers: [String: String], body: [UInt8], maxKeyBytes: Int = defaultMaxKeyBytes
+    ) -> String? {
         let signed: String? =
             switch scheme {
             case .standardWebhooks: headers["webhook-id"]
@@ -116,14 +118,14 @@ public enum SignatureCheck {
             }
         let candidates = [signed, headers["idempotency-key"], headers["webhook-id"], headers["x-github-delivery"]]
         guard let key = candidates.lazy.compactMap({ $0 }).first(where: { !$0.isEmpty }) else { return nil }
-        return bounded(key)
+        return bounded(key, maxBytes: maxKeyBytes)
     }
 
-    /// The longest idempotency key kept as it is, in bytes of UTF-8.
-    public static let maxKeyBytes = 255
+    /// The longest idempotency key kept as it is, in bytes of UTF-8 (`hookline serve --max-idempotency-key-bytes`).
+    public static let defaultMaxKeyBytes = 255
 
-    static func bounded(_ key: String) -> String {
-        key.utf8.count <= maxKeyBytes ? key : "sha256:" + Data(SHA256.hash(data: Data(key.utf8))).hexString
+    static func bounded(_ key: String, maxBytes: Int) -> String {
+        key.utf8.count <= maxBytes ? key : "sha256:" + Data(SHA256.hash(data: Data(key.utf8))).hexString
     }
 
     /// The `id` of a Stripe event body, if it is a JSON object with a non-empty string `id`.

@@ -148,25 +148,3 @@ public struct WebhookStore: Sendable {
             createdAt: createdAt)
     }
 }
-
-/// The webhooks that the ingress serves, cached in memory and evicted through NOTIFY: finding a webhook
-/// costs no database round trip after an instance's first request to it.
-public final class WebhookDirectory: Sendable {
-    private let store: WebhookStore
-    private let cache = NotifiedCache<UUID, Webhook>(maxEntries: 100_000)
-
-    public init(store: WebhookStore) { self.store = store }
-
-    /// The live webhook with `id`, if any.
-    public func webhook(_ id: UUID) async throws -> Webhook? {
-        try await cache.value(for: id) { try await store.find(id) }
-    }
-
-    /// Applies an event of the LISTEN connection on ``ConfigNotifications/channel``.
-    public func handle(_ event: PostgresListener.Event) {
-        guard let notification = cache.apply(event), notification.channel == ConfigNotifications.channel else {
-            return
-        }
-        if case .webhook(let id)? = ConfigNotifications.Subject(payload: notification.payload) { cache.evict(id) }
-    }
-}

@@ -11,6 +11,8 @@ import NIOCore
 /// - While the application works on a request (the body has arrived, the answer has not gone), no deadline
 ///   runs: that time is the server's, not the client's. Nor while the application has stopped reading a body
 ///   (backpressure: it is busy before it reads on): the body's deadline runs only while a read is pending.
+/// - A request pipelined behind one not yet answered waits on the server: its deadlines start once the
+///   requests before it are answered.
 ///
 /// One deadline is kept and one timer armed at a time: the per-event work is updating the deadline, and when
 /// the timer fires early (the deadline moved on), it is armed again for the new deadline. When it fires on
@@ -31,8 +33,10 @@ final class ConnectionClock: @unchecked Sendable {
         /// Waiting for a request's first byte (a fresh connection, or between requests).
         case idle
         case readingHead
+        /// The request being answered next is still arriving.
         case readingBody
-        /// The whole request has arrived; the answer is being worked on.
+        /// The server's turn: a whole request is being answered, or one is pipelined behind one not yet
+        /// answered.
         case working
     }
 
@@ -43,8 +47,10 @@ final class ConnectionClock: @unchecked Sendable {
     private var timer: Scheduled<Void>?
     /// When the armed timer fires.
     private var armedFor: NIODeadline?
-    /// Whether the current request was answered before its body had fully arrived.
-    private var answeredEarly = false
+    /// Requests whose head has arrived and whose answer has not all been written.
+    private var unanswered = 0
+    /// Whether the last request whose head arrived has arrived whole.
+    private var lastEnded = true
 
     init(timeouts: Timeouts, channel: any Channel) {
         self.timeouts = timeouts
@@ -72,28 +78,40 @@ final class ConnectionClock: @unchecked Sendable {
 
     /// A request's head was parsed.
     func headArrived() {
-        phase = .readingBody
-        answeredEarly = false
-        extend(by: timeouts.body)
+        unanswered += 1
+        lastEnded = false
+        settle()
     }
 
     /// A request's last byte was parsed.
     func requestEnded() {
-        if answeredEarly {
-            becomeIdle()
-        } else {
-            phase = .working
-            deadline = nil
-        }
+        lastEnded = true
+        settle()
     }
 
     /// The end of a response was written.
     func responseEnded() {
-        if phase == .working {
+        unanswered = max(0, unanswered - 1)
+        settle()
+    }
+
+    /// Whose turn it is, after a request or an answer moved on.
+    private func settle() {
+        switch (unanswered, lastEnded) {
+        case (0, true):
             becomeIdle()
-        } else {
-            // Answered while the body was still arriving (a refusal): the body's deadline still runs.
-            answeredEarly = true
+        case (0, false):
+            // Answered while its body was still arriving (a refusal): the body's deadline still runs.
+            phase = .readingBody
+        case (1, false):
+            // The request answered next is the one arriving: the client's turn.
+            if phase != .readingBody {
+                phase = .readingBody
+                extend(by: timeouts.body)
+            }
+        default:
+            phase = .working
+            deadline = nil
         }
     }
 

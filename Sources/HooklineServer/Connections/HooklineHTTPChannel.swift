@@ -4,12 +4,17 @@ import Logging
 import NIOCore
 
 /// Hummingbird's HTTP/1 channel with Hookline's connection deadlines (see ``ConnectionClock``): each
-/// connection gets a clock, a byte-level handler in front of the HTTP codec and a message-level one behind it.
+/// connection gets a clock, a byte-level handler in front of the HTTP codec and a message-level one behind it;
+/// then ``WebhookChannelHandler``, which answers most webhook deliveries before they reach the router.
 struct HooklineHTTPChannel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
     let responder: HTTPChannelHandler.Responder
     let timeouts: ConnectionClock.Timeouts
+    /// The bounds of a request's head (`--max-header-bytes`, `--max-header-fields`).
+    let head: HTTP1Channel.Configuration.DecoderConfiguration
+    let intake: WebhookIntake
+    let metrics: IngressMetrics
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let clock = ConnectionClock(timeouts: timeouts, channel: channel)
@@ -20,7 +25,11 @@ struct HooklineHTTPChannel: ServerChildChannel {
         }
         let http = HTTP1Channel(
             responder: responder,
-            configuration: .init(additionalChannelHandlers: [MessageActivityHandler(clock: clock)]))
+            configuration: .init(
+                additionalChannelHandlers: [
+                    MessageActivityHandler(clock: clock), WebhookChannelHandler(intake: intake, metrics: metrics),
+                ],
+                httpDecoderConfiguration: head))
         return http.setup(channel: channel, logger: logger)
     }
 
@@ -30,8 +39,14 @@ struct HooklineHTTPChannel: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1 with Hookline's connection deadlines.
-    static func hookline(timeouts: ConnectionClock.Timeouts) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in HooklineHTTPChannel(responder: responder, timeouts: timeouts) }
+    /// HTTP/1 with Hookline's connection deadlines and its webhook fast path.
+    static func hookline(
+        timeouts: ConnectionClock.Timeouts, head: HTTP1Channel.Configuration.DecoderConfiguration,
+        intake: WebhookIntake, metrics: IngressMetrics
+    ) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            HooklineHTTPChannel(
+                responder: responder, timeouts: timeouts, head: head, intake: intake, metrics: metrics)
+        }
     }
 }

@@ -3,11 +3,13 @@ import Hummingbird
 
 /// Reading the console's form posts.
 enum ConsoleForm {
-    /// A console form is a few fields; larger bodies are refused.
-    static let maxBytes = 64 * 1024
+    /// The largest form body unless told otherwise (`hookline serve --max-console-form-bytes`): a console form
+    /// is a few fields.
+    static let defaultMaxBytes = 64 * 1024
 
-    /// The request's form body (`application/x-www-form-urlencoded`). The body stays readable afterwards.
-    static func read(_ request: inout Request) async throws -> FormBody {
+    /// The request's form body (`application/x-www-form-urlencoded`), refused (413) past `maxBytes`. The body
+    /// stays readable afterwards.
+    static func read(_ request: inout Request, maxBytes: Int) async throws -> FormBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: maxBytes)

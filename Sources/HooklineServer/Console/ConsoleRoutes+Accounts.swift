@@ -136,7 +136,7 @@ extension ConsoleRoutes {
     func createClient(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
         let id = try Self.uuid(context)
         var request = request
-        let form = try await ConsoleForm.read(&request)
+        let form = try await ConsoleForm.read(&request, maxBytes: maxFormBytes)
         guard let scope = form["scope"].flatMap(OAuthScope.init(rawValue:)), scope.isAccountLevel else {
             throw HooklineError.invalidField("scope", "webhook or mcp")
         }

@@ -113,7 +113,7 @@ extension ConsoleRoutes {
 
     func bulkRetry(_ request: Request) async throws -> Response {
         var request = request
-        let form = try await ConsoleForm.read(&request)
+        let form = try await ConsoleForm.read(&request, maxBytes: maxFormBytes)
         let filter = JobFilter { form[$0] }
         // A filter that does not parse is refused rather than dropped: dropped, it would widen to every account.
         for (name, parsed) in [("account", filter.account != nil), ("cycle", filter.cycle != nil)]

@@ -18,6 +18,8 @@ struct ConsoleRoutes: Sendable {
     let limiter: FailedAuthenticationLimiter
     let transport: ConsoleTransport
     let trustedProxies: [CIDR]
+    /// Form bodies larger than this are refused (``ServerSettings/maxConsoleFormBytes``).
+    let maxFormBytes: Int
 
     var renderer: ConsoleRenderer { .shared }
 
@@ -34,7 +36,8 @@ struct ConsoleRoutes: Sendable {
         console.get("signin") { request, _ in signInForm(next: request.uri.queryParameters.get("next")) }
         console.post("signin") { request, context in try await signIn(request, context) }
 
-        let pages = console.group().add(middleware: ConsoleSessionMiddleware(verifier: verifier))
+        let pages = console.group().add(
+            middleware: ConsoleSessionMiddleware(verifier: verifier, maxFormBytes: maxFormBytes))
         pages.post("signout") { request, context in try await signOut(request, context) }
         registerOverview(on: pages)
         registerAccounts(on: pages)
@@ -60,7 +63,7 @@ struct ConsoleRoutes: Sendable {
 
     func signIn(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
         var request = request
-        let form = try await ConsoleForm.read(&request)
+        let form = try await ConsoleForm.read(&request, maxBytes: maxFormBytes)
         let clientID = (form["client_id"] ?? "").trimmingCharacters(in: .whitespaces)
         let secret = form["client_secret"] ?? ""
         let next = ConsoleForm.safeNext(form["next"]) ?? "/console"

@@ -10,6 +10,8 @@ import Hummingbird
 /// (``ConsoleSession/csrf``), or it is refused with 403.
 struct ConsoleSessionMiddleware: RouterMiddleware {
     let verifier: TokenVerifier
+    /// Form bodies larger than this are refused (``ServerSettings/maxConsoleFormBytes``).
+    let maxFormBytes: Int
 
     func handle(
         _ request: Request, context: HooklineRequestContext,
@@ -30,7 +32,7 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
         var request = request
         do {
             if request.method != .get, request.method != .head {
-                let form = try await ConsoleForm.read(&request)
+                let form = try await ConsoleForm.read(&request, maxBytes: maxFormBytes)
                 guard session.accepts(csrf: form["csrf"]) else { throw ConsolePageError.staleForm }
             }
             return try await next(request, context)

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -29,9 +30,16 @@ struct APIError: HTTPResponseError {
 
     /// The answer, which depends on nothing in the request.
     var response: Response {
-        var body = ["error": errorCode]
-        if let errorDescription { body["error_description"] = errorDescription }
-        return JSONResponse.make(body, status: status, headers: headers)
+        var fields = headers
+        fields[.contentType] = JSONResponse.contentType
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The JSON body.
+    var body: [UInt8] {
+        var members = ["error": errorCode]
+        if let errorDescription { members["error_description"] = errorDescription }
+        return Array((try? JSONEncoder.hookline().encode(members)) ?? Data("{}".utf8))
     }
 }
 

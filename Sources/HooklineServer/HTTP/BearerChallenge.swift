@@ -24,11 +24,13 @@ struct BearerChallenge: HTTPResponseError {
         return challenge
     }
 
-    func response(from request: Request, context: some RequestContext) -> Response {
+    func response(from request: Request, context: some RequestContext) -> Response { apiError.response }
+
+    /// The answer, as every refusal has it.
+    var apiError: APIError {
         APIError(
             status, rejection.errorCode ?? "unauthorized", rejection.errorDescription ?? "a bearer token is required",
-            headers: [.wwwAuthenticate: challenge]
-        ).response
+            headers: [.wwwAuthenticate: challenge])
     }
 
     /// Returns for a valid verdict; throws the challenge for a rejected one.

@@ -5,11 +5,14 @@ import Hummingbird
 
 /// Small JSON responses with the headers each kind needs. Error answers are thrown instead: see ``APIError``.
 enum JSONResponse {
+    /// The `Content-Type` of every JSON answer.
+    static let contentType = "application/json; charset=utf-8"
+
     /// `value` as JSON with `status` and any extra headers.
     static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
         let data = (try? JSONEncoder.hookline().encode(value)) ?? Data("{}".utf8)
         var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.contentType] = contentType
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -18,7 +21,7 @@ enum JSONResponse {
         var buffer = ByteBuffer()
         buffer.writeString("{\"job_id\":\(id)}")
         return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            status: status, headers: [.contentType: contentType],
             body: ResponseBody(byteBuffer: buffer))
     }
 }

@@ -18,7 +18,10 @@ final class AccountRateLimiter: Sendable {
 
     private let maxEntries: Int
 
-    init(rate: Double, burst: Double? = nil, maxEntries: Int = 100_000) {
+    /// Buckets at most (`hookline serve --account-rate-buckets`).
+    static let defaultMaxEntries = 100_000
+
+    init(rate: Double, burst: Double? = nil, maxEntries: Int = defaultMaxEntries) {
         self.rate = rate
         self.burst = max(1, burst ?? rate)
         self.maxEntries = maxEntries

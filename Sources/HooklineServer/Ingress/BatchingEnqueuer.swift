@@ -3,7 +3,8 @@ import Postgres
 import Synchronization
 
 /// Gathers concurrent deliveries into one INSERT statement and one commit per batch, so that a busy ingress
-/// pays for one commit per batch rather than per delivery.
+/// pays for one commit per batch rather than per delivery, and wakes the workers after a batch that made jobs
+/// available (``JobAvailabilityNotifier``).
 ///
 /// ``GroupCommit`` decides when a batch goes: a delivery that finds no batch committing goes at once, so that
 /// an idle ingress adds no wait. While a batch commits, arrivals gather: they go when `maxBatch` are waiting,
@@ -18,10 +19,12 @@ import Synchronization
 final class BatchingEnqueuer: Sendable {
     private struct Waiting {
         var delivery: Delivery
-        var continuation: CheckedContinuation<EnqueueOutcome, any Error>
+        /// Called once, when the delivery's batch has committed or failed.
+        var done: @Sendable (Result<EnqueueOutcome, any Error>) -> Void
     }
 
     private let queue: JobQueue
+    private let notifier: JobAvailabilityNotifier
     private let metrics: IngressMetrics
     private let batches: Mutex<GroupCommit<Waiting>>
 
@@ -31,6 +34,7 @@ final class BatchingEnqueuer: Sendable {
         metrics: IngressMetrics
     ) {
         self.queue = JobQueue(database: database)
+        self.notifier = JobAvailabilityNotifier(database: database)
         self.metrics = metrics
         self.batches = Mutex(GroupCommit(maxBatch: maxBatch, maxBatchBytes: maxBatchBytes, window: window))
     }
@@ -39,9 +43,14 @@ final class BatchingEnqueuer: Sendable {
     /// - Throws: ``PostgresError`` when the batch could not be committed.
     func enqueue(_ delivery: Delivery) async throws -> EnqueueOutcome {
         try await withCheckedThrowingContinuation { continuation in
-            let waiting = Waiting(delivery: delivery, continuation: continuation)
-            perform(batches.withLock { $0.arrived(waiting, bytes: delivery.size) })
+            submit(delivery) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Stores a delivery as ``enqueue(_:)`` does, and calls `done` once its batch has committed or failed
+    /// (from the task that committed it): for a caller that has no task of its own to wait in.
+    func submit(_ delivery: Delivery, done: @escaping @Sendable (Result<EnqueueOutcome, any Error>) -> Void) {
+        perform(batches.withLock { $0.arrived(Waiting(delivery: delivery, done: done), bytes: delivery.size) })
     }
 
     /// Carries out what the batching decided; each batch reports when it is done, committed or not.
@@ -67,32 +76,34 @@ final class BatchingEnqueuer: Sendable {
         let deliveries = batch.map(\.delivery)
         let clock = ContinuousClock()
         let start = clock.now
-        let stored: [EnqueueOutcome?]
+        let stored: EnqueuedBatch
         do {
             stored = try await queue.enqueue(deliveries)
         } catch {
             metrics.recordFailedBatch()
             guard batch.count > 1, JobQueue.mayBeOneDeliverysFault(error) else {
-                for waiting in batch { waiting.continuation.resume(throwing: error) }
+                for waiting in batch { waiting.done(.failure(error)) }
                 return
             }
             for waiting in batch {
                 do {
                     let alone = try await queue.enqueue([waiting.delivery])
-                    waiting.continuation.resume(returning: try await resolve(alone[0], waiting.delivery))
+                    if alone.madeJobsAvailable { notifier.jobsBecameAvailable() }
+                    waiting.done(.success(try await resolve(alone.outcomes[0], waiting.delivery)))
                 } catch {
-                    waiting.continuation.resume(throwing: error)
+                    waiting.done(.failure(error))
                 }
             }
             return
         }
         metrics.recordBatch(size: batch.count, commit: start.duration(to: clock.now))
-        for (waiting, outcome) in zip(batch, stored) {
+        if stored.madeJobsAvailable { notifier.jobsBecameAvailable() }
+        for (waiting, outcome) in zip(batch, stored.outcomes) {
             do {
-                waiting.continuation.resume(returning: try await resolve(outcome, waiting.delivery))
+                waiting.done(.success(try await resolve(outcome, waiting.delivery)))
             } catch {
                 // Committed, but a repeat's first job could not be read back: never stored twice by a retry here.
-                waiting.continuation.resume(throwing: error)
+                waiting.done(.failure(error))
             }
         }
     }

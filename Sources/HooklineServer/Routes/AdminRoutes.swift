@@ -33,7 +33,8 @@ struct AdminRoutes: Sendable {
             .add(middleware: APIBodyLimitMiddleware(maxBytes: settings.maxAPIBodyBytes))
             .add(
                 middleware: IdempotencyMiddleware(
-                    store: APIIdempotencyStore(database: database), paths: Self.idempotentPaths(of: document)))
+                    store: APIIdempotencyStore(database: database, staleClaim: settings.apiIdempotencyClaimTimeout),
+                    paths: Self.idempotentPaths(of: document)))
         do {
             try AdminAPI(database: database, now: now).registerHandlers(
                 on: api, serverURL: URL(string: "/")!,

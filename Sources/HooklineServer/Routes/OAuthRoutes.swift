@@ -14,9 +14,12 @@ struct OAuthRoutes: Sendable {
     let limiter: FailedAuthenticationLimiter
     /// Proxies whose `X-Forwarded-For` is believed: the brake counts the client behind them.
     let trustedProxies: [CIDR]
+    /// Form bodies larger than this are refused (``ServerSettings/maxTokenFormBytes``).
+    let maxFormBytes: Int
 
-    /// Form bodies larger than this are refused: a token request is a few hundred bytes.
-    static let maxFormBytes = 16 * 1024
+    /// `maxFormBytes` unless told otherwise (`hookline serve --max-token-form-bytes`): a token request is a few
+    /// hundred bytes.
+    static let defaultMaxFormBytes = 16 * 1024
 
     func register(on router: Router<HooklineRequestContext>) {
         router.post("/oauth/token") { request, context in try await token(request, context) }
@@ -105,7 +108,7 @@ struct OAuthRoutes: Sendable {
             throw .invalidRequest("credentials must be sent in the body, never in the URL")
         }
         var request = request
-        guard let buffer = try? await request.collectBody(upTo: Self.maxFormBytes) else {
+        guard let buffer = try? await request.collectBody(upTo: maxFormBytes) else {
             throw .invalidRequest("the body is too large")
         }
         do {

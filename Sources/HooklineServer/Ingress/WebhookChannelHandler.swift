@@ -1,0 +1,326 @@
+import Foundation
+import HTTPTypes
+import Hookline
+import NIOCore
+import NIOHTTPTypes
+
+/// Answers `POST /webhooks/{id}` in the connection's channel pipeline, before the router: the ingress's hot path
+/// without the per-request work of Hummingbird's request loop (a task per request, an async body stream, the
+/// router's look-up, the `Request` and `Response` values and their writer). What it answers is what
+/// ``WebhookRoutes`` would, through the same ``WebhookIntake``.
+///
+/// It takes a delivery only when the connection has nothing else outstanding (so answers keep the order of
+/// requests) and the caches know its webhook and token (so everything up to the batch runs here, on the event
+/// loop, and the batch's commit calls back: no task per request). It passes on to the router everything else:
+/// other routes, a delivery pipelined behind another route's request or after one that closes the connection,
+/// one that expects `100-continue`, one the caches cannot admit (the router asks the database), and all of them
+/// while the access log is on (the router's middleware writes it) or `--router-webhooks` is given.
+///
+/// A delivery is admitted from its head, before its body is read: a refusal is answered at once and the body
+/// read and dropped, as the router does. A body is held within the delivery limit (`--max-body-bytes`) and the
+/// body buffer budget (`--max-buffered-bytes`); past either it is answered at once (413, or 503 with
+/// `Retry-After`) and the rest dropped. While a delivery is being stored the handler reads nothing more from
+/// the connection, and holds what had already been read (requests, events) until the answer is written: at
+/// most what one pass of the event loop reads from a socket (NIO's `maxMessagesPerRead` reads of at most its
+/// receive buffer's size), however much a client pipelines.
+final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// An admitted delivery whose body is being read.
+    private struct Receiving {
+        var webhook: Webhook
+        var headers: HTTPFields
+        var receivedAt: Date
+        var body: ByteBuffer
+        var reserved: Int
+        var closeAfter: Bool
+    }
+
+    private enum State {
+        /// Between the handler's own requests (perhaps while the router answers some).
+        case idle
+        /// Reading an admitted delivery's body.
+        case receiving(Receiving)
+        /// A delivery was answered before its end (refused): the rest of its body is dropped.
+        case discarding
+        /// A delivery is with the batch; nothing more is read until its answer is written.
+        case answering(reserved: Int, closeAfter: Bool)
+        /// Closing: a `Connection: close` answered, or the peer gone.
+        case closed
+    }
+
+    /// An inbound event held while a delivery of the handler's own is read or answered.
+    private enum Held {
+        case read(NIOAny)
+        case event(Any)
+        case error(any Error)
+    }
+
+    private let intake: WebhookIntake
+    private let metrics: IngressMetrics
+    private var state = State.idle
+    /// Requests passed to the router whose answers have not all been written.
+    private var routerRequests = 0
+    /// Whether the request being read is the router's.
+    private var routerIsReading = false
+    /// Whether the router was asked to close the connection: what follows is left to it.
+    private var routerCloses = false
+    private var held: [Held] = []
+    /// A `read` asked for while a delivery was being answered, issued once it is.
+    private var readPending = false
+
+    init(intake: WebhookIntake, metrics: IngressMetrics) {
+        self.intake = intake
+        self.metrics = metrics
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state {
+        case .answering:
+            held.append(.read(data))
+            return
+        case .closed:
+            return
+        case .idle, .receiving, .discarding:
+            break
+        }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if routerRequests == 0, !routerIsReading, !routerCloses, let id = deliveryID(head),
+                begin(id: id, head: head, context: context)
+            {
+                return
+            }
+            routerRequests += 1
+            routerIsReading = true
+            if head.headerFields[.connection].map(Self.asksToClose) == true { routerCloses = true }
+            context.fireChannelRead(data)
+        case .body(let chunk):
+            switch state {
+            case .discarding:
+                return
+            case .receiving(var delivery):
+                state = .idle  // the buffer is uniquely referenced while it grows
+                if delivery.body.readableBytes + chunk.readableBytes > intake.settings.maxBodyBytes {
+                    return refuse(delivery, APIError.tooLarge, context: context)
+                }
+                guard intake.bodyBudget.reserve(chunk.readableBytes) else {
+                    return refuse(delivery, APIError.busy, context: context)
+                }
+                delivery.reserved += chunk.readableBytes
+                delivery.body.writeImmutableBuffer(chunk)
+                state = .receiving(delivery)
+            default:
+                context.fireChannelRead(data)
+            }
+        case .end:
+            switch state {
+            case .discarding:
+                state = .idle
+            case .receiving(let delivery):
+                store(delivery, context: context)
+            default:
+                routerIsReading = false
+                context.fireChannelRead(data)
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch state {
+        case .answering, .receiving: held.append(.event(event))
+        case .idle, .discarding, .closed: context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch state {
+        case .answering:
+            held.append(.error(error))
+        case .receiving(let delivery):
+            // The request cannot be read to its end (a parse error): nothing was stored; the router's loop
+            // answers the error and closes. Events held meanwhile (a shutdown) go first.
+            intake.bodyBudget.release(delivery.reserved)
+            metrics.requestFinished()
+            state = .closed
+            for case .event(let event) in held { context.fireUserInboundEventTriggered(event) }
+            held.removeAll()
+            context.fireErrorCaught(error)
+        case .idle, .discarding, .closed:
+            state = .closed
+            context.fireErrorCaught(error)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .receiving(let delivery):
+            intake.bodyBudget.release(delivery.reserved)
+            metrics.requestFinished()
+            state = .closed
+        case .answering(let reserved, _):
+            // The answer still comes, and finds the connection gone: it gives the budget back then.
+            state = .answering(reserved: reserved, closeAfter: true)
+        default:
+            state = .closed
+        }
+        held.removeAll()
+        context.fireChannelInactive()
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { routerRequests -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .answering = state {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: A delivery
+
+    /// The `{id}` of a request this handler may take, or nil to leave it to the router.
+    private func deliveryID(_ head: HTTPRequest) -> Substring? {
+        guard intake.settings.webhookFastPath, head.method == .post, !intake.settings.accessLog,
+            head.headerFields[.expect] == nil,
+            let path = head.path, path.hasPrefix("/webhooks/")
+        else { return nil }
+        let id = path.dropFirst("/webhooks/".count).prefix { $0 != "?" }
+        return id.isEmpty || id.contains("/") ? nil : id
+    }
+
+    /// Admits a delivery from its head, when the caches can tell; false leaves it to the router.
+    private func begin(id: Substring, head: HTTPRequest, context: ChannelHandlerContext) -> Bool {
+        let closeAfter = head.headerFields[.connection].map(Self.asksToClose) ?? false
+        let webhook: Webhook?
+        do {
+            let channel = context.channel
+            webhook = try intake.admitFromCache(id, headers: head.headerFields) {
+                ClientAddress.resolve(
+                    peer: channel.remoteAddress?.ipAddress, forwardedFor: head.headerFields[.xForwardedFor],
+                    trustedProxies: intake.settings.trustedProxies)
+            }
+        } catch {
+            metrics.requestStarted()  // and finished, by the answer
+            state = .discarding
+            write(WebhookAnswer(refusal: error), closeAfter: closeAfter, context: context)
+            return true
+        }
+        guard let webhook else { return false }
+        metrics.requestStarted()
+        state = .receiving(
+            Receiving(
+                webhook: webhook, headers: head.headerFields, receivedAt: Date(), body: ByteBuffer(), reserved: 0,
+                closeAfter: closeAfter))
+        return true
+    }
+
+    /// Answers a delivery whose body will not be read to its end; the rest is dropped.
+    private func refuse(_ delivery: Receiving, _ refusal: APIError, context: ChannelHandlerContext) {
+        intake.bodyBudget.release(delivery.reserved)
+        state = .discarding
+        write(WebhookAnswer(refusal: refusal), closeAfter: delivery.closeAfter, context: context)
+        replayHeld(context: context)  // the events held while the body was read
+    }
+
+    /// Hands a delivery read to its end to the batch; its answer is written on the event loop once the batch
+    /// has committed (or failed).
+    private func store(_ delivery: Receiving, context: ChannelHandlerContext) {
+        let prepared: Delivery
+        do {
+            prepared = try intake.prepare(
+                delivery.webhook, headers: delivery.headers, body: Array(buffer: delivery.body),
+                receivedAt: delivery.receivedAt)
+        } catch {
+            intake.bodyBudget.release(delivery.reserved)
+            state = .idle
+            write(WebhookAnswer(refusal: error), closeAfter: delivery.closeAfter, context: context)
+            return replayHeld(context: context)  // the events held while the body was read
+        }
+        state = .answering(reserved: delivery.reserved, closeAfter: delivery.closeAfter)
+        let intake = intake
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        intake.enqueuer.submit(prepared) { result in
+            let answer =
+                switch result {
+                case .success(let outcome): WebhookAnswer(outcome)
+                case .failure(let error): WebhookAnswer(refusal: intake.storeFailure(error))
+                }
+            bound.eventLoop.execute { bound.value.handler.stored(answer, context: bound.value.context) }
+        }
+    }
+
+    /// A stored delivery's answer: written, then what was held meanwhile goes on.
+    private func stored(_ answer: WebhookAnswer, context: ChannelHandlerContext) {
+        guard case .answering(let reserved, let closeAfter) = state else { return }
+        intake.bodyBudget.release(reserved)
+        guard context.channel.isActive else {
+            metrics.requestFinished()
+            state = .closed
+            return
+        }
+        state = .idle
+        write(answer, closeAfter: closeAfter, context: context)
+        if case .closed = state { return }
+        replayHeld(context: context)
+        if case .answering = state { return }
+        if readPending {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// Writes an answer with the headers every answer has; closes the connection after it when asked.
+    private func write(_ answer: WebhookAnswer, closeAfter: Bool, context: ChannelHandlerContext) {
+        metrics.requestFinished()
+        metrics.recordRequest(route: "/webhooks/{id}", status: Int(answer.status.code))
+        var fields = answer.headers
+        fields[.contentType] = JSONResponse.contentType
+        fields[.contentLength] = String(answer.body.count)
+        fields[.server] = ServerSettings.serverName
+        fields[.date] = HTTPDate.now
+        if closeAfter { fields[.connection] = "close" }
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(ByteBuffer(bytes: answer.body))), promise: nil)
+        guard closeAfter else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
+        state = .closed
+        held.removeAll()
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
+    }
+
+    /// Delivers what was held, in order, until a delivery of the handler's own is being answered again; then
+    /// the read is complete (the router's inbound stream hands on what it was given only then).
+    private func replayHeld(context: ChannelHandlerContext) {
+        guard !held.isEmpty else { return }
+        while !held.isEmpty {
+            if case .answering = state { break }
+            if case .closed = state { break }
+            switch held.removeFirst() {
+            case .read(let data): channelRead(context: context, data: data)
+            case .event(let event): userInboundEventTriggered(context: context, event: event)
+            case .error(let error): errorCaught(context: context, error: error)
+            }
+        }
+        context.fireChannelReadComplete()
+    }
+
+    /// Whether a `Connection` header lists `close`.
+    private static func asksToClose(_ value: String) -> Bool {
+        value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
+    }
+}
