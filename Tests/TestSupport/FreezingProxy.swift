@@ -21,7 +21,6 @@ public final class FreezingProxy: Sendable {
     private struct State {
         var frozen = false
         var stopped = false
-        var accepted = 0
         var pairs: [Int32: (upstream: Int32, relays: Int)] = [:]
     }
 
@@ -51,9 +50,6 @@ public final class FreezingProxy: Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
         Thread.detachNewThread { [self] in acceptLoop() }
     }
-
-    /// How many connections the proxy has accepted, relayed or not: whether a client tried this address.
-    public var acceptedConnections: Int { state.withLock { $0.accepted } }
 
     /// Stops relaying; sockets stay open.
     public func freeze() { state.withLock { $0.frozen = true } }
@@ -86,7 +82,6 @@ public final class FreezingProxy: Sendable {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
-            state.withLock { $0.accepted += 1 }
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: target)
             let connected = withUnsafePointer(to: &address) {
