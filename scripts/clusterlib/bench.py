@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -55,6 +56,27 @@ TARGET_RATIO = 0.8
 
 def note(text):
     print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def check_caller_address(hookline, account, cycle, ingress):
+    """Through HAProxy, `serve` must see the caller's address, not the balancer's: a webhook that allows only
+    this shell's address (the bridge's, .1) takes a delivery, one that allows only the balancer's refuses it."""
+    balancer = ingress.split(":")[0]
+    caller = balancer.rsplit(".", 1)[0] + ".1"
+    for allowed, expected in ((caller, 202), (balancer, 403)):
+        webhook = hookline("webhooks", "create", "--account", account, "--cycle", cycle, "--auth", "none",
+                           "--allow-ip", f"{allowed}/32")["id"]
+        request = urllib.request.Request(f"http://{ingress}/webhooks/{webhook}", b'{"type":"address.check"}',
+                                         {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        if status != expected:
+            raise SystemExit(f"bench: a delivery from {caller} to a webhook allowing only {allowed} was answered "
+                             f"{status}, not {expected}: serve does not see the caller's address through HAProxy")
+    note(f"cluster: serve sees the caller's address through HAProxy ({caller}, not {balancer})")
 
 
 def main():
@@ -152,6 +174,7 @@ def main():
                                    "client_secret": client["client_secret"]}).encode()
     with urllib.request.urlopen(f"http://{args.ingress}/oauth/token", form, timeout=30) as answer:
         token = json.load(answer)["access_token"]
+    check_caller_address(hookline, account, cycle, args.ingress)
     body = json.dumps({"type": "order.created", "id": "evt_0001", "data": {"pad": ""}}, separators=(",", ":"))
     body = json.dumps({"type": "order.created", "id": "evt_0001", "data": {"pad": "x" * (1024 - len(body))}},
                       separators=(",", ":"))

@@ -60,6 +60,10 @@ defaults
     retries 2
     retry-on conn-failure
     option redispatch 1
+    # The caller's address for allow-lists and the brake on failed client authentications: serve believes
+    # X-Forwarded-For from this host (--trusted-proxy). Without it every caller would be the balancer, and one
+    # caller's wrong secrets would lock a client ID out for all.
+    option forwardfor
 
 frontend ingress
     bind $(ip_of lb):$lb_port
