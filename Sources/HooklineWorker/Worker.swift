@@ -227,48 +227,73 @@ public final class Worker: Service, Sendable {
         metrics.jobDuration.record(started.duration(to: clock.now))
     }
 
+    /// Records a job's result. When the database cannot be reached (a failover, a restart, a broken
+    /// connection), tries again with backoff for as long as the lease lasts: the job is still this worker's,
+    /// and recording it once the database is back spares its destination a second call after the lease has
+    /// run out. A retry is safe because recording requires the lease: a first try that did commit, its answer
+    /// lost, finds the job no longer held and changes nothing (it is counted as a lost lease). Not while the
+    /// worker drains: it is stopping, and the lease hands the job on as before.
     private func record(_ result: JobResult, of job: ClaimedJob) async {
-        do {
-            switch result {
-            case .postponed:
-                break
-            case .completed(let outcome, let checkpoint, let runs):
-                let completion = JobQueue.Completion(id: job.id, outcome: outcome, checkpoint: checkpoint, runs: runs)
-                if try await completions.complete(completion) {
-                    metrics.completed.increment()
-                } else {
-                    lostLease(job.id)
-                }
-            case .failed(let error, let permanent, let retryAfter, let checkpoint, let runs):
-                let policy = try await definitions.policy(for: job)
-                let outcome = try await queue.fail(
-                    job.id, worker: name, error: error, permanent: permanent, policy: policy, delay: retryAfter,
-                    checkpoint: checkpoint, runs: runs)
-                switch outcome {
-                case .retrying(let at):
-                    metrics.retried.increment()
-                    logger.info(
-                        "job failed; retrying",
-                        metadata: [
-                            "job": "\(job.id)", "attempt": "\(job.attempt)", "error": "\(error)",
-                            "run_at": "\(at.formatted(.iso8601))",
-                        ])
-                case .dead:
-                    metrics.dead.increment()
-                    logger.warning(
-                        "job dead",
-                        metadata: [
-                            "job": "\(job.id)", "attempt": "\(job.attempt)", "error": "\(error)",
-                            "permanent": "\(permanent)",
-                        ])
-                case .notHeld:
-                    lostLease(job.id)
-                }
+        let clock = ContinuousClock()
+        let giveUp = clock.now.advanced(by: .seconds(settings.leaseSeconds))
+        var pause = Duration.milliseconds(100)
+        while true {
+            do {
+                return try await recordOnce(result, of: job)
+            } catch let error as PostgresError
+                where error.isUnreachable && clock.now.advanced(by: pause) < giveUp
+                && !state.withLock({ $0.draining })
+            {
+                logger.warning(
+                    "recording a job's result failed; trying again",
+                    metadata: ["job": "\(job.id)", "error": "\(error)", "in": "\(pause)"])
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            } catch {
+                // The job stays `running` under this worker's lease: if the heartbeat also fails, the lease runs
+                // out and the reaper gives the job another attempt; nothing is lost.
+                logger.error("recording a job's result failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                return
             }
-        } catch {
-            // The job stays `running` under this worker's lease: if the heartbeat also fails, the lease runs
-            // out and the reaper gives the job another attempt; nothing is lost.
-            logger.error("recording a job's result failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    private func recordOnce(_ result: JobResult, of job: ClaimedJob) async throws {
+        switch result {
+        case .postponed:
+            break
+        case .completed(let outcome, let checkpoint, let runs):
+            let completion = JobQueue.Completion(id: job.id, outcome: outcome, checkpoint: checkpoint, runs: runs)
+            if try await completions.complete(completion) {
+                metrics.completed.increment()
+            } else {
+                lostLease(job.id)
+            }
+        case .failed(let error, let permanent, let retryAfter, let checkpoint, let runs):
+            let policy = try await definitions.policy(for: job)
+            let outcome = try await queue.fail(
+                job.id, worker: name, error: error, permanent: permanent, policy: policy, delay: retryAfter,
+                checkpoint: checkpoint, runs: runs)
+            switch outcome {
+            case .retrying(let at):
+                metrics.retried.increment()
+                logger.info(
+                    "job failed; retrying",
+                    metadata: [
+                        "job": "\(job.id)", "attempt": "\(job.attempt)", "error": "\(error)",
+                        "run_at": "\(at.formatted(.iso8601))",
+                    ])
+            case .dead:
+                metrics.dead.increment()
+                logger.warning(
+                    "job dead",
+                    metadata: [
+                        "job": "\(job.id)", "attempt": "\(job.attempt)", "error": "\(error)",
+                        "permanent": "\(permanent)",
+                    ])
+            case .notHeld:
+                lostLease(job.id)
+            }
         }
     }
 

@@ -49,6 +49,12 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         }
     }
 
+    /// Whether the server could not be reached or the connection broke (not what a statement did): the same
+    /// statement may succeed on a new connection, as after a failover or a restart.
+    public var isUnreachable: Bool {
+        [.connectionRefused, .connectionFailed, .connectionLost].contains(kind) || code?.isConnectionFailure == true
+    }
+
     public var kind: Kind
     /// The SQLSTATE, when the server sent one.
     public var code: Code?
