@@ -227,21 +227,25 @@ public final class Worker: Service, Sendable {
         metrics.jobDuration.record(started.duration(to: clock.now))
     }
 
-    /// Records a job's result. When the database cannot be reached (a failover, a restart, a broken
-    /// connection), tries again with backoff for as long as the lease lasts: the job is still this worker's,
-    /// and recording it once the database is back spares its destination a second call after the lease has
-    /// run out. A retry is safe because recording requires the lease: a first try that did commit, its answer
-    /// lost, finds the job no longer held and changes nothing (it is counted as a lost lease). Not while the
-    /// worker drains: it is stopping, and the lease hands the job on as before.
+    /// Records a job's result. A completion that fails because the database cannot be reached (a failover, a
+    /// restart, a broken or unobtainable connection) is tried again with backoff, for up to a lease's length
+    /// and not while the worker drains: the job is still this worker's, and recording it once the database is
+    /// back spares its destination a second call after the lease has run out. Only completions:
+    /// `complete_jobs` requires the lease and deletes the job, so a retry after a first try that did commit
+    /// (its answer lost) finds nothing to change (and counts a lost lease). A failure is recorded once, as
+    /// before: a `fail` that committed unseen makes the job claimable again, by this worker too, and a retry
+    /// would then find it held and record the old error against the new attempt.
     private func record(_ result: JobResult, of job: ClaimedJob) async {
         let clock = ContinuousClock()
         let giveUp = clock.now.advanced(by: .seconds(settings.leaseSeconds))
         var pause = Duration.milliseconds(100)
+        let retried: Bool
+        if case .completed = result { retried = true } else { retried = false }
         while true {
             do {
                 return try await recordOnce(result, of: job)
             } catch let error as PostgresError
-                where error.isUnreachable && clock.now.advanced(by: pause) < giveUp
+                where retried && error.isUnreachable && clock.now.advanced(by: pause) < giveUp
                 && !state.withLock({ $0.draining })
             {
                 logger.warning(
@@ -367,6 +371,7 @@ public final class Worker: Service, Sendable {
     /// Waits up to `shutdownSeconds` for running jobs, cancels those still running, and hands them back
     /// without counting their attempt.
     private func drain() async {
+        state.withLock { $0.draining = true }  // also after a cancellation: results are no longer retried
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(settings.shutdownSeconds)
         var count = state.withLock { $0.running.count }

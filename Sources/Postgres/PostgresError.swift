@@ -49,8 +49,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         }
     }
 
-    /// Whether the server could not be reached or the connection broke (not what a statement did): the same
-    /// statement may succeed on a new connection, as after a failover or a restart.
+    /// Whether the failure was the connection's, not the statement's: the server could not be reached, the
+    /// connection broke or gave no answer in time, or the pool had no connection free in time. The same
+    /// statement may succeed later, as after a failover or a restart.
     public var isUnreachable: Bool {
         [.connectionRefused, .connectionFailed, .connectionLost].contains(kind) || code?.isConnectionFailure == true
     }

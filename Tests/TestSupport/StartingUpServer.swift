@@ -42,6 +42,7 @@ public final class StartingUpServer: Sendable {
         defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
+            if client < 0 && (errno == EINTR || errno == ECONNABORTED) { continue }
             guard client >= 0, !state.withLock({ $0.stopped }) else {
                 if client >= 0 { close(client) }
                 return

@@ -60,10 +60,6 @@ defaults
     retries 2
     retry-on conn-failure
     option redispatch 1
-    # The caller's address for allow-lists and the brake on failed client authentications: serve believes
-    # X-Forwarded-For from this host (--trusted-proxy). Without it every caller would be the balancer, and one
-    # caller's wrong secrets would lock a client ID out for all.
-    option forwardfor
 
 frontend ingress
     bind $(ip_of lb):$lb_port
@@ -71,6 +67,10 @@ frontend ingress
 
 backend serve
     balance roundrobin
+    # The caller's address for allow-lists and the brake on failed client authentications: serve believes
+    # X-Forwarded-For from this host (--trusted-proxy). Without it every caller would be the balancer, and one
+    # caller's wrong secrets would lock a client ID out for all.
+    option forwardfor
     # An instance whose database does not answer (GET /readyz is not 200) gets no new requests.
     option httpchk
     http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host hookline
