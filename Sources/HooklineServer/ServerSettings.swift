@@ -73,11 +73,11 @@ public struct ServerSettings: Sendable, Hashable {
     /// The bounds of the caches and brakes.
     public var caches = CacheLimits()
 
-    /// The largest body one delivery can carry to PostgreSQL: a protocol message holds at most 1 GiB − 1
-    /// bytes, and the delivery's headers and the statement's other parameters need some of it.
     /// The `Server` header of every answer.
     static let serverName = "hookline"
 
+    /// The largest body one delivery can carry to PostgreSQL: a protocol message holds at most 1 GiB − 1
+    /// bytes, and the delivery's headers and the statement's other parameters need some of it.
     public static let largestStorableBody = (1 << 30) - 1 - (1 << 20)
 
     /// The most `batchSize` may be: batches are bounded by their bytes as well, and one this large already

@@ -32,8 +32,7 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Whether the hot path's statements are prepared on the server (on unless turned off).
     var preparedStatements: Bool {
-        if noPreparedStatements { return false }
-        return Env.string("HOOKLINE_PREPARED_STATEMENTS")?.lowercased() != "off"
+        get throws { try !noPreparedStatements && (Env.onOff("HOOKLINE_PREPARED_STATEMENTS") ?? true) }
     }
 
     /// The URL from the flag, else from `$DATABASE_URL`.
@@ -73,7 +72,7 @@ struct DatabaseOptions: ParsableArguments {
         PostgresClient(
             configuration: .init(
                 connectionString: try url, maxConnections: maxConnections, applicationName: applicationName,
-                preparedStatements: preparedStatements, statementTimeout: statementTimeout,
+                preparedStatements: try preparedStatements, statementTimeout: statementTimeout,
                 listenConnectionString: listenURL))
     }
 }
@@ -89,6 +88,17 @@ enum Env {
         guard let text = string(name) else { return nil }
         guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, not \(text)") }
         return value
+    }
+
+    /// A switch: `on`, `1`, `true` or `yes` turn it on, `off`, `0`, `false` or `no` off (in any case); unset is
+    /// nil, and anything else is refused rather than read as either.
+    static func onOff(_ name: String) throws -> Bool? {
+        guard let text = string(name) else { return nil }
+        switch text.lowercased() {
+        case "on", "1", "true", "yes": return true
+        case "off", "0", "false", "no": return false
+        default: throw ValidationError("\(name) must be on or off (or 1/0, true/false, yes/no), not \(text)")
+        }
     }
 }
 

@@ -84,8 +84,8 @@ extension HooklineCLI {
                     host: host ?? Env.string("HOOKLINE_HOST") ?? defaults.host,
                     port: try port ?? Env.integer("HOOKLINE_PORT") ?? defaults.port,
                     trustedProxies: networks, accountRateLimit: rate)
-                settings.accessLog = accessLog || Env.string("HOOKLINE_ACCESS_LOG")?.lowercased() == "on"
-                let routed = routerWebhooks || Env.string("HOOKLINE_ROUTER_WEBHOOKS")?.lowercased() == "on"
+                settings.accessLog = try accessLog || Env.onOff("HOOKLINE_ACCESS_LOG") == true
+                let routed = try routerWebhooks || Env.onOff("HOOKLINE_ROUTER_WEBHOOKS") == true
                 settings.webhookFastPath = !routed
                 try limits.apply(to: &settings)
                 try caches.apply(to: &settings.caches)

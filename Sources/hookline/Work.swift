@@ -131,7 +131,7 @@ extension HooklineCLI {
                     processes: try processes ?? Env.integer("HOOKLINE_WORKER_PROCESSES") ?? defaults.processes,
                     concurrency: try concurrency ?? Env.integer("HOOKLINE_WORKER_CONCURRENCY") ?? defaults.concurrency,
                     leaseSeconds: try leaseSeconds ?? Env.integer("HOOKLINE_LEASE_SECONDS") ?? defaults.leaseSeconds,
-                    pollOnly: pollOnly || ["1", "true", "yes"].contains(Env.string("HOOKLINE_POLL_ONLY") ?? ""),
+                    pollOnly: try pollOnly || Env.onOff("HOOKLINE_POLL_ONLY") == true,
                     pollInterval: pollMilliseconds.map { .milliseconds($0) } ?? defaults.pollInterval,
                     historyDays: try historyDays ?? Env.integer("HOOKLINE_HISTORY_DAYS") ?? defaults.historyDays,
                     shutdownSeconds: try shutdownSeconds ?? Env.integer("HOOKLINE_SHUTDOWN_SECONDS")
@@ -207,8 +207,7 @@ extension HooklineCLI {
             defer { client.closeBeforeExit() }
             let definitions = CycleDefinitions(database: client)
             let allowPrivate =
-                allowPrivateDestinations
-                || ["1", "true", "yes"].contains(Env.string("HOOKLINE_ALLOW_PRIVATE_DESTINATIONS") ?? "")
+                try allowPrivateDestinations || Env.onOff("HOOKLINE_ALLOW_PRIVATE_DESTINATIONS") == true
             let caller = HTTPCaller(allowPrivateDestinations: allowPrivate, resolverThreads: settings.dnsConcurrency)
             let runner: any JobRunner =
                 try simulatedWork.map { try SimulatedWork(directory: $0) }

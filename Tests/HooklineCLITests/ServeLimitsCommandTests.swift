@@ -77,6 +77,8 @@ struct ServeLimitsCommandTests {
             ("HOOKLINE_CACHE_ENTRIES", "0", "--cache-entries must be at least 1"),
             ("HOOKLINE_MCP_MAX_RESULT_BYTES", "0", "--mcp-max-result-bytes must be at least 1"),
             ("HOOKLINE_AUTH_FAILURES_PER_MINUTE", "many", "HOOKLINE_AUTH_FAILURES_PER_MINUTE must be an integer"),
+            // A switch that is neither on nor off is refused, not read as off.
+            ("HOOKLINE_ACCESS_LOG", "maybe", "HOOKLINE_ACCESS_LOG must be on or off"),
         ] {
             let outcome = try await HooklineBinary.run(
                 ["serve", "--database-url", "postgresql://nobody@127.0.0.1:1/none"], environment: [variable: value])
