@@ -77,31 +77,6 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// Settings read from the environment when their flag is absent.
-enum Env {
-    static func string(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-        return value
-    }
-
-    static func integer(_ name: String) throws -> Int? {
-        guard let text = string(name) else { return nil }
-        guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, not \(text)") }
-        return value
-    }
-
-    /// A switch: `on`, `1`, `true` or `yes` turn it on, `off`, `0`, `false` or `no` off (in any case); unset is
-    /// nil, and anything else is refused rather than read as either.
-    static func onOff(_ name: String) throws -> Bool? {
-        guard let text = string(name) else { return nil }
-        switch text.lowercased() {
-        case "on", "1", "true", "yes": return true
-        case "off", "0", "false", "no": return false
-        default: throw ValidationError("\(name) must be on or off (or 1/0, true/false, yes/no), not \(text)")
-        }
-    }
-}
-
 /// `--log-level`, shared by the long-running commands.
 struct LogOptions: ParsableArguments {
     @Option(

@@ -13,10 +13,10 @@ extension HooklineCLI {
 
         @OptionGroup var database: DatabaseOptions
 
-        @Option(help: ArgumentHelp("Address to listen on (env: HOOKLINE_HOST).", valueName: "host"))
+        @Option(help: .setting("Address to listen on", env: "HOOKLINE_HOST", unit: "host"))
         var host: String?
 
-        @Option(help: ArgumentHelp("Port to listen on (env: HOOKLINE_PORT).", valueName: "port"))
+        @Option(help: .setting("Port to listen on", env: "HOOKLINE_PORT", unit: "port"))
         var port: Int?
 
         @OptionGroup var limits: ServeLimits
@@ -27,34 +27,29 @@ extension HooklineCLI {
 
         @Option(
             name: .customLong("trusted-proxy"),
-            help: ArgumentHelp(
-                "A proxy (CIDR) whose X-Forwarded-For is believed; repeatable (env: HOOKLINE_TRUSTED_PROXIES, comma-separated).",
-                valueName: "cidr"))
+            help: .setting(
+                "A proxy (CIDR) whose X-Forwarded-For is believed; repeatable",
+                env: "HOOKLINE_TRUSTED_PROXIES, comma-separated", unit: "cidr"))
         var trustedProxies: [String] = []
 
         @Option(
-            name: .customLong("account-rate-limit"),
-            help: ArgumentHelp(
-                "Webhook requests and MCP tool calls per second per account, per instance; off by default (env: HOOKLINE_ACCOUNT_RATE_LIMIT).",
-                valueName: "n"))
+            help: .setting(
+                "Webhook requests and MCP tool calls per second per account, per instance; off by default",
+                env: "HOOKLINE_ACCOUNT_RATE_LIMIT", unit: "n"))
         var accountRateLimit: Double?
 
-        @Option(
-            name: .customLong("pool-size"),
-            help: ArgumentHelp("PostgreSQL connections in the pool (env: HOOKLINE_POOL_SIZE).", valueName: "n"))
+        @Option(help: .setting("PostgreSQL connections in the pool", env: "HOOKLINE_POOL_SIZE", unit: "n"))
         var poolSize: Int?
 
         @OptionGroup var log: LogOptions
 
         @Flag(
-            name: .customLong("access-log"),
             help: ArgumentHelp(
                 "Log every request (method, path, status, time) at info level; off by default: it costs a tenth "
                     + "of a webhook's CPU (env: HOOKLINE_ACCESS_LOG=on)."))
         var accessLog = false
 
         @Flag(
-            name: .customLong("router-webhooks"),
             help: ArgumentHelp(
                 "Answer webhook deliveries through the router instead of the channel pipeline's fast path: "
                     + "slower; to compare the two, or to rule the fast path out (env: HOOKLINE_ROUTER_WEBHOOKS=on)."))
@@ -63,11 +58,7 @@ extension HooklineCLI {
         var settings: ServerSettings {
             get throws {
                 let defaults = ServerSettings()
-                let proxies =
-                    trustedProxies.isEmpty
-                    ? (Env.string("HOOKLINE_TRUSTED_PROXIES")?.split(separator: ",").map(String.init) ?? [])
-                    : trustedProxies
-                let networks = try proxies.map { text -> CIDR in
+                let networks = try Env.list(trustedProxies, "HOOKLINE_TRUSTED_PROXIES").map { text -> CIDR in
                     guard let network = CIDR(text) else {
                         throw ValidationError("--trusted-proxy \(text) is not a CIDR")
                     }

@@ -5,154 +5,116 @@ import HooklineServer
 /// README and in docs/operations.md. The caches' are in ``ServeCacheLimits``, the MCP sessions' in
 /// ``MCPOptions``.
 struct ServeLimits: ParsableArguments {
-    @Option(
-        name: .customLong("max-body-bytes"),
-        help: ArgumentHelp("Largest webhook body accepted (env: HOOKLINE_MAX_BODY_BYTES).", valueName: "bytes"))
+    @Option(help: .setting("Largest webhook body accepted", env: "HOOKLINE_MAX_BODY_BYTES", unit: "bytes"))
     var maxBodyBytes: Int?
 
     @Option(
-        name: .customLong("max-buffered-bytes"),
-        help: ArgumentHelp(
-            "Request-body bytes held at once across all requests; past it deliveries get 503 (env: HOOKLINE_MAX_BUFFERED_BYTES).",
-            valueName: "bytes"))
+        help: .setting(
+            "Request-body bytes held at once across all requests; past it deliveries get 503",
+            env: "HOOKLINE_MAX_BUFFERED_BYTES", unit: "bytes"))
     var maxBufferedBytes: Int?
 
-    @Option(
-        name: .customLong("max-api-body-bytes"),
-        help: ArgumentHelp("Largest admin API body accepted (env: HOOKLINE_MAX_API_BODY_BYTES).", valueName: "bytes"))
+    @Option(help: .setting("Largest admin API body accepted", env: "HOOKLINE_MAX_API_BODY_BYTES", unit: "bytes"))
     var maxAPIBodyBytes: Int?
 
     @Option(
-        name: .customLong("max-batch-bytes"),
-        help: ArgumentHelp(
-            "Body bytes in one INSERT; a larger delivery goes alone (env: HOOKLINE_MAX_BATCH_BYTES).",
-            valueName: "bytes"))
+        help: .setting(
+            "Body bytes in one INSERT; a larger delivery goes alone", env: "HOOKLINE_MAX_BATCH_BYTES", unit: "bytes"))
     var maxBatchBytes: Int?
 
     @Option(
-        name: .customLong("max-connections"),
-        help: ArgumentHelp(
-            "Open connections at most; more wait in the listen backlog (env: HOOKLINE_MAX_CONNECTIONS).", valueName: "n"
-        ))
+        help: .setting(
+            "Open connections at most; more wait in the listen backlog", env: "HOOKLINE_MAX_CONNECTIONS", unit: "n"))
     var maxConnections: Int?
 
     @Option(
-        name: .customLong("header-timeout"),
-        help: ArgumentHelp(
-            "Seconds a client has to send a request's head (env: HOOKLINE_HEADER_TIMEOUT).", valueName: "seconds"))
+        help: .setting(
+            "Seconds a client has to send a request's head", env: "HOOKLINE_HEADER_TIMEOUT", unit: "seconds"))
     var headerTimeout: Int?
 
     @Option(
-        name: .customLong("body-timeout"),
-        help: ArgumentHelp(
-            "Seconds a request body may go without a byte (env: HOOKLINE_BODY_TIMEOUT).", valueName: "seconds"))
+        help: .setting("Seconds a request body may go without a byte", env: "HOOKLINE_BODY_TIMEOUT", unit: "seconds"))
     var bodyTimeout: Int?
 
     @Option(
-        name: .customLong("keep-alive-timeout"),
-        help: ArgumentHelp(
-            "Seconds an idle kept-alive connection stays open (env: HOOKLINE_KEEP_ALIVE_TIMEOUT).", valueName: "seconds"
-        ))
+        help: .setting(
+            "Seconds an idle kept-alive connection stays open", env: "HOOKLINE_KEEP_ALIVE_TIMEOUT", unit: "seconds"))
     var keepAliveTimeout: Int?
 
     @Option(
-        name: .customLong("database-timeout"),
-        help: ArgumentHelp(
-            "Seconds a database statement of the ingress may take before the request answers 503 (env: HOOKLINE_DATABASE_TIMEOUT).",
-            valueName: "seconds"))
+        help: .setting(
+            "Seconds a database statement of the ingress may take before the request answers 503",
+            env: "HOOKLINE_DATABASE_TIMEOUT", unit: "seconds"))
     var databaseTimeout: Int?
 
-    @Option(
-        name: .customLong("batch-max-deliveries"),
-        help: ArgumentHelp("Deliveries in one INSERT at most (env: HOOKLINE_BATCH_MAX_DELIVERIES).", valueName: "n"))
+    @Option(help: .setting("Deliveries in one INSERT at most", env: "HOOKLINE_BATCH_MAX_DELIVERIES", unit: "n"))
     var batchMaxDeliveries: Int?
 
     @Option(
         name: .customLong("batch-window-ms"),
-        help: ArgumentHelp(
-            "While a batch commits, how long arriving deliveries gather before they go (env: HOOKLINE_BATCH_WINDOW_MS).",
-            valueName: "ms"))
+        help: .setting(
+            "While a batch commits, how long arriving deliveries gather before they go",
+            env: "HOOKLINE_BATCH_WINDOW_MS", unit: "ms"))
     var batchWindowMilliseconds: Int?
 
     @Option(
-        name: .customLong("auth-failures-per-minute"),
-        help: ArgumentHelp(
-            "Failed client authentications per client ID and address in a minute before 429 (env: HOOKLINE_AUTH_FAILURES_PER_MINUTE).",
-            valueName: "n"))
+        help: .setting(
+            "Failed client authentications per client ID and address in a minute before 429",
+            env: "HOOKLINE_AUTH_FAILURES_PER_MINUTE", unit: "n"))
     var authFailuresPerMinute: Int?
 
     @Option(
-        name: .customLong("max-token-form-bytes"),
-        help: ArgumentHelp(
-            "Largest form body at /oauth/token and /oauth/revoke (env: HOOKLINE_MAX_TOKEN_FORM_BYTES).",
-            valueName: "bytes"))
+        help: .setting(
+            "Largest form body at /oauth/token and /oauth/revoke", env: "HOOKLINE_MAX_TOKEN_FORM_BYTES", unit: "bytes"))
     var maxTokenFormBytes: Int?
 
-    @Option(
-        name: .customLong("max-console-form-bytes"),
-        help: ArgumentHelp("Largest console form body (env: HOOKLINE_MAX_CONSOLE_FORM_BYTES).", valueName: "bytes"))
+    @Option(help: .setting("Largest console form body", env: "HOOKLINE_MAX_CONSOLE_FORM_BYTES", unit: "bytes"))
     var maxConsoleFormBytes: Int?
 
     @Option(
-        name: .customLong("max-idempotency-key-bytes"),
-        help: ArgumentHelp(
-            "A delivery's idempotency key longer than this is kept as its SHA-256 (env: HOOKLINE_MAX_IDEMPOTENCY_KEY_BYTES).",
-            valueName: "bytes"))
+        help: .setting(
+            "A delivery's idempotency key longer than this is kept as its SHA-256",
+            env: "HOOKLINE_MAX_IDEMPOTENCY_KEY_BYTES", unit: "bytes"))
     var maxIdempotencyKeyBytes: Int?
 
     @Option(
-        name: .customLong("api-idempotency-claim-seconds"),
-        help: ArgumentHelp(
-            "How long an admin API Idempotency-Key whose request never answered holds off repeats (env: HOOKLINE_API_IDEMPOTENCY_CLAIM_SECONDS).",
-            valueName: "seconds"))
+        help: .setting(
+            "How long an admin API Idempotency-Key whose request never answered holds off repeats",
+            env: "HOOKLINE_API_IDEMPOTENCY_CLAIM_SECONDS", unit: "seconds"))
     var apiIdempotencyClaimSeconds: Int?
 
     @Option(
-        name: .customLong("max-header-bytes"),
-        help: ArgumentHelp(
-            "Largest request head, its header fields together (env: HOOKLINE_MAX_HEADER_BYTES).", valueName: "bytes"))
+        help: .setting(
+            "Largest request head, its header fields together", env: "HOOKLINE_MAX_HEADER_BYTES", unit: "bytes"))
     var maxHeaderBytes: Int?
 
-    @Option(
-        name: .customLong("max-header-fields"),
-        help: ArgumentHelp("Most header fields in a request (env: HOOKLINE_MAX_HEADER_FIELDS).", valueName: "n"))
+    @Option(help: .setting("Most header fields in a request", env: "HOOKLINE_MAX_HEADER_FIELDS", unit: "n"))
     var maxHeaderFields: Int?
 
     /// Sets every limit given by flag or environment on `settings`.
     func apply(to settings: inout ServerSettings) throws {
-        func value(_ flag: Int?, _ variable: String) throws -> Int? { try flag ?? Env.integer(variable) }
-        func seconds(_ flag: Int?, _ variable: String) throws -> Duration? {
-            try value(flag, variable).map { .seconds($0) }
+        let seconds: (Int) -> Duration = { .seconds($0) }
+        try Env.set(&settings, \.maxBodyBytes, maxBodyBytes, "HOOKLINE_MAX_BODY_BYTES")
+        try Env.set(&settings, \.maxBufferedBytes, maxBufferedBytes, "HOOKLINE_MAX_BUFFERED_BYTES")
+        try Env.set(&settings, \.maxAPIBodyBytes, maxAPIBodyBytes, "HOOKLINE_MAX_API_BODY_BYTES")
+        try Env.set(&settings, \.maxBatchBytes, maxBatchBytes, "HOOKLINE_MAX_BATCH_BYTES")
+        try Env.set(&settings, \.maxConnections, maxConnections, "HOOKLINE_MAX_CONNECTIONS")
+        try Env.set(&settings, \.headerTimeout, headerTimeout, "HOOKLINE_HEADER_TIMEOUT", seconds)
+        try Env.set(&settings, \.bodyTimeout, bodyTimeout, "HOOKLINE_BODY_TIMEOUT", seconds)
+        try Env.set(&settings, \.keepAliveTimeout, keepAliveTimeout, "HOOKLINE_KEEP_ALIVE_TIMEOUT", seconds)
+        try Env.set(&settings, \.databaseTimeout, databaseTimeout, "HOOKLINE_DATABASE_TIMEOUT", seconds)
+        try Env.set(&settings, \.batchSize, batchMaxDeliveries, "HOOKLINE_BATCH_MAX_DELIVERIES")
+        try Env.set(&settings, \.batchWindow, batchWindowMilliseconds, "HOOKLINE_BATCH_WINDOW_MS") {
+            .milliseconds($0)
         }
-        settings.maxBodyBytes = try value(maxBodyBytes, "HOOKLINE_MAX_BODY_BYTES") ?? settings.maxBodyBytes
-        settings.maxBufferedBytes =
-            try value(maxBufferedBytes, "HOOKLINE_MAX_BUFFERED_BYTES") ?? settings.maxBufferedBytes
-        settings.maxAPIBodyBytes =
-            try value(maxAPIBodyBytes, "HOOKLINE_MAX_API_BODY_BYTES") ?? settings.maxAPIBodyBytes
-        settings.maxBatchBytes = try value(maxBatchBytes, "HOOKLINE_MAX_BATCH_BYTES") ?? settings.maxBatchBytes
-        settings.maxConnections = try value(maxConnections, "HOOKLINE_MAX_CONNECTIONS") ?? settings.maxConnections
-        settings.headerTimeout = try seconds(headerTimeout, "HOOKLINE_HEADER_TIMEOUT") ?? settings.headerTimeout
-        settings.bodyTimeout = try seconds(bodyTimeout, "HOOKLINE_BODY_TIMEOUT") ?? settings.bodyTimeout
-        settings.keepAliveTimeout =
-            try seconds(keepAliveTimeout, "HOOKLINE_KEEP_ALIVE_TIMEOUT") ?? settings.keepAliveTimeout
-        settings.databaseTimeout =
-            try seconds(databaseTimeout, "HOOKLINE_DATABASE_TIMEOUT") ?? settings.databaseTimeout
-        settings.batchSize = try value(batchMaxDeliveries, "HOOKLINE_BATCH_MAX_DELIVERIES") ?? settings.batchSize
-        settings.batchWindow =
-            try value(batchWindowMilliseconds, "HOOKLINE_BATCH_WINDOW_MS").map { .milliseconds($0) }
-            ?? settings.batchWindow
-        settings.authFailuresPerMinute =
-            try value(authFailuresPerMinute, "HOOKLINE_AUTH_FAILURES_PER_MINUTE") ?? settings.authFailuresPerMinute
-        settings.maxTokenFormBytes =
-            try value(maxTokenFormBytes, "HOOKLINE_MAX_TOKEN_FORM_BYTES") ?? settings.maxTokenFormBytes
-        settings.maxConsoleFormBytes =
-            try value(maxConsoleFormBytes, "HOOKLINE_MAX_CONSOLE_FORM_BYTES") ?? settings.maxConsoleFormBytes
-        settings.maxIdempotencyKeyBytes =
-            try value(maxIdempotencyKeyBytes, "HOOKLINE_MAX_IDEMPOTENCY_KEY_BYTES") ?? settings.maxIdempotencyKeyBytes
-        settings.maxHeaderBytes = try value(maxHeaderBytes, "HOOKLINE_MAX_HEADER_BYTES") ?? settings.maxHeaderBytes
-        settings.maxHeaderFields = try value(maxHeaderFields, "HOOKLINE_MAX_HEADER_FIELDS") ?? settings.maxHeaderFields
-        settings.apiIdempotencyClaimTimeout =
-            try seconds(apiIdempotencyClaimSeconds, "HOOKLINE_API_IDEMPOTENCY_CLAIM_SECONDS")
-            ?? settings.apiIdempotencyClaimTimeout
+        try Env.set(&settings, \.authFailuresPerMinute, authFailuresPerMinute, "HOOKLINE_AUTH_FAILURES_PER_MINUTE")
+        try Env.set(&settings, \.maxTokenFormBytes, maxTokenFormBytes, "HOOKLINE_MAX_TOKEN_FORM_BYTES")
+        try Env.set(&settings, \.maxConsoleFormBytes, maxConsoleFormBytes, "HOOKLINE_MAX_CONSOLE_FORM_BYTES")
+        try Env.set(&settings, \.maxIdempotencyKeyBytes, maxIdempotencyKeyBytes, "HOOKLINE_MAX_IDEMPOTENCY_KEY_BYTES")
+        try Env.set(&settings, \.maxHeaderBytes, maxHeaderBytes, "HOOKLINE_MAX_HEADER_BYTES")
+        try Env.set(&settings, \.maxHeaderFields, maxHeaderFields, "HOOKLINE_MAX_HEADER_FIELDS")
+        try Env.set(
+            &settings, \.apiIdempotencyClaimTimeout, apiIdempotencyClaimSeconds,
+            "HOOKLINE_API_IDEMPOTENCY_CLAIM_SECONDS", seconds)
     }
 }

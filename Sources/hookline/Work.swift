@@ -25,81 +25,64 @@ extension HooklineCLI {
 
         @OptionGroup var database: DatabaseOptions
 
-        @Option(help: ArgumentHelp("Worker processes (env: HOOKLINE_WORKER_PROCESSES).", valueName: "n"))
+        @Option(help: .setting("Worker processes", env: "HOOKLINE_WORKER_PROCESSES", unit: "n"))
         var processes: Int?
 
-        @Option(
-            help: ArgumentHelp("Jobs each process runs at once (env: HOOKLINE_WORKER_CONCURRENCY).", valueName: "n"))
+        @Option(help: .setting("Jobs each process runs at once", env: "HOOKLINE_WORKER_CONCURRENCY", unit: "n"))
         var concurrency: Int?
 
         @Option(
-            name: .customLong("lease-seconds"),
-            help: ArgumentHelp(
-                "How long a claimed job is held before another worker may reclaim it; renewed while it runs (env: HOOKLINE_LEASE_SECONDS).",
-                valueName: "s"))
+            help: .setting(
+                "How long a claimed job is held before another worker may reclaim it; renewed while it runs",
+                env: "HOOKLINE_LEASE_SECONDS", unit: "s"))
         var leaseSeconds: Int?
 
-        @Flag(
-            name: .customLong("poll-only"),
-            help: "Poll instead of LISTEN, for transaction-mode poolers (env: HOOKLINE_POLL_ONLY=1).")
+        @Flag(help: "Poll instead of LISTEN, for transaction-mode poolers (env: HOOKLINE_POLL_ONLY=1).")
         var pollOnly = false
 
         @Option(
             name: .customLong("poll-ms"),
-            help: ArgumentHelp(
-                "How often an idle worker looks for jobs unprompted (env: HOOKLINE_POLL_MS; default 1000).",
-                valueName: "ms"))
+            help: .setting(
+                "How often an idle worker looks for jobs unprompted; 1000 by default", env: "HOOKLINE_POLL_MS",
+                unit: "ms"))
         var pollMilliseconds: Int?
 
-        @Option(
-            name: .customLong("history-days"),
-            help: ArgumentHelp(
-                "Days of finished jobs kept in job_history (env: HOOKLINE_HISTORY_DAYS).", valueName: "days"))
+        @Option(help: .setting("Days of finished jobs kept in job_history", env: "HOOKLINE_HISTORY_DAYS", unit: "days"))
         var historyDays: Int?
 
         @Option(
-            name: .customLong("shutdown-seconds"),
-            help: ArgumentHelp(
-                "After SIGTERM, how long running jobs may take before they are handed back (env: HOOKLINE_SHUTDOWN_SECONDS).",
-                valueName: "s"))
+            help: .setting(
+                "After SIGTERM, how long running jobs may take before they are handed back",
+                env: "HOOKLINE_SHUTDOWN_SECONDS", unit: "s"))
         var shutdownSeconds: Int?
 
-        @Option(
-            name: .customLong("claim-batch"),
-            help: ArgumentHelp("Most jobs claimed by one statement (env: HOOKLINE_CLAIM_BATCH).", valueName: "n"))
+        @Option(help: .setting("Most jobs claimed by one statement", env: "HOOKLINE_CLAIM_BATCH", unit: "n"))
         var claimBatch: Int?
 
         @Option(
-            name: .customLong("dns-concurrency"),
-            help: ArgumentHelp(
-                "Destination look-ups (DNS) of http steps at once, per process (env: HOOKLINE_DNS_CONCURRENCY).",
-                valueName: "n"))
+            help: .setting(
+                "Destination look-ups (DNS) of http steps at once, per process", env: "HOOKLINE_DNS_CONCURRENCY",
+                unit: "n"))
         var dnsConcurrency: Int?
 
         @Option(
-            name: .customLong("metrics-port"),
-            help: ArgumentHelp(
-                "Serve Prometheus metrics: worker i on this port + i; off by default (env: HOOKLINE_METRICS_PORT).",
-                valueName: "port"))
+            help: .setting(
+                "Serve Prometheus metrics: worker i on this port + i; off by default", env: "HOOKLINE_METRICS_PORT",
+                unit: "port"))
         var metricsPort: Int?
 
-        @Option(
-            name: .customLong("metrics-host"),
-            help: ArgumentHelp("Address the metrics listen on (env: HOOKLINE_METRICS_HOST).", valueName: "host"))
+        @Option(help: .setting("Address the metrics listen on", env: "HOOKLINE_METRICS_HOST", unit: "host"))
         var metricsHost: String?
 
         @Option(
-            name: .customLong("pool-size"),
-            help: ArgumentHelp(
-                "PostgreSQL connections per process; default concurrency + 4, at most 32 (env: HOOKLINE_WORKER_POOL_SIZE).",
-                valueName: "n"))
+            help: .setting(
+                "PostgreSQL connections per process; default concurrency + 4, at most 32",
+                env: "HOOKLINE_WORKER_POOL_SIZE", unit: "n"))
         var poolSize: Int?
 
         @OptionGroup var log: LogOptions
 
-        @Flag(
-            name: .customLong("allow-private-destinations"),
-            help: "Let http steps call loopback and private networks (env: HOOKLINE_ALLOW_PRIVATE_DESTINATIONS=1).")
+        @Flag(help: "Let http steps call loopback and private networks (env: HOOKLINE_ALLOW_PRIVATE_DESTINATIONS=1).")
         var allowPrivateDestinations = false
 
         @Option(
@@ -125,20 +108,17 @@ extension HooklineCLI {
 
         var settings: WorkerSettings {
             get throws {
-                let defaults = WorkerSettings()
-                let pollMilliseconds = try pollMilliseconds ?? Env.integer("HOOKLINE_POLL_MS")
-                return WorkerSettings(
-                    processes: try processes ?? Env.integer("HOOKLINE_WORKER_PROCESSES") ?? defaults.processes,
-                    concurrency: try concurrency ?? Env.integer("HOOKLINE_WORKER_CONCURRENCY") ?? defaults.concurrency,
-                    leaseSeconds: try leaseSeconds ?? Env.integer("HOOKLINE_LEASE_SECONDS") ?? defaults.leaseSeconds,
-                    pollOnly: try pollOnly || Env.onOff("HOOKLINE_POLL_ONLY") == true,
-                    pollInterval: pollMilliseconds.map { .milliseconds($0) } ?? defaults.pollInterval,
-                    historyDays: try historyDays ?? Env.integer("HOOKLINE_HISTORY_DAYS") ?? defaults.historyDays,
-                    shutdownSeconds: try shutdownSeconds ?? Env.integer("HOOKLINE_SHUTDOWN_SECONDS")
-                        ?? defaults.shutdownSeconds,
-                    claimBatch: try claimBatch ?? Env.integer("HOOKLINE_CLAIM_BATCH") ?? defaults.claimBatch,
-                    dnsConcurrency: try dnsConcurrency ?? Env.integer("HOOKLINE_DNS_CONCURRENCY")
-                        ?? defaults.dnsConcurrency)
+                var settings = WorkerSettings()
+                try Env.set(&settings, \.processes, processes, "HOOKLINE_WORKER_PROCESSES")
+                try Env.set(&settings, \.concurrency, concurrency, "HOOKLINE_WORKER_CONCURRENCY")
+                try Env.set(&settings, \.leaseSeconds, leaseSeconds, "HOOKLINE_LEASE_SECONDS")
+                settings.pollOnly = try pollOnly || Env.onOff("HOOKLINE_POLL_ONLY") == true
+                try Env.set(&settings, \.pollInterval, pollMilliseconds, "HOOKLINE_POLL_MS") { .milliseconds($0) }
+                try Env.set(&settings, \.historyDays, historyDays, "HOOKLINE_HISTORY_DAYS")
+                try Env.set(&settings, \.shutdownSeconds, shutdownSeconds, "HOOKLINE_SHUTDOWN_SECONDS")
+                try Env.set(&settings, \.claimBatch, claimBatch, "HOOKLINE_CLAIM_BATCH")
+                try Env.set(&settings, \.dnsConcurrency, dnsConcurrency, "HOOKLINE_DNS_CONCURRENCY")
+                return settings
             }
         }
 

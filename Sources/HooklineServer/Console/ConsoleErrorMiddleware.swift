@@ -3,10 +3,7 @@ import Hummingbird
 /// Turns whatever a console route throws into a console page (``ConsolePageError``), logging the errors that
 /// are not the user's doing.
 struct ConsoleErrorMiddleware: RouterMiddleware {
-    func handle(
-        _ request: Request, context: HooklineRequestContext,
-        next: (Request, HooklineRequestContext) async throws -> Response
-    ) async throws -> Response {
+    func handle(_ request: Request, context: HooklineRequestContext, next: NextResponder) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as ConsolePageError {

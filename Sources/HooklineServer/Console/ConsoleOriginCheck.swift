@@ -12,10 +12,7 @@ import Hummingbird
 struct ConsoleOriginCheck: RouterMiddleware {
     let transport: ConsoleTransport
 
-    func handle(
-        _ request: Request, context: HooklineRequestContext,
-        next: (Request, HooklineRequestContext) async throws -> Response
-    ) async throws -> Response {
+    func handle(_ request: Request, context: HooklineRequestContext, next: NextResponder) async throws -> Response {
         if request.method != .get, request.method != .head, !isSameOrigin(request, context) {
             throw ConsolePageError.crossOrigin
         }

@@ -13,10 +13,7 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
     /// Form bodies larger than this are refused (``ServerSettings/maxConsoleFormBytes``).
     let maxFormBytes: Int
 
-    func handle(
-        _ request: Request, context: HooklineRequestContext,
-        next: (Request, HooklineRequestContext) async throws -> Response
-    ) async throws -> Response {
+    func handle(_ request: Request, context: HooklineRequestContext, next: NextResponder) async throws -> Response {
         guard let token = ConsoleSession.token(in: request.headers) else { return Self.signIn(from: request) }
         let verdict: TokenVerifier.Verdict
         do {

@@ -7,10 +7,7 @@ import Hummingbird
 struct APIBodyLimitMiddleware: RouterMiddleware {
     let maxBytes: Int
 
-    func handle(
-        _ request: Request, context: HooklineRequestContext,
-        next: (Request, HooklineRequestContext) async throws -> Response
-    ) async throws -> Response {
+    func handle(_ request: Request, context: HooklineRequestContext, next: NextResponder) async throws -> Response {
         let tooLarge = ProblemResponse(Problem(.contentTooLarge, "the body is larger than \(maxBytes) bytes"))
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes { throw tooLarge }
         var request = request

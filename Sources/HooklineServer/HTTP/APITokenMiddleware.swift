@@ -10,10 +10,7 @@ import Hummingbird
 struct APITokenMiddleware: RouterMiddleware {
     let verifier: TokenVerifier
 
-    func handle(
-        _ request: Request, context: HooklineRequestContext,
-        next: (Request, HooklineRequestContext) async throws -> Response
-    ) async throws -> Response {
+    func handle(_ request: Request, context: HooklineRequestContext, next: NextResponder) async throws -> Response {
         let verdict: TokenVerifier.Verdict
         do {
             verdict = try await verifier.verify(

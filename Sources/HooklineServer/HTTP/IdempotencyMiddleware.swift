@@ -18,10 +18,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
     /// The request paths of the operations that take the header.
     let paths: Set<String>
 
-    func handle(
-        _ request: Request, context: HooklineRequestContext,
-        next: (Request, HooklineRequestContext) async throws -> Response
-    ) async throws -> Response {
+    func handle(_ request: Request, context: HooklineRequestContext, next: NextResponder) async throws -> Response {
         guard request.method == .post, paths.contains(request.uri.path), let key = request.headers[.idempotencyKey],
             let client = context.apiClient
         else { return try await next(request, context) }

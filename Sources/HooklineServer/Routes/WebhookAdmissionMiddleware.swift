@@ -6,10 +6,7 @@ import Hummingbird
 struct WebhookAdmissionMiddleware: RouterMiddleware {
     let intake: WebhookIntake
 
-    func handle(
-        _ request: Request, context: HooklineRequestContext,
-        next: (Request, HooklineRequestContext) async throws -> Response
-    ) async throws -> Response {
+    func handle(_ request: Request, context: HooklineRequestContext, next: NextResponder) async throws -> Response {
         let webhook = try await intake.admit(context.parameters.get("id") ?? "", headers: request.headers) {
             context.clientAddress(of: request, trustedProxies: intake.settings.trustedProxies)
         }
