@@ -118,7 +118,7 @@ public func buildApplication(
             head: .init(
                 maxHeaderFieldSize: settings.maxHeaderBytes, maxHeaderListSize: settings.maxHeaderBytes,
                 maxHeaderFieldCount: settings.maxHeaderFields),
-            intake: intake, metrics: metrics),
+            maxRefusedBodyBytes: settings.maxRefusedBodyBytes, intake: intake, metrics: metrics),
         configuration: .init(
             address: .hostname(settings.host, port: settings.port), serverName: ServerSettings.serverName,
             availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections)),

@@ -70,6 +70,9 @@ public struct ServerSettings: Sendable, Hashable {
     public var maxHeaderBytes = 80 << 10
     /// The most header fields in a request: past it the connection is closed.
     public var maxHeaderFields = 1_000
+    /// What is read and dropped of the rest of a body whose request was answered before it was read (a
+    /// refusal), to keep the connection: past it the connection is closed.
+    public var maxRefusedBodyBytes = 256 << 10
     /// The bounds of the caches and brakes.
     public var caches = CacheLimits()
 
@@ -155,6 +158,7 @@ public struct ServerSettings: Sendable, Hashable {
         }
         if maxHeaderBytes < 1 { return "--max-header-bytes must be at least 1" }
         if maxHeaderFields < 1 { return "--max-header-fields must be at least 1" }
+        if maxRefusedBodyBytes < 0 { return "--max-refused-body-bytes must be 0 or more" }
         if maxTokenFormBytes < 1 { return "--max-token-form-bytes must be at least 1" }
         if maxConsoleFormBytes < 1 { return "--max-console-form-bytes must be at least 1" }
         if !(1...Self.largestIdempotencyKey).contains(maxIdempotencyKeyBytes) {

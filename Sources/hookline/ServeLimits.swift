@@ -91,6 +91,12 @@ struct ServeLimits: ParsableArguments {
     @Option(help: .setting("Most header fields in a request", env: "HOOKLINE_MAX_HEADER_FIELDS", unit: "n"))
     var maxHeaderFields: Int?
 
+    @Option(
+        help: .setting(
+            "Bytes of a refused request's body read and dropped to keep its connection; past it the connection closes",
+            env: "HOOKLINE_MAX_REFUSED_BODY_BYTES", unit: "bytes"))
+    var maxRefusedBodyBytes: Int?
+
     /// Sets every limit given by flag or environment on `settings`.
     func apply(to settings: inout ServerSettings) throws {
         let seconds: (Int) -> Duration = { .seconds($0) }
@@ -113,6 +119,7 @@ struct ServeLimits: ParsableArguments {
         try Env.set(&settings, \.maxIdempotencyKeyBytes, maxIdempotencyKeyBytes, "HOOKLINE_MAX_IDEMPOTENCY_KEY_BYTES")
         try Env.set(&settings, \.maxHeaderBytes, maxHeaderBytes, "HOOKLINE_MAX_HEADER_BYTES")
         try Env.set(&settings, \.maxHeaderFields, maxHeaderFields, "HOOKLINE_MAX_HEADER_FIELDS")
+        try Env.set(&settings, \.maxRefusedBodyBytes, maxRefusedBodyBytes, "HOOKLINE_MAX_REFUSED_BODY_BYTES")
         try Env.set(
             &settings, \.apiIdempotencyClaimTimeout, apiIdempotencyClaimSeconds,
             "HOOKLINE_API_IDEMPOTENCY_CLAIM_SECONDS", seconds)

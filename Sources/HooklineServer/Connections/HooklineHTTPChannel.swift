@@ -5,7 +5,8 @@ import NIOCore
 
 /// Hummingbird's HTTP/1 channel with Hookline's connection deadlines (see ``ConnectionClock``): each
 /// connection gets a clock, a byte-level handler in front of the HTTP codec and a message-level one behind it;
-/// then ``WebhookChannelHandler``, which answers most webhook deliveries before they reach the router.
+/// the bound on what is read of a refused body (``RefusedBodyHandler``); then ``WebhookChannelHandler``, which
+/// answers most webhook deliveries before they reach the router.
 struct HooklineHTTPChannel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
@@ -13,6 +14,8 @@ struct HooklineHTTPChannel: ServerChildChannel {
     let timeouts: ConnectionClock.Timeouts
     /// The bounds of a request's head (`--max-header-bytes`, `--max-header-fields`).
     let head: HTTP1Channel.Configuration.DecoderConfiguration
+    /// What is read and dropped of a refused body before the connection closes (`--max-refused-body-bytes`).
+    let maxRefusedBodyBytes: Int
     let intake: WebhookIntake
     let metrics: IngressMetrics
 
@@ -27,7 +30,8 @@ struct HooklineHTTPChannel: ServerChildChannel {
             responder: responder,
             configuration: .init(
                 additionalChannelHandlers: [
-                    MessageActivityHandler(clock: clock), WebhookChannelHandler(intake: intake, metrics: metrics),
+                    RefusedBodyHandler(limit: maxRefusedBodyBytes), MessageActivityHandler(clock: clock),
+                    WebhookChannelHandler(intake: intake, metrics: metrics),
                 ],
                 httpDecoderConfiguration: head))
         return http.setup(channel: channel, logger: logger)
@@ -42,11 +46,12 @@ extension HTTPServerBuilder {
     /// HTTP/1 with Hookline's connection deadlines and its webhook fast path.
     static func hookline(
         timeouts: ConnectionClock.Timeouts, head: HTTP1Channel.Configuration.DecoderConfiguration,
-        intake: WebhookIntake, metrics: IngressMetrics
+        maxRefusedBodyBytes: Int, intake: WebhookIntake, metrics: IngressMetrics
     ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             HooklineHTTPChannel(
-                responder: responder, timeouts: timeouts, head: head, intake: intake, metrics: metrics)
+                responder: responder, timeouts: timeouts, head: head, maxRefusedBodyBytes: maxRefusedBodyBytes,
+                intake: intake, metrics: metrics)
         }
     }
 }
