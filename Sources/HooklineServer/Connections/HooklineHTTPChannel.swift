@@ -4,9 +4,9 @@ import Logging
 import NIOCore
 
 /// Hummingbird's HTTP/1 channel with Hookline's connection deadlines (see ``ConnectionClock``): each
-/// connection gets a clock, a byte-level handler in front of the HTTP codec and a message-level one behind it;
-/// the bound on what is read of a refused body (``RefusedBodyHandler``); then ``WebhookChannelHandler``, which
-/// answers most webhook deliveries before they reach the router.
+/// connection gets a clock, a byte-level handler in front of the HTTP codec and a message-level one behind it
+/// (which also bounds what is read of a refused body); then ``WebhookChannelHandler``, which answers most
+/// webhook deliveries before they reach the router.
 struct HooklineHTTPChannel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
@@ -30,7 +30,7 @@ struct HooklineHTTPChannel: ServerChildChannel {
             responder: responder,
             configuration: .init(
                 additionalChannelHandlers: [
-                    RefusedBodyHandler(limit: maxRefusedBodyBytes), MessageActivityHandler(clock: clock),
+                    MessageActivityHandler(clock: clock, maxRefusedBodyBytes: maxRefusedBodyBytes),
                     WebhookChannelHandler(intake: intake, metrics: metrics),
                 ],
                 httpDecoderConfiguration: head))
