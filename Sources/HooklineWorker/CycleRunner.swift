@@ -1,4 +1,5 @@
 import Hookline
+import Logging
 import Postgres
 
 /// Runs a job's cycle from the step it stopped at: finds the job's cycle definition and hands the run to
@@ -7,11 +8,18 @@ public struct CycleRunner: JobRunner {
     let queue: JobQueue
     let definitions: CycleDefinitions
     let caller: HTTPCaller
+    let retry: UnreachableRetry
 
-    public init(database: PostgresClient, definitions: CycleDefinitions, caller: HTTPCaller) {
+    /// - Parameter leaseSeconds: the workers' lease (``WorkerSettings/leaseSeconds``): how long a checkpoint
+    ///   that cannot reach the database is tried again.
+    public init(
+        database: PostgresClient, definitions: CycleDefinitions, caller: HTTPCaller,
+        leaseSeconds: Int = WorkerSettings().leaseSeconds, logger: Logger = Logger(label: "hookline.worker")
+    ) {
         self.queue = JobQueue(database: database)
         self.definitions = definitions
         self.caller = caller
+        self.retry = UnreachableRetry(limit: .seconds(leaseSeconds), logger: logger)
     }
 
     public func run(_ job: ClaimedJob, worker: String) async throws -> JobResult {
@@ -27,7 +35,7 @@ public struct CycleRunner: JobRunner {
             return .failed(error: "the cycle version is invalid: \(problems)", permanent: true)
         }
         var run = CycleInterpreter(job: job, definition: definition)
-        return try await run.execute(WorkerEffects(queue: queue, caller: caller, worker: worker))
+        return try await run.execute(WorkerEffects(queue: queue, caller: caller, worker: worker, retry: retry))
     }
 
     /// Reads the cycle definitions of these jobs that this worker has not seen yet, in the claim's

@@ -23,6 +23,7 @@ public final class Worker: Service, Sendable {
     private let metrics: WorkerMetrics
     private let listener: PostgresListener?
     private let completions: CompletionBatcher
+    private let retry: UnreachableRetry
     private let definitions: CycleDefinitions
     private let wakeup = Wakeup()
 
@@ -49,6 +50,7 @@ public final class Worker: Service, Sendable {
         self.logger = logger
         self.metrics = metrics
         self.completions = CompletionBatcher(queue: queue, worker: name)
+        self.retry = UnreachableRetry(limit: .seconds(settings.leaseSeconds), logger: logger)
         self.definitions = definitions ?? CycleDefinitions(database: database)
         if settings.pollOnly {
             listener = nil
@@ -227,38 +229,24 @@ public final class Worker: Service, Sendable {
         metrics.jobDuration.record(started.duration(to: clock.now))
     }
 
-    /// Records a job's result. A completion that fails because the database cannot be reached (a failover, a
-    /// restart, a broken or unobtainable connection) is tried again with backoff, for up to a lease's length
-    /// and not while the worker drains: the job is still this worker's, and recording it once the database is
-    /// back spares its destination a second call after the lease has run out. Only completions:
-    /// `complete_jobs` requires the lease and deletes the job, so a retry after a first try that did commit
-    /// (its answer lost) finds nothing to change (and counts a lost lease). A failure is recorded once, as
-    /// before: a `fail` that committed unseen makes the job claimable again, by this worker too, and a retry
-    /// would then find it held and record the old error against the new attempt.
+    /// Records a job's result. A completion that fails because the database cannot be reached is tried again
+    /// (``UnreachableRetry``), not while the worker drains. Only completions: `complete_jobs` requires the
+    /// lease and deletes the job, so a retry after a first try that did commit (its answer lost) finds nothing
+    /// to change (and counts a lost lease). A failure is recorded once: a `fail` that committed unseen makes
+    /// the job claimable again, by this worker too, and a retry would then find it held and record the old
+    /// error against the new attempt.
     private func record(_ result: JobResult, of job: ClaimedJob) async {
-        let clock = ContinuousClock()
-        let giveUp = clock.now.advanced(by: .seconds(settings.leaseSeconds))
-        var pause = Duration.milliseconds(100)
-        let retried: Bool
-        if case .completed = result { retried = true } else { retried = false }
-        while true {
-            do {
-                return try await recordOnce(result, of: job)
-            } catch let error as PostgresError
-                where retried && error.isUnreachable && clock.now.advanced(by: pause) < giveUp
-                && !state.withLock({ $0.draining })
-            {
-                logger.warning(
-                    "recording a job's result failed; trying again",
-                    metadata: ["job": "\(job.id)", "error": "\(error)", "in": "\(pause)"])
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(2))
-            } catch {
-                // The job stays `running` under this worker's lease: if the heartbeat also fails, the lease runs
-                // out and the reaper gives the job another attempt; nothing is lost.
-                logger.error("recording a job's result failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
-                return
+        do {
+            guard case .completed = result else { return try await recordOnce(result, of: job) }
+            try await retry.run(
+                "recording a job's result", job: job.id, keepTrying: { !state.withLock { $0.draining } }
+            ) {
+                try await recordOnce(result, of: job)
             }
+        } catch {
+            // The job stays `running` under this worker's lease: if the heartbeat also fails, the lease runs
+            // out and the reaper gives the job another attempt; nothing is lost.
+            logger.error("recording a job's result failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }
 

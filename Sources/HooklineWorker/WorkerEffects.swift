@@ -9,6 +9,8 @@ struct WorkerEffects: CycleEffects {
     let caller: HTTPCaller
     /// The worker's name (`locked_by`): every write holds its lease.
     let worker: String
+    /// How checkpoints are written again while the database cannot be reached.
+    let retry: UnreachableRetry
 
     func storedValues(cycle: UUID, keys: [String]) async throws -> [String: JSON] {
         do {
@@ -30,6 +32,11 @@ struct WorkerEffects: CycleEffects {
     func save(job: Int64, _ checkpoint: StepCheckpoint, runs: [StepRunRecord], with write: CheckpointWrite)
         async throws
     {
-        try await queue.checkpoint(job, worker: worker, checkpoint, runs: runs, with: write)
+        // Written again in place after a lost connection: the step's call has been made, and failing the
+        // attempt would make it again. A second try after a first that committed unseen writes nothing more
+        // (``JobQueue/checkpoint(_:worker:_:runs:with:)``).
+        try await retry.run("saving a step's checkpoint", job: job) {
+            try await queue.checkpoint(job, worker: worker, checkpoint, runs: runs, with: write)
+        }
     }
 }

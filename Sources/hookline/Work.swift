@@ -191,7 +191,9 @@ extension HooklineCLI {
             let caller = HTTPCaller(allowPrivateDestinations: allowPrivate, resolverThreads: settings.dnsConcurrency)
             let runner: any JobRunner =
                 try simulatedWork.map { try SimulatedWork(directory: $0) }
-                ?? CycleRunner(database: client, definitions: definitions, caller: caller)
+                ?? CycleRunner(
+                    database: client, definitions: definitions, caller: caller, leaseSeconds: settings.leaseSeconds,
+                    logger: logger)
             let metrics = WorkerMetrics()
             let worker = Worker(
                 settings: settings, database: client, runner: runner, logger: logger, metrics: metrics,

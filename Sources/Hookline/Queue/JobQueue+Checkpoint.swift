@@ -15,16 +15,24 @@ extension JobQueue {
     }
 
     /// Saves progress and step runs in one transaction with the step's own writes (``CheckpointWrite``).
+    ///
+    /// Saving the same checkpoint again, after a first try that committed but whose answer was lost, writes
+    /// nothing more: a checkpoint moves the job's next step forward, and one that finds it already there (under
+    /// the same lease) was saved.
     /// - Throws: ``LeaseLost`` when this worker no longer holds the job (nothing is written).
     public func checkpoint(
         _ id: Int64, worker: String, _ checkpoint: StepCheckpoint, runs: [StepRunRecord],
         with write: CheckpointWrite = .none
     ) async throws {
         let held = try await database.withTransaction { connection -> Bool in
-            guard try connection.checkpoint(id, worker: worker, checkpoint) else { return false }
-            try connection.record(runs)
-            try connection.perform(write, for: id)
-            return true
+            switch try connection.advance(id, worker: worker, checkpoint) {
+            case .lost: return false
+            case .alreadySaved: return true
+            case .saved:
+                try connection.record(runs)
+                try connection.perform(write, for: id)
+                return true
+            }
         }
         if !held { throw LeaseLost(jobID: id) }
     }
@@ -115,4 +123,32 @@ extension PostgresConnection {
             """
         ).affectedRows == 1
     }
+
+    /// Moves a job's progress forward to `checkpoint` if this worker still holds it and the job is not there
+    /// yet.
+    fileprivate func advance(_ id: Int64, worker: String, _ checkpoint: StepCheckpoint) throws -> CheckpointSave {
+        let moved = try query(
+            """
+            UPDATE hookline.jobs SET next_step = \(checkpoint.nextStep), step_outputs = \(checkpoint.outputs)
+            WHERE id = \(id) AND state = 'running' AND locked_by = \(worker) AND next_step < \(checkpoint.nextStep)
+            """
+        ).affectedRows
+        if moved == 1 { return .saved }
+        let there = try query(
+            """
+            SELECT 1 FROM hookline.jobs
+            WHERE id = \(id) AND state = 'running' AND locked_by = \(worker) AND next_step >= \(checkpoint.nextStep)
+            """)
+        return there.isEmpty ? .lost : .alreadySaved
+    }
+}
+
+/// What saving a checkpoint found.
+private enum CheckpointSave {
+    /// The job's progress was written: its step runs and the step's own writes go in the same transaction.
+    case saved
+    /// An earlier try of the same checkpoint committed (its answer lost): nothing more is written.
+    case alreadySaved
+    /// This worker no longer holds the job.
+    case lost
 }
