@@ -16,6 +16,9 @@ struct APIError: HTTPResponseError {
     let errorDescription: String?
     /// Headers beside `Content-Type`.
     let headers: HTTPFields
+    /// The JSON body, encoded once: the refusals answered most (an unknown webhook, a full buffer) are
+    /// constants.
+    let body: [UInt8]
 
     init(
         _ status: HTTPResponse.Status, _ errorCode: String, _ errorDescription: String? = nil, headers: HTTPFields = [:]
@@ -24,23 +27,15 @@ struct APIError: HTTPResponseError {
         self.errorCode = errorCode
         self.errorDescription = errorDescription
         self.headers = headers
+        var members = ["error": errorCode]
+        if let errorDescription { members["error_description"] = errorDescription }
+        self.body = Array(JSONResponse.encode(members))
     }
 
     func response(from request: Request, context: some RequestContext) -> Response { response }
 
     /// The answer, which depends on nothing in the request.
-    var response: Response {
-        var fields = headers
-        fields[.contentType] = JSONResponse.contentType
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
-    /// The JSON body.
-    var body: [UInt8] {
-        var members = ["error": errorCode]
-        if let errorDescription { members["error_description"] = errorDescription }
-        return Array((try? JSONEncoder.hookline().encode(members)) ?? Data("{}".utf8))
-    }
+    var response: Response { JSONResponse.make(encoded: body, status: status, headers: headers) }
 }
 
 extension APIError {

@@ -10,10 +10,21 @@ enum JSONResponse {
 
     /// `value` as JSON with `status` and any extra headers.
     static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
-        let data = (try? JSONEncoder.hookline().encode(value)) ?? Data("{}".utf8)
+        make(encoded: encode(value), status: status, headers: headers)
+    }
+
+    /// A body already encoded as JSON, with `status` and any extra headers.
+    static func make(encoded body: some Sequence<UInt8>, status: HTTPResponse.Status, headers: HTTPFields = [:])
+        -> Response
+    {
         var fields = headers
         fields[.contentType] = contentType
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// `value` as JSON with sorted keys (`{}` if it cannot be encoded).
+    static func encode<T: Encodable>(_ value: T) -> Data {
+        (try? JSONEncoder.hookline().encode(value)) ?? Data("{}".utf8)
     }
 
     /// `{"job_id":N}`, the answer to every accepted webhook, written without an encoder.
