@@ -35,7 +35,8 @@ public struct CycleRunner: JobRunner {
             return .failed(error: "the cycle version is invalid: \(problems)", permanent: true)
         }
         var run = CycleInterpreter(job: job, definition: definition)
-        return try await run.execute(WorkerEffects(queue: queue, caller: caller, worker: worker, retry: retry))
+        return try await run.execute(
+            WorkerEffects(queue: queue, caller: caller, worker: worker, attempt: job.attempt, retry: retry))
     }
 
     /// Reads the cycle definitions of these jobs that this worker has not seen yet, in the claim's

@@ -3,7 +3,8 @@ import Postgres
 
 /// Tries a write of a running job's again, with backoff (0.1 s, doubling to 2 s), while the database cannot
 /// be reached (a failover, a restart, a broken or unobtainable connection): for up to `limit` (a lease's
-/// length: the job is still this worker's), while `keepTrying` says so, and not once the task is cancelled.
+/// length: the job is still this worker's), while `keepTrying` says so, and not once the task is cancelled
+/// (then a cancellation error ends it).
 /// Writing it once the database is back spares the job's destination a second call after the lease has run
 /// out. Only for writes that a second try after a first that committed unseen cannot harm.
 struct UnreachableRetry: Sendable {
@@ -26,6 +27,8 @@ struct UnreachableRetry: Sendable {
                 logger.warning(
                     "\(what) failed; trying again", metadata: ["job": "\(job)", "error": "\(error)", "in": "\(pause)"])
                 try? await Task.sleep(for: pause)
+                // A cancellation (the drain's end) stops the tries: the run ends, and its job is handed back.
+                try Task.checkCancellation()
                 pause = min(pause * 2, .seconds(2))
             }
         }

@@ -9,6 +9,8 @@ struct WorkerEffects: CycleEffects {
     let caller: HTTPCaller
     /// The worker's name (`locked_by`): every write holds its lease.
     let worker: String
+    /// The attempt that runs the job: a checkpoint holds it as it holds the lease.
+    let attempt: Int
     /// How checkpoints are written again while the database cannot be reached.
     let retry: UnreachableRetry
 
@@ -34,9 +36,9 @@ struct WorkerEffects: CycleEffects {
     {
         // Written again in place after a lost connection: the step's call has been made, and failing the
         // attempt would make it again. A second try after a first that committed unseen writes nothing more
-        // (``JobQueue/checkpoint(_:worker:_:runs:with:)``).
+        // (``JobQueue/checkpoint(_:worker:attempt:_:runs:with:)``).
         try await retry.run("saving a step's checkpoint", job: job) {
-            try await queue.checkpoint(job, worker: worker, checkpoint, runs: runs, with: write)
+            try await queue.checkpoint(job, worker: worker, attempt: attempt, checkpoint, runs: runs, with: write)
         }
     }
 }

@@ -9,16 +9,25 @@ import Synchronization
 /// the server stayed silent, past the connection's answer timeout (`SilentCancellationTests`; in a failover test
 /// it kept `/readyz` failing for 20 s and more after the standby's promotion). Sent from another thread, the
 /// connection's thread keeps its own bounds; a request still in flight makes the next one a no-op, so a silent
-/// server holds at most one thread per connection.
+/// server holds at most one thread per connection, and the process at most ``CancelRequestLimit/process``'s
+/// cap. Past the cap a request is not sent; the statement's answer timeout still gives its connection up.
 final class CancelRequestSender: Sendable {
+    private let limit: CancelRequestLimit
     private let inFlight = Atomic(false)
+
+    init(limit: CancelRequestLimit = .process) { self.limit = limit }
 
     /// Sends a cancel request for the statement `connection` is running, unless one is still on its way.
     /// Call it on the connection's thread (`PQgetCancel` reads the connection).
     func send(for connection: OpaquePointer) {
         guard inFlight.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
+        guard limit.take() else {
+            inFlight.store(false, ordering: .releasing)
+            return
+        }
         guard let cancel = PQgetCancel(connection) else {
+            limit.give()
             inFlight.store(false, ordering: .releasing)
             return
         }
@@ -28,6 +37,7 @@ final class CancelRequestSender: Sendable {
             var buffer = [CChar](repeating: 0, count: 256)
             _ = PQcancel(request.value, &buffer, Int32(buffer.count))
             PQfreeCancel(request.value)
+            limit.give()
             inFlight.store(false, ordering: .releasing)
         }
     }

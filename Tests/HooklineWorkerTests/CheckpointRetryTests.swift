@@ -87,14 +87,27 @@ struct CheckpointRetryTests {
             let run = StepRunRecord(
                 jobID: claimed.id, stepID: "a", attempt: 1, startedAt: Date(), finishedAt: Date(),
                 outcome: .succeeded)
-            try await queue.checkpoint(claimed.id, worker: "w1", checkpoint, runs: [run])
-            try await queue.checkpoint(claimed.id, worker: "w1", checkpoint, runs: [run])
+            try await queue.checkpoint(claimed.id, worker: "w1", attempt: 1, checkpoint, runs: [run])
+            try await queue.checkpoint(claimed.id, worker: "w1", attempt: 1, checkpoint, runs: [run])
             let count = try await database.client.query(
                 "SELECT count(*) FROM hookline.step_runs WHERE job_id = \(claimed.id)")[0].decode(Int.self, at: 0)
             #expect(count == 1)
-            await #expect(throws: LeaseLost.self) {
-                try await queue.checkpoint(claimed.id, worker: "w2", checkpoint, runs: [run])
+            await #expect(throws: LeaseLost.self, "another worker's") {
+                try await queue.checkpoint(claimed.id, worker: "w2", attempt: 1, checkpoint, runs: [run])
             }
+            let later = StepCheckpoint(nextStep: 2, outputs: checkpoint.outputs)
+            await #expect(throws: LeaseLost.self, "an earlier attempt's, written after the job was claimed anew") {
+                try await queue.checkpoint(claimed.id, worker: "w1", attempt: 0, later, runs: [])
+            }
+            // A postponement hands the job back: saved again, it finds it handed back, not lost.
+            try await queue.checkpoint(
+                claimed.id, worker: "w1", attempt: 1, later, runs: [], with: .postpone(seconds: 60))
+            try await queue.checkpoint(
+                claimed.id, worker: "w1", attempt: 1, later, runs: [], with: .postpone(seconds: 60))
+            let state = try await database.client.query(
+                "SELECT state, next_step, attempt FROM hookline.jobs WHERE id = \(claimed.id)"
+            )[0].decode((String, Int, Int).self)
+            #expect(state == ("available", 2, 0))
         }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import Postgres
 import TestSupport
 import Testing
+
+@testable import Postgres
 
 @Suite("Statements that get no answer")
 struct AnswerTimeoutTests {
@@ -63,5 +64,42 @@ struct SilentCancellationTests {
         }
         try await eventually(within: .seconds(20)) { answered.isSet }
         #expect(start.duration(to: clock.now) < .seconds(15))
+    }
+}
+
+@Suite("Cancel requests to a silent server")
+struct CancelRequestCapTests {
+    /// Each cancel request that a silent server never answers holds a thread for as long as the silence lasts
+    /// (libpq's `PQcancel` has no time limit), one per connection. Connections come and go (a pool replaces the
+    /// ones it gave up), so their senders share a cap (``CancelRequestLimit/process`` for the connections of the
+    /// process; a cap of the test's own here, so that the test takes no place from other tests): past it a
+    /// request is not sent, and no thread is started for it.
+    @Test func cancelRequestsToASilentServerHoldAtMostTheirCapOfThreads() async throws {
+        var url = try #require(URLComponents(string: try TestDatabase.url))
+        let proxy = try FreezingProxy(target: try #require(url.port))
+        defer { proxy.stop() }
+        url.port = proxy.port
+        let limit = CancelRequestLimit(most: 4)
+        let connections = try (0..<8).map { _ in try PostgresConnection(try #require(url.string)) }
+        proxy.freeze()
+        let before = Self.cancelThreads()
+        for connection in connections { CancelRequestSender(limit: limit).send(for: connection.handle) }
+        // The four sent wait for the silent server, each on a thread of its own; the four others were not sent.
+        try await eventually { Self.cancelThreads() >= before + 4 }
+        #expect(limit.count == 4)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(limit.count == 4)
+        proxy.stop()
+        // Once the server's side closes, the requests end and give their places back.
+        try await eventually { limit.count == 0 }
+    }
+
+    /// The threads of this process sending cancel requests, by their name.
+    static func cancelThreads() -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter {
+            (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8))?.hasPrefix("postgres-cancel")
+                == true
+        }.count
     }
 }

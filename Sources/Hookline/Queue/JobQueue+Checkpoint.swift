@@ -18,14 +18,17 @@ extension JobQueue {
     ///
     /// Saving the same checkpoint again, after a first try that committed but whose answer was lost, writes
     /// nothing more: a checkpoint moves the job's next step forward, and one that finds it already there (under
-    /// the same lease) was saved.
+    /// the same lease and attempt, or handed back by the same postponement) was saved.
+    /// - Parameter attempt: the attempt that runs the job: a checkpoint of an earlier one (written again after
+    ///   its lease ran out and this worker claimed the job anew) is refused as a lost lease.
     /// - Throws: ``LeaseLost`` when this worker no longer holds the job (nothing is written).
     public func checkpoint(
-        _ id: Int64, worker: String, _ checkpoint: StepCheckpoint, runs: [StepRunRecord],
+        _ id: Int64, worker: String, attempt: Int? = nil, _ checkpoint: StepCheckpoint, runs: [StepRunRecord],
         with write: CheckpointWrite = .none
     ) async throws {
+        let postponed = if case .postpone = write { true } else { false }
         let held = try await database.withTransaction { connection -> Bool in
-            switch try connection.advance(id, worker: worker, checkpoint) {
+            switch try connection.advance(id, worker: worker, attempt: attempt, checkpoint, postponed: postponed) {
             case .lost: return false
             case .alreadySaved: return true
             case .saved:
@@ -124,20 +127,26 @@ extension PostgresConnection {
         ).affectedRows == 1
     }
 
-    /// Moves a job's progress forward to `checkpoint` if this worker still holds it and the job is not there
-    /// yet.
-    fileprivate func advance(_ id: Int64, worker: String, _ checkpoint: StepCheckpoint) throws -> CheckpointSave {
+    /// Moves a job's progress forward to `checkpoint` if this worker still holds it (in `attempt`, when given)
+    /// and the job is not there yet.
+    fileprivate func advance(
+        _ id: Int64, worker: String, attempt: Int?, _ checkpoint: StepCheckpoint, postponed: Bool
+    ) throws -> CheckpointSave {
         let moved = try query(
             """
             UPDATE hookline.jobs SET next_step = \(checkpoint.nextStep), step_outputs = \(checkpoint.outputs)
             WHERE id = \(id) AND state = 'running' AND locked_by = \(worker) AND next_step < \(checkpoint.nextStep)
+              AND (\(attempt)::integer IS NULL OR attempt = \(attempt))
             """
         ).affectedRows
         if moved == 1 { return .saved }
+        // Already there: still held, or (a postponement) handed back with its attempt given back.
         let there = try query(
             """
             SELECT 1 FROM hookline.jobs
-            WHERE id = \(id) AND state = 'running' AND locked_by = \(worker) AND next_step >= \(checkpoint.nextStep)
+            WHERE id = \(id) AND next_step >= \(checkpoint.nextStep)
+              AND (state = 'running' AND locked_by = \(worker) AND (\(attempt)::integer IS NULL OR attempt = \(attempt))
+                   OR \(postponed) AND state = 'available' AND locked_by IS NULL AND attempt = \(attempt) - 1)
             """)
         return there.isEmpty ? .lost : .alreadySaved
     }
