@@ -224,6 +224,17 @@ struct WebhookFastPathTests {
         return answers
     }
 
+    /// The whole answers in `text`, in order.
+    static func answers(in text: String) -> [Answer] {
+        var answers: [Answer] = []
+        var rest = text
+        while let (answer, after) = parse(rest) {
+            answers.append(answer)
+            rest = after
+        }
+        return answers
+    }
+
     /// The first whole answer in `text`, and what follows it.
     static func parse(_ text: String) -> (Answer, String)? {
         guard let end = text.range(of: "\r\n\r\n") else { return nil }
