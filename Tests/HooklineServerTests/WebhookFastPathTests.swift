@@ -31,8 +31,10 @@ struct WebhookFastPathTests {
         }
     }
 
-    /// A delivery pipelined after a request that closes the connection is not read: neither stored nor answered.
-    @Test func nothingAfterARequestThatClosesTheConnectionIsStored() async throws {
+    /// A delivery pipelined after a request that closes the connection is not read: neither stored nor answered,
+    /// however the request spells `close` (a case-insensitive token of a list, RFC 9110 §7.6.1).
+    @Test(arguments: ["close", "Close", "keep-alive, CLOSE"])
+    func nothingAfterARequestThatClosesTheConnectionIsStored(_ connectionHeader: String) async throws {
         try await ServerFixture.run { fixture in
             let (created, _, _) = try await fixture.webhook(.none)
             let sent = try await fixture.application().test(.live) { client in
@@ -40,10 +42,11 @@ struct WebhookFastPathTests {
                 let sent = try await Self.untilTheFastPathTakes(created.webhook.urlPath, port: port)
                 let connection = try RawConnection(port: port)
                 connection.send(
-                    "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: \(connectionHeader)\r\n\r\n"
                         + Self.post(created.webhook.urlPath, "{}"))
                 let text = try await onOwnThread { connection.readUntilClosed(timeout: .seconds(10)) }
                 #expect(text.components(separatedBy: "HTTP/1.1 ").count == 2, "one answer: \(text)")
+                #expect(connection.isClosedByServer)
                 return sent
             }
             #expect(try await fixture.jobCount(created.webhook.id) == sent)

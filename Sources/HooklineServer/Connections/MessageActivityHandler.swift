@@ -3,8 +3,8 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Sits after the HTTP codec and follows each exchange: it tells the connection's ``ConnectionClock`` of a
-/// request's head and end as they are parsed and of a response's end as it is written, and it bounds what is
-/// read of a refused body.
+/// request's head and end as they are parsed and of a response's end as it is written, it spells a request's
+/// `Connection: close` as the router reads it, and it bounds what is read of a refused body.
 ///
 /// A request answered before its body was read (a refusal, on the fast path or the router's) keeps its
 /// connection while both paths read and drop the rest of the body; past `maxRefusedBodyBytes` of that rest,
@@ -48,13 +48,19 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if closing { return context.read() }
         switch unwrapInboundIn(data) {
-        case .head(let head):
+        case .head(var head):
             clock.headArrived()
             requests += 1
             dropped = 0
             let length = head.headerFields[.contentLength].flatMap { Int($0) }
             remaining = length ?? (head.headerFields[.transferEncoding] == nil ? 0 : nil)
             reading = true
+            // The router closes after a request whose `Connection` is exactly `close`: any other spelling of
+            // the token is made that one, so that every request that asks to close is closed after.
+            if let value = head.headerFields[.connection], value != "close", head.headerFields.asksToClose {
+                head.headerFields[.connection] = "close"
+                return context.fireChannelRead(wrapInboundOut(.head(head)))
+            }
         case .end:
             clock.requestEnded()
             reading = false

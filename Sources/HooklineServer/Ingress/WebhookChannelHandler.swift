@@ -98,7 +98,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
             routerRequests += 1
             routerIsReading = true
-            if head.headerFields[.connection].map(Self.asksToClose) == true { routerCloses = true }
+            if head.headerFields.asksToClose { routerCloses = true }
             context.fireChannelRead(data)
         case .body(let chunk):
             switch state {
@@ -202,7 +202,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// Admits a delivery from its head, when the caches can tell; false leaves it to the router.
     private func begin(id: Substring, head: HTTPRequest, context: ChannelHandlerContext) -> Bool {
-        let closeAfter = head.headerFields[.connection].map(Self.asksToClose) ?? false
+        let closeAfter = head.headerFields.asksToClose
         let webhook: Webhook?
         do {
             let channel = context.channel
@@ -317,10 +317,5 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
         }
         context.fireChannelReadComplete()
-    }
-
-    /// Whether a `Connection` header lists `close`.
-    private static func asksToClose(_ value: String) -> Bool {
-        value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
     }
 }
