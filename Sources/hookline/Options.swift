@@ -27,6 +27,12 @@ struct DatabaseOptions: ParsableArguments {
                 + "database URL).", valueName: "url"))
     var explicitListenURL: String?
 
+    @Option(
+        help: .setting(
+            "Cancel requests to PostgreSQL on their way at once; each waits on a thread for the server, for as long as a silent one stays silent",
+            env: "HOOKLINE_MAX_CANCEL_REQUESTS", unit: "n"))
+    var maxCancelRequests: Int?
+
     /// The URL for LISTEN, if it is not the database URL.
     var listenURL: String? { explicitListenURL ?? Env.string("HOOKLINE_LISTEN_DATABASE_URL") }
 
@@ -46,6 +52,9 @@ struct DatabaseOptions: ParsableArguments {
 
     func validate() throws {
         _ = try url
+        if let most = try maxCancelRequests ?? Env.integer("HOOKLINE_MAX_CANCEL_REQUESTS"), most < 1 {
+            throw ValidationError("--max-cancel-requests must be at least 1")
+        }
         if let listenURL {
             do { try PostgresConnection.validate(listenURL) } catch {
                 throw ValidationError("--listen-database-url: \(error)")
@@ -69,7 +78,10 @@ struct DatabaseOptions: ParsableArguments {
     func client(
         maxConnections: Int, applicationName: String = "hookline-cli", statementTimeout: Duration? = nil
     ) throws -> PostgresClient {
-        PostgresClient(
+        if let most = try maxCancelRequests ?? Env.integer("HOOKLINE_MAX_CANCEL_REQUESTS") {
+            CancelRequestLimit.process.most = most
+        }
+        return PostgresClient(
             configuration: .init(
                 connectionString: try url, maxConnections: maxConnections, applicationName: applicationName,
                 preparedStatements: try preparedStatements, statementTimeout: statementTimeout,

@@ -53,6 +53,7 @@ struct ServeLimitsCommandTests {
             (["--max-header-bytes", "0"], "--max-header-bytes must be at least 1"),
             (["--max-header-fields", "0"], "--max-header-fields must be at least 1"),
             (["--max-refused-body-bytes=-1"], "--max-refused-body-bytes must be 0 or more"),
+            (["--max-cancel-requests", "0"], "--max-cancel-requests must be at least 1"),
             (["--max-console-form-bytes", "0"], "--max-console-form-bytes must be at least 1"),
             (["--max-idempotency-key-bytes", "0"], "--max-idempotency-key-bytes must be from 1 to 2048"),
             (["--max-idempotency-key-bytes", "4096"], "--max-idempotency-key-bytes must be from 1 to 2048"),
