@@ -41,11 +41,13 @@ struct RefusedBodyTests {
                 #expect(keptAnswers.map(\.status) == [401, 200], "a small rest is read and dropped")
                 #expect(keptAnswers.first?.headers.contains("connection: close") == false)
 
-                for readsFirst in [true, false] {
+                // Also with the client asking to close: the fast path then closes after its answer too, and the
+                // close lingers alike.
+                for (readsFirst, asksToClose) in [(true, false), (false, false), (false, true)] {
                     let large = 8 << 20
                     let closed = try RawConnection(port: port)
                     let text = try await onOwnThread {
-                        closed.send(Self.head(target, length: large))
+                        closed.send(Self.head(target, length: large, close: asksToClose))
                         var text = readsFirst ? closed.read(timeout: .seconds(10)) : ""
                         _ = closed.sendWhileTaken([UInt8](repeating: 0x78, count: large), patience: .seconds(2))
                         closed.send(WebhookFastPathTests.get("/healthz"))
@@ -53,7 +55,9 @@ struct RefusedBodyTests {
                         return text
                     }
                     let answers = WebhookFastPathTests.answers(in: text)
-                    #expect(answers.map(\.status) == [401], "reads first: \(readsFirst): \(text.prefix(200))")
+                    #expect(
+                        answers.map(\.status) == [401],
+                        "reads first: \(readsFirst), asks to close: \(asksToClose): \(text.prefix(200))")
                     #expect(answers.first?.headers.contains("connection: close") == true)
                     #expect(closed.isClosedByServer, "the server closed the connection")
                 }
@@ -84,7 +88,8 @@ struct RefusedBodyTests {
     }
 
     /// A delivery's head with no body yet.
-    static func head(_ path: String, length: Int) -> String {
-        "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\n\r\n"
+    static func head(_ path: String, length: Int, close: Bool = false) -> String {
+        "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + (close ? "Connection: close\r\n" : "") + "Content-Length: \(length)\r\n\r\n"
     }
 }

@@ -37,16 +37,18 @@ public final class FreezingProxy: Sendable {
     public func freeze() { state.withLock { $0.frozen = true } }
 
     /// Stops relaying: shuts the listener and every relayed socket down, which ends the accept loop and the
-    /// relay threads; they close the sockets as they finish.
+    /// relay threads; they close the sockets as they finish. A second call does nothing.
     public func stop() {
-        let pairs = state.withLock { state -> [Int32: (upstream: Int32, relays: Int)] in
+        // Once only (the listener may be closed by then, and its number another's), and under the lock, which a
+        // relay thread takes before it closes a pair: no socket is shut down after it was closed.
+        state.withLock { state in
+            guard !state.stopped else { return }
             state.stopped = true
-            return state.pairs
-        }
-        shutdown(listener, Int32(SHUT_RDWR))
-        for (client, pair) in pairs {
-            shutdown(client, Int32(SHUT_RDWR))
-            shutdown(pair.upstream, Int32(SHUT_RDWR))
+            shutdown(listener, Int32(SHUT_RDWR))
+            for (client, pair) in state.pairs {
+                shutdown(client, Int32(SHUT_RDWR))
+                shutdown(pair.upstream, Int32(SHUT_RDWR))
+            }
         }
     }
 

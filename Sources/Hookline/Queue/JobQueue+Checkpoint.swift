@@ -23,7 +23,7 @@ extension JobQueue {
     ///   its lease ran out and this worker claimed the job anew) is refused as a lost lease.
     /// - Throws: ``LeaseLost`` when this worker no longer holds the job (nothing is written).
     public func checkpoint(
-        _ id: Int64, worker: String, attempt: Int? = nil, _ checkpoint: StepCheckpoint, runs: [StepRunRecord],
+        _ id: Int64, worker: String, attempt: Int, _ checkpoint: StepCheckpoint, runs: [StepRunRecord],
         with write: CheckpointWrite = .none
     ) async throws {
         let postponed = if case .postpone = write { true } else { false }
@@ -127,16 +127,16 @@ extension PostgresConnection {
         ).affectedRows == 1
     }
 
-    /// Moves a job's progress forward to `checkpoint` if this worker still holds it (in `attempt`, when given)
-    /// and the job is not there yet.
+    /// Moves a job's progress forward to `checkpoint` if this worker still holds it in `attempt` and the job is
+    /// not there yet.
     fileprivate func advance(
-        _ id: Int64, worker: String, attempt: Int?, _ checkpoint: StepCheckpoint, postponed: Bool
+        _ id: Int64, worker: String, attempt: Int, _ checkpoint: StepCheckpoint, postponed: Bool
     ) throws -> CheckpointSave {
         let moved = try query(
             """
             UPDATE hookline.jobs SET next_step = \(checkpoint.nextStep), step_outputs = \(checkpoint.outputs)
             WHERE id = \(id) AND state = 'running' AND locked_by = \(worker) AND next_step < \(checkpoint.nextStep)
-              AND (\(attempt)::integer IS NULL OR attempt = \(attempt))
+              AND attempt = \(attempt)
             """
         ).affectedRows
         if moved == 1 { return .saved }
@@ -145,7 +145,7 @@ extension PostgresConnection {
             """
             SELECT 1 FROM hookline.jobs
             WHERE id = \(id) AND next_step >= \(checkpoint.nextStep)
-              AND (state = 'running' AND locked_by = \(worker) AND (\(attempt)::integer IS NULL OR attempt = \(attempt))
+              AND (state = 'running' AND locked_by = \(worker) AND attempt = \(attempt)
                    OR \(postponed) AND state = 'available' AND locked_by IS NULL AND attempt = \(attempt) - 1)
             """)
         return there.isEmpty ? .lost : .alreadySaved

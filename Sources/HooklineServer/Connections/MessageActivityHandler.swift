@@ -2,17 +2,20 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
-/// Sits after the HTTP codec and follows each exchange: it tells the connection's ``ConnectionClock`` of a
-/// request's head and end as they are parsed and of a response's end as it is written, it spells a request's
-/// `Connection: close` as the router reads it, and it bounds what is read of a refused body.
+/// Sits after the HTTP codec and follows each exchange. It tells the connection's ``ConnectionClock`` of a
+/// request's head and end as they are parsed and of a response's end as it is written, and it alone closes a
+/// connection that is to close after an answer:
 ///
-/// A request answered before its body was read (a refusal, on the fast path or the router's) keeps its
-/// connection while both paths read and drop the rest of the body; past `maxRefusedBodyBytes` of that rest,
-/// or at once when its `Content-Length` says the rest is larger (the answer then says `Connection: close`),
-/// the connection is closed instead, or one refused request could make the server read any amount. It closes
-/// as Go's `net/http` and nginx's lingering close do: the answer goes first, then the server's side of the
-/// connection is shut and what still arrives is read and dropped for ``lingering`` more, so that the client's
-/// kernel does not answer the close with a reset that could discard the answer before the client reads it.
+/// - after a request that asks to close (`Connection` lists `close`, in any spelling: the router itself closes
+///   only after exactly `close`); what the client pipelined after it is not read;
+/// - after an answer that says `Connection: close` (the fast path's);
+/// - after a refusal, once the rest of the refused body would be too much to read and drop: past
+///   `maxRefusedBodyBytes` of it, or at its answer when its `Content-Length` already says so (the answer then
+///   says `Connection: close`). Otherwise one refused request could make the server read any amount.
+///
+/// It closes as Go's `net/http` and nginx's lingering close do: the answer goes first, then the server's side
+/// is shut and what still arrives is read and dropped for ``lingering`` more, so that the client's kernel
+/// does not answer the close with a reset that could discard the answer before the client reads it.
 final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -35,10 +38,10 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var reading = false
     /// Bytes of the answered request's body dropped so far.
     private var dropped = 0
-    /// Whether the connection closes once the answer being written has ended.
-    private var closeAfterAnswer = false
-    /// Whether the connection is closing: what arrives is dropped.
-    private var closing = false
+    /// The request (by its number) after whose answer the connection closes.
+    private var closeAfter: Int?
+    /// Set once the connection is closing: what arrives is dropped.
+    private var closing: Scheduled<Void>?
 
     init(clock: ConnectionClock, maxRefusedBodyBytes: Int) {
         self.clock = clock
@@ -46,21 +49,17 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if closing { return context.read() }
+        // Closing, or past a request that asked to close: nothing more is read.
+        if closing != nil || closeAfter.map({ requests >= $0 && !reading }) == true { return context.read() }
         switch unwrapInboundIn(data) {
-        case .head(var head):
+        case .head(let head):
             clock.headArrived()
             requests += 1
             dropped = 0
             let length = head.headerFields[.contentLength].flatMap { Int($0) }
             remaining = length ?? (head.headerFields[.transferEncoding] == nil ? 0 : nil)
             reading = true
-            // The router closes after a request whose `Connection` is exactly `close`: any other spelling of
-            // the token is made that one, so that every request that asks to close is closed after.
-            if let value = head.headerFields[.connection], value != "close", head.headerFields.asksToClose {
-                head.headerFields[.connection] = "close"
-                return context.fireChannelRead(wrapInboundOut(.head(head)))
-            }
+            if head.headerFields.asksToClose { closeAfter = requests }
         case .end:
             clock.requestEnded()
             reading = false
@@ -76,36 +75,44 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var head) where answersTheBodyStillComing(head.status):
-            head.headerFields[.connection] = "close"
-            closeAfterAnswer = true
-            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .head(var head) where head.status.kind != .informational:
+            let answering = answers + 1
+            if answersTheBodyStillComing(answering) {
+                closeAfter = answering
+                head.headerFields[.connection] = "close"
+                return context.write(wrapOutboundOut(.head(head)), promise: promise)
+            }
+            if head.headerFields[.connection] == "close" { closeAfter = answering }
+            context.write(data, promise: promise)
         case .end:
             clock.responseEnded()
             answers += 1
             context.write(data, promise: promise)
-            if closeAfterAnswer { close(context: context) }
+            if answers == closeAfter { close(context: context) }
         case .head, .body:
             context.write(data, promise: promise)
         }
     }
 
-    /// Whether a final answer to the request being read comes while more of its body than the bound is still
-    /// to come, by its `Content-Length`.
-    private func answersTheBodyStillComing(_ status: HTTPResponse.Status) -> Bool {
-        guard status.kind != .informational, reading, answers + 1 == requests, let remaining else { return false }
+    func channelInactive(context: ChannelHandlerContext) {
+        closing?.cancel()
+        context.fireChannelInactive()
+    }
+
+    /// Whether answer number `answering` answers the request being read while more of its body than the bound
+    /// is still to come, by its `Content-Length`.
+    private func answersTheBodyStillComing(_ answering: Int) -> Bool {
+        guard reading, answering == requests, let remaining else { return false }
         return remaining > maxRefusedBodyBytes
     }
 
     /// Shuts the server's side once what was written has gone, and closes the connection ``lingering`` later
     /// (or when the client closes first).
     private func close(context: ChannelHandlerContext) {
-        guard !closing else { return }
-        closing = true
-        closeAfterAnswer = false
+        guard closing == nil else { return }
         context.close(mode: .output, promise: nil)
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: Self.lingering) { bound.value.close(promise: nil) }
+        closing = context.eventLoop.scheduleTask(in: Self.lingering) { bound.value.close(promise: nil) }
         context.read()
     }
 }

@@ -281,7 +281,8 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    /// Writes an answer with the headers every answer has; closes the connection after it when asked.
+    /// Writes an answer with the headers every answer has. With `closeAfter` it says `Connection: close`,
+    /// nothing more is read, and ``MessageActivityHandler`` closes the connection after it.
     private func write(_ answer: WebhookAnswer, closeAfter: Bool, context: ChannelHandlerContext) {
         metrics.requestFinished()
         metrics.recordRequest(route: "/webhooks/{id}", status: Int(answer.status.code))
@@ -293,14 +294,11 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         if closeAfter { fields[.connection] = "close" }
         context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(ByteBuffer(bytes: answer.body))), promise: nil)
-        guard closeAfter else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            return
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if closeAfter {
+            state = .closed
+            held.removeAll()
         }
-        state = .closed
-        held.removeAll()
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
     }
 
     /// Delivers what was held, in order, until a delivery of the handler's own is being answered again; then
