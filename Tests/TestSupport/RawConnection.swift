@@ -9,8 +9,10 @@ import Foundation
 /// A plain TCP connection to a loopback port, for tests that behave like broken or hostile clients (a head
 /// that never ends, a body that trickles): bytes in, bytes out, and whether the server has closed it.
 public final class RawConnection: @unchecked Sendable {
-    // @unchecked Sendable: a test uses each connection from one task at a time; the descriptor is only read.
-    public let descriptor: Int32
+    // @unchecked Sendable: a test uses each connection from one task at a time.
+    /// The socket; -1 once ``reset()`` has closed it, so that nothing uses its number after (another socket
+    /// may have it by then): a call on -1 fails harmlessly.
+    public private(set) var descriptor: Int32
 
     /// Connects to `127.0.0.1:port`.
     public init(port: Int) throws {
@@ -32,10 +34,7 @@ public final class RawConnection: @unchecked Sendable {
         }
     }
 
-    /// Whether ``reset()`` closed the descriptor already.
-    private var wasReset = false
-
-    deinit { if !wasReset { close(descriptor) } }
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Sends `text` (or as much as the socket takes at once).
     public func send(_ text: String) { send(Array(text.utf8)) }
@@ -78,10 +77,11 @@ public final class RawConnection: @unchecked Sendable {
     /// Closes the connection with a reset (`SO_LINGER` 0): the server's kernel drops what it had received
     /// and not yet read, and the server sees the connection fail.
     public func reset() {
+        guard descriptor >= 0 else { return }
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-        wasReset = true
         close(descriptor)
+        descriptor = -1
     }
 
     /// Whether the server has closed the connection (end of stream or reset), looking without waiting.
