@@ -145,9 +145,12 @@ struct SlowClientTests {
     }
 
     /// While a delivery is stored the server reads no further: a client that pipelines 64 MiB of requests
-    /// behind it gets only what the sockets' buffers and one read take (not the 64 MiB), on either path.
-    @Test(arguments: [true, false])
-    func whatIsPipelinedBehindADeliveryBeingStoredIsNotReadWithoutBound(fastPath: Bool) async throws {
+    /// behind it gets only what the sockets' buffers and one read take (not the 64 MiB), on either path, and
+    /// also when the delivery asks to close the connection (what follows it is not read at all).
+    @Test(arguments: [true, false], [false, true])
+    func whatIsPipelinedBehindADeliveryBeingStoredIsNotReadWithoutBound(fastPath: Bool, asksToClose: Bool)
+        async throws
+    {
         try await ServerFixture.run { fixture in
             let (created, _, _) = try await fixture.webhook(.none)
             let path = created.webhook.urlPath
@@ -156,7 +159,9 @@ struct SlowClientTests {
                 if fastPath { _ = try await WebhookFastPathTests.untilTheFastPathTakes(path, port: port) }
                 let lock = try await Self.holdStores(fixture, for: .seconds(3))
                 let delivery = WebhookFastPathTests.post(path, "{}")
-                let flood = Array(String(repeating: delivery, count: (64 << 20) / delivery.utf8.count + 1).utf8)
+                let first = asksToClose ? WebhookFastPathTests.post(path, "{}", headers: "Connection: close\r\n") : ""
+                let flood = Array(
+                    (first + String(repeating: delivery, count: (64 << 20) / delivery.utf8.count + 1)).utf8)
                 let connection = try RawConnection(port: port)
                 let taken = try await onOwnThread { connection.sendWhileTaken(flood, patience: .seconds(1)) }
                 #expect(taken < 24 << 20, "took \(taken) bytes of \(flood.count)")

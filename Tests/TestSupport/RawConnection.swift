@@ -30,6 +30,7 @@ public final class RawConnection: @unchecked Sendable {
         guard connected == 0 else {
             let code = errno
             close(descriptor)
+            descriptor = -1  // deinit runs for a class whose init throws once its properties are set
             throw POSIXError(POSIXErrorCode(rawValue: code) ?? .ECONNREFUSED)
         }
     }

@@ -49,8 +49,10 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // Closing, or past a request that asked to close: nothing more is read.
-        if closing != nil || closeAfter.map({ requests >= $0 && !reading }) == true { return context.read() }
+        // Closing: what arrives is read and dropped. Past a request that asked to close: what was read with it
+        // is dropped, and no more is read until the connection closes (see `read`).
+        if closing != nil { return context.read() }
+        if pastCloseRequest { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             clock.headArrived()
@@ -82,7 +84,7 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
                 head.headerFields[.connection] = "close"
                 return context.write(wrapOutboundOut(.head(head)), promise: promise)
             }
-            if head.headerFields[.connection] == "close" { closeAfter = answering }
+            if head.headerFields.asksToClose { closeAfter = answering }
             context.write(data, promise: promise)
         case .end:
             clock.responseEnded()
@@ -94,10 +96,20 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    /// Held past a request that asked to close, until its answer has been written: otherwise a client could
+    /// pipeline any amount behind it, to be read and dropped while it is stored.
+    func read(context: ChannelHandlerContext) {
+        if closing == nil, pastCloseRequest { return }
+        context.read()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         closing?.cancel()
         context.fireChannelInactive()
     }
+
+    /// Whether a request that asked to close has been read to its end.
+    private var pastCloseRequest: Bool { closeAfter.map { requests >= $0 && !reading } == true }
 
     /// Whether answer number `answering` answers the request being read while more of its body than the bound
     /// is still to come, by its `Content-Length`.
