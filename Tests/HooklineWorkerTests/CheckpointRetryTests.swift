@@ -35,35 +35,21 @@ struct CheckpointRetryTests {
                     """)
                 let blocker = PostgresClient(connectionString: fixture.database.url, maxConnections: 2)
                 defer { blocker.close() }
-                let lock = try await HeldTransaction(on: blocker, "SELECT pg_advisory_xact_lock(4242)")
                 let id = try await fixture.enqueue(forward, #"{"n": 1}"#)
-                let worker = fixture.startWorker()
-                do {
-                    try await eventually {
-                        let waiting = try await blocker.query(
-                            """
-                            SELECT count(*) FROM pg_stat_activity
-                            WHERE wait_event = 'advisory' AND query LIKE 'UPDATE hookline.jobs SET next_step%'
-                            """
-                        )[0].decode(Int.self, at: 0)
-                        return waiting == 1 && receiver.requests(to: "/post").count == 1
-                    }
-                    let cut = try await blocker.query(
-                        """
+                // The lease is 30 s: within `eventually`'s 10 s the job finishes in its first attempt only if
+                // the checkpoint was written again in place.
+                let cut = try await fixture.finishCuttingTheWaitingWrite(
+                    id, blocker: blocker, hold: "SELECT pg_advisory_xact_lock(4242)",
+                    waiting: """
+                        SELECT count(*) FROM pg_stat_activity
+                        WHERE wait_event = 'advisory' AND query LIKE 'UPDATE hookline.jobs SET next_step%'
+                        """,
+                    cut: """
                         SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
                         WHERE wait_event = 'advisory' AND query LIKE 'UPDATE hookline.jobs SET next_step%'
-                        """)[0].decode(Int.self, at: 0)
-                    #expect(cut == 1, "the checkpoint's connection was cut")
-                    try await lock.release()
-                    // The lease is 30 s: within 10 s the job finishes in its first attempt only if the
-                    // checkpoint was written again in place.
-                    try await eventually { try await fixture.finished([id])[id] != nil }
-                } catch {
-                    try? await lock.release()
-                    try? await worker.stop()
-                    throw error
-                }
-                try await worker.stop()
+                        """
+                ) { receiver.requests(to: "/post").count == 1 }
+                #expect(cut == 1, "the checkpoint's connection was cut")
                 let finished = try #require(try await fixture.finished([id])[id])
                 #expect(finished.state == "completed")
                 #expect(finished.attempt == 1, "finished in its first attempt")

@@ -17,41 +17,25 @@ struct RecordingRetryTests {
                     """
                     {"name": "forward", "steps": [{"id": "post", "type": "http", "url": "\(base)/post"}]}
                     """)
-                // The completion writes history: it waits on this lock, and its connection is then cut.
                 let blocker = PostgresClient(connectionString: fixture.database.url, maxConnections: 2)
                 defer { blocker.close() }
-                let lock = try await HeldTransaction(
-                    on: blocker, "LOCK TABLE hookline.job_history IN ACCESS EXCLUSIVE MODE")
                 let id = try await fixture.enqueue(forward, #"{"n": 1}"#)
-                let worker = fixture.startWorker()
-                do {
-                    // The step has called the destination and its completion waits (the worker's periodic
-                    // statements that read history may wait too: their connections are cut alike).
-                    try await eventually {
-                        let completing = try await blocker.query(
-                            """
-                            SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-                            WHERE NOT l.granted AND l.relation = 'hookline.job_history'::regclass
-                              AND a.query LIKE '%hookline.complete_jobs(%'
-                            """
-                        )[0].decode(Int.self, at: 0)
-                        return completing == 1 && receiver.requests(to: "/post").count == 1
-                    }
-                    let cut = try await blocker.query(
-                        """
+                // The completion writes history: it waits on this lock once the step has called the destination
+                // (the worker's periodic statements that read history may wait too: their connections are cut
+                // alike). The lease is 30 s: within `eventually`'s 10 s only a retry can have recorded the job.
+                let cut = try await fixture.finishCuttingTheWaitingWrite(
+                    id, blocker: blocker, hold: "LOCK TABLE hookline.job_history IN ACCESS EXCLUSIVE MODE",
+                    waiting: """
+                        SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                        WHERE NOT l.granted AND l.relation = 'hookline.job_history'::regclass
+                          AND a.query LIKE '%hookline.complete_jobs(%'
+                        """,
+                    cut: """
                         SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_locks
                         WHERE NOT granted AND relation = 'hookline.job_history'::regclass
-                        """)[0].decode(Int.self, at: 0)
-                    #expect(cut >= 1, "the completion's connection was cut")
-                    try await lock.release()
-                    // The lease is 30 s: within 10 s only a retry can have recorded the job.
-                    try await eventually { try await fixture.finished([id])[id] != nil }
-                } catch {
-                    try? await lock.release()
-                    try? await worker.stop()
-                    throw error
-                }
-                try await worker.stop()
+                        """
+                ) { receiver.requests(to: "/post").count == 1 }
+                #expect(cut >= 1, "the completion's connection was cut")
                 let finished = try #require(try await fixture.finished([id])[id])
                 #expect(finished.state == "completed")
                 #expect(finished.attempt == 1, "recorded in its first attempt, not after its lease ran out")

@@ -66,8 +66,6 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var routerRequests = 0
     /// Whether the request being read is the router's.
     private var routerIsReading = false
-    /// Whether the router was asked to close the connection: what follows is left to it.
-    private var routerCloses = false
     private var held: [Held] = []
     /// A `read` asked for while a delivery was being answered, issued once it is.
     private var readPending = false
@@ -91,14 +89,14 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if routerRequests == 0, !routerIsReading, !routerCloses, let id = deliveryID(head),
+            // After a request that asks to close, ``MessageActivityHandler`` passes nothing more on.
+            if routerRequests == 0, !routerIsReading, let id = deliveryID(head),
                 begin(id: id, head: head, context: context)
             {
                 return
             }
             routerRequests += 1
             routerIsReading = true
-            if head.headerFields.asksToClose { routerCloses = true }
             context.fireChannelRead(data)
         case .body(let chunk):
             switch state {
