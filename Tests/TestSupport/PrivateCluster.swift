@@ -8,14 +8,27 @@ public final class PrivateCluster: Sendable {
     public let url: String
 
     /// Creates and starts a cluster in a temporary directory on a free port.
+    ///
+    /// The port is below Linux's ephemeral ports (32768–60999): there, any outgoing connection of the tests
+    /// running beside this one could hold it (a start failed so, "Address already in use"). A port another
+    /// test's server holds is given up for another, a few times.
     public static func start() async throws -> PrivateCluster {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("hookline-private-\(UUID().uuidString.prefix(8))").path
-        let port = Int.random(in: 40000..<60000)
-        let cluster = PrivateCluster(directory: directory, port: port, url: "")
-        try await cluster.run("start")
-        let url = try await cluster.run("url").trimmingCharacters(in: .whitespacesAndNewlines)
-        return PrivateCluster(directory: directory, port: port, url: url)
+        var tries = 0
+        while true {
+            let port = Int.random(in: 20000..<32768)
+            let cluster = PrivateCluster(directory: directory, port: port, url: "")
+            do {
+                try await cluster.run("start")
+            } catch let error as PrivateClusterError where error.message.contains("Address already in use") && tries < 4
+            {
+                tries += 1
+                continue
+            }
+            let url = try await cluster.run("url").trimmingCharacters(in: .whitespacesAndNewlines)
+            return PrivateCluster(directory: directory, port: port, url: url)
+        }
     }
 
     private init(directory: String, port: Int, url: String) {
