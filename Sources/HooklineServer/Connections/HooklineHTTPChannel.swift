@@ -2,11 +2,13 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypesHTTP1
 
 /// Hummingbird's HTTP/1 channel with Hookline's connection deadlines (see ``ConnectionClock``): each
 /// connection gets a clock, a byte-level handler in front of the HTTP codec and a message-level one behind it
-/// (which also bounds what is read of a refused body); then ``WebhookChannelHandler``, which answers most
-/// webhook deliveries before they reach the router.
+/// (which also bounds what is read of a refused body, and closes the connection after its last request, which
+/// ``ConnectionPersistenceHandler`` finds while the request's version is still known); then
+/// ``WebhookChannelHandler``, which answers most webhook deliveries before they reach the router.
 struct HooklineHTTPChannel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
@@ -34,7 +36,13 @@ struct HooklineHTTPChannel: ServerChildChannel {
                     WebhookChannelHandler(intake: intake, metrics: metrics),
                 ],
                 httpDecoderConfiguration: head))
-        return http.setup(channel: channel, logger: logger)
+        return http.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            // Before the HTTPTypes codec, which drops the request's version.
+            let pipeline = channel.pipeline.syncOperations
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            try pipeline.addHandler(ConnectionPersistenceHandler(), position: .before(codec))
+            return value
+        }
     }
 
     func handle(value: Value, logger: Logger) async {

@@ -6,8 +6,10 @@ import NIOHTTPTypes
 /// request's head and end as they are parsed and of a response's end as it is written, and it alone closes a
 /// connection that is to close after an answer:
 ///
-/// - after a request that asks to close (`Connection` lists `close`, in any spelling: the router itself closes
-///   only after exactly `close`); what the client pipelined after it is not read;
+/// - after a request that is the connection's last, as ``ConnectionPersistenceHandler`` tells it (`Connection`
+///   lists `close`, in any spelling, or an HTTP/1.0 request does not ask for `keep-alive`: the router itself
+///   closes only after exactly `close`); its answer says `Connection: close`, and what the client pipelined
+///   after it is not read;
 /// - after an answer that says `Connection: close` (the fast path's);
 /// - after a refusal, once the rest of the refused body would be too much to read and drop: past
 ///   `maxRefusedBodyBytes` of it, or at its answer when its `Content-Length` already says so (the answer then
@@ -40,6 +42,8 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var dropped = 0
     /// The request (by its number) after whose answer the connection closes.
     private var closeAfter: Int?
+    /// Set when ``ConnectionPersistenceHandler`` said that the next request is the connection's last.
+    private var nextIsLast = false
     /// Set once the connection is closing: what arrives is dropped.
     private var closing: Scheduled<Void>?
 
@@ -61,7 +65,8 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
             let length = head.headerFields[.contentLength].flatMap { Int($0) }
             remaining = length ?? (head.headerFields[.transferEncoding] == nil ? 0 : nil)
             reading = true
-            if head.headerFields.asksToClose { closeAfter = requests }
+            if nextIsLast { closeAfter = requests }
+            nextIsLast = false
         case .end:
             clock.requestEnded()
             reading = false
@@ -84,7 +89,12 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
                 head.headerFields[.connection] = "close"
                 return context.write(wrapOutboundOut(.head(head)), promise: promise)
             }
-            if head.headerFields.asksToClose { closeAfter = answering }
+            if head.headerFields.asksToClose {
+                closeAfter = answering
+            } else if closeAfter == answering {
+                head.headerFields[.connection] = "close"
+                return context.write(wrapOutboundOut(.head(head)), promise: promise)
+            }
             context.write(data, promise: promise)
         case .end:
             clock.responseEnded()
@@ -94,6 +104,13 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .head, .body:
             context.write(data, promise: promise)
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ConnectionPersistenceHandler.LastRequest else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        nextIsLast = true
     }
 
     /// Held past a request that asked to close, until its answer has been written: otherwise a client could

@@ -8,6 +8,8 @@ final class IngressMetrics: Sendable {
     private let commitLatency: DurationHistogram
     private let failedBatches: Counter
     private let inFlight: Gauge
+    /// Requests that ``WebhookChannelHandler`` answered without the router.
+    private let fastPathAnswers: Counter
     /// Request-body bytes held now (``BodyBudget``).
     let bufferedBytes: Gauge
     /// Request counters by route and status, made on first use.
@@ -26,6 +28,10 @@ final class IngressMetrics: Sendable {
             ])
         failedBatches = registry.makeCounter(
             descriptor: Self.name("ingress_failed_batches_total", "Batches that could not be committed."))
+        fastPathAnswers = registry.makeCounter(
+            descriptor: Self.name(
+                "ingress_fast_path_answers_total",
+                "Webhook requests answered in the connection's pipeline, without the router."))
         inFlight = registry.makeGauge(descriptor: Self.name("http_requests_in_flight", "Requests being handled."))
         bufferedBytes = registry.makeGauge(
             descriptor: Self.name(
@@ -42,6 +48,9 @@ final class IngressMetrics: Sendable {
     }
 
     func recordFailedBatch() { failedBatches.increment() }
+
+    /// Counts a request the fast path answered (it is counted by route and status too).
+    func recordFastPathAnswer() { fastPathAnswers.increment() }
 
     /// Counts a finished request by route and status.
     func recordRequest(route: String, status: Int) {

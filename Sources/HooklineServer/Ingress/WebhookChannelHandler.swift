@@ -284,6 +284,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func write(_ answer: WebhookAnswer, closeAfter: Bool, context: ChannelHandlerContext) {
         metrics.requestFinished()
         metrics.recordRequest(route: "/webhooks/{id}", status: Int(answer.status.code))
+        metrics.recordFastPathAnswer()
         var fields = answer.headers
         fields[.contentType] = JSONResponse.contentType
         fields[.contentLength] = String(answer.body.count)
