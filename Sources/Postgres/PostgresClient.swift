@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import ServiceLifecycle
 import Synchronization
@@ -160,13 +161,13 @@ private struct Request: Sendable {
     let fail: @Sendable (any Error) -> Void
 }
 
-/// The requests waiting for a thread, in arrival order.
+/// The requests waiting for a thread, in arrival order. A request taken is gone from it: what its work holds
+/// (a statement's values: for a batch of deliveries, many megabytes) is freed once it has run.
 ///
 /// `@unchecked Sendable`: every stored property is read and written only while `condition` is locked.
 private final class RequestQueue: @unchecked Sendable {
     private let condition = NSCondition()
-    private var waiting: [Request] = []
-    private var head = 0
+    private var waiting = Deque<Request>()
     private var nextID: UInt64 = 0
     private var closed = false
     private var lastLoss: ContinuousClock.Instant?
@@ -208,31 +209,23 @@ private final class RequestQueue: @unchecked Sendable {
     func next() -> Request? {
         condition.lock()
         defer { condition.unlock() }
-        while head == waiting.count && !closed { condition.wait() }
-        guard head < waiting.count else { return nil }
-        let request = waiting[head]
-        head += 1
-        if head > 64 && head * 2 > waiting.count {
-            waiting.removeFirst(head)
-            head = 0
-        }
-        return request
+        while waiting.isEmpty && !closed { condition.wait() }
+        return waiting.popFirst()
     }
 
     /// Takes a request that has not started out of the queue.
     func remove(id: UInt64) -> Request? {
         condition.lock()
         defer { condition.unlock() }
-        guard let index = waiting[head...].firstIndex(where: { $0.id == id }) else { return nil }
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return nil }
         return waiting.remove(at: index)
     }
 
     func close() {
         condition.lock()
         closed = true
-        let abandoned = waiting[head...]
+        let abandoned = waiting
         waiting.removeAll()
-        head = 0
         condition.broadcast()
         condition.unlock()
         for request in abandoned { request.fail(PostgresError(kind: .poolClosed, message: "the pool is closed")) }
@@ -294,11 +287,16 @@ private final class Slot: @unchecked Sendable {
         return fresh
     }
 
-    /// Leaves the connection as the next request expects it: no open transaction, no subscriptions.
+    /// Leaves the connection as the next request expects it: no open transaction, no subscriptions; or
+    /// closes it, when it broke or holds large buffers (``PostgresConnection/largeBufferBytes``).
     private func reset(_ connection: PostgresConnection) {
         if connection.isBroken {
             self.connection = nil
             queue.connectionLost(at: .now)
+            return
+        }
+        if connection.holdsLargeBuffers {
+            self.connection = nil
             return
         }
         connection.rollbackQuietly()

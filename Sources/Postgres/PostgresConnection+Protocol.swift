@@ -26,6 +26,7 @@ extension PostgresConnection {
         types.reserveCapacity(count)
         lengths.reserveCapacity(count)
         offsets.reserveCapacity(count)
+        storage.reserveCapacity(query.binds.reduce(1) { $0 + ($1.bytes?.count ?? 0) })
         for bind in query.binds {
             types.append(Oid(bind.type.rawValue))
             offsets.append(storage.count)
@@ -37,6 +38,7 @@ extension PostgresConnection {
             }
         }
         storage.append(0)  // never empty, so that every non-NULL value has a real address
+        if storage.count > Self.largeBufferBytes { holdsLargeBuffers = true }
         let formats = [Int32](repeating: 1, count: count)
         var key: PreparedKey?
         var name: String?
@@ -120,6 +122,7 @@ extension PostgresConnection {
                 if events.socket { try consumeInput() }
             }
             guard let result = PQgetResult(handle) else { break }
+            if PQresultMemorySize(result) > Self.largeBufferBytes { holdsLargeBuffers = true }
             switch PQresultStatus(result) {
             case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
                 last = PostgresResult(handle: result)

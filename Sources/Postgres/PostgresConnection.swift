@@ -33,6 +33,14 @@ public final class PostgresConnection {
     var abandoned = false
     /// Sends cancel requests from threads of their own (``CancelRequestSender``).
     let cancelRequests = CancelRequestSender()
+    /// Set once a statement sent, or a result brought, more than ``largeBufferBytes``.
+    public internal(set) var holdsLargeBuffers = false
+
+    /// libpq grows a connection's send and receive buffers to its largest message and never shrinks them, so
+    /// ``PostgresClient`` closes a connection that moved more than this at once rather than keep that much for
+    /// the connection's lifetime. (40 deliveries of 8 MB left 300 MiB of such buffers in a `serve` of 16
+    /// connections.) A value this large costs far more to move than the new connection does.
+    public static let largeBufferBytes = 4 << 20
 
     struct PreparedKey: Hashable {
         var sql: String

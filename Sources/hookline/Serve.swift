@@ -95,6 +95,7 @@ extension HooklineCLI {
         }
 
         func run() async throws {
+            LargeAllocations.returnToTheSystemWhenFreed()
             try await reportingFailures {
                 let logger = log.logger("hookline")
                 let pool = try poolSize ?? Env.integer("HOOKLINE_POOL_SIZE") ?? 16

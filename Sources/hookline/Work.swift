@@ -144,6 +144,7 @@ extension HooklineCLI {
         }
 
         func run() async throws {
+            LargeAllocations.returnToTheSystemWhenFreed()
             try await reportingFailures {
                 if let workerIndex {
                     try await runWorker(index: workerIndex)

@@ -203,4 +203,48 @@ struct PoolTests {
             (error as? PostgresError)?.kind == .poolClosed
         }
     }
+
+    /// The pool keeps nothing of a request once it has run: what its work holds (a statement's values, which for
+    /// a batch of deliveries can be many megabytes) is freed then, not when later requests push it out.
+    @Test func aRequestThatRanIsNotKeptByThePool() async throws {
+        let client = try TestDatabase.client(maxConnections: 1)
+        defer { client.close() }
+        let held = try await Self.runHolding(client)
+        try await eventually(within: .seconds(2)) { held.value == nil }
+    }
+
+    private final class Marker: Sendable {}
+
+    private struct WeakMarker: Sendable {
+        weak var value: Marker?
+    }
+
+    /// Runs a request whose work holds a marker, and returns a weak reference to it.
+    private static func runHolding(_ client: PostgresClient) async throws -> WeakMarker {
+        let marker = Marker()
+        try await client.withConnection { _ in withExtendedLifetime(marker) {} }
+        return WeakMarker(value: marker)
+    }
+
+    /// libpq never shrinks a connection's buffers: after a statement that sent, or a result that brought, more
+    /// than ``PostgresConnection/largeBufferBytes``, the pool closes the connection rather than keep megabytes
+    /// per connection for its lifetime. A small statement keeps its connection.
+    @Test(arguments: [Traffic.sent, .received])
+    func aConnectionThatMovedALargeValueIsClosedAfterIt(_ traffic: Traffic) async throws {
+        let client = try TestDatabase.client(maxConnections: 1)
+        defer { client.close() }
+        let first = try await client.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0)
+        try await client.query("SELECT length(\(Data(repeating: 7, count: 100_000)))")
+        let small = try await client.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0)
+        #expect(small == first, "a small statement keeps its connection")
+        let size = PostgresConnection.largeBufferBytes + 1
+        switch traffic {
+        case .sent: try await client.query("SELECT length(\(Data(repeating: 7, count: size)))")
+        case .received: try await client.query("SELECT repeat('x', \(size)::int)")
+        }
+        let after = try await client.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0)
+        #expect(after != first, "a new connection after the large one")
+    }
+
+    enum Traffic { case sent, received }
 }
