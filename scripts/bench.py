@@ -22,6 +22,8 @@ sets DATABASE_URL). Measures, on this machine, with everything sharing its cores
                 together (measured first: wrk at full speed with the workers running)
  11. mcp        MCP tool calls (a cycle of one map step, bearer auth) with workers running: 32 sessions of
                 back-to-back calls (calls/s, p50/p99), then one session's sequential calls (p50/p99)
+ 12. largebodies 40 deliveries of 8 MB at once to `hookline serve`: its resident size before, at the peak and
+                2 s after (what large bodies cost, and that it goes back)
 
 Prints a table, or with --json one JSON object. This file is the entry: the command line, the phases chosen,
 the table; the setup, the phases and what they share are in benchlib/ (see its __init__.py).
@@ -35,7 +37,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import ceiling, claim, drain, floor, healthz, ingress, insert100, latency, mcp, peer, soak  # noqa: E402
+from benchlib import ceiling, claim, drain, floor, healthz, ingress, insert100, largebodies, latency, mcp, peer, soak  # noqa: E402,E501
 from benchlib.context import Bench  # noqa: E402
 from benchlib.database import psql  # noqa: E402
 from benchlib.fixture import prepare  # noqa: E402
@@ -45,6 +47,7 @@ PHASES = {  # the phases, in the order they run
     "ceiling": ceiling.phase_ceiling, "insert100": insert100.phase_insert100, "ingress": ingress.phase_ingress,
     "floor": floor.phase_floor, "healthz": healthz.phase_healthz, "peer": peer.phase_peer, "drain": drain.phase_drain,
     "claim": claim.phase_claim, "latency": latency.phase_latency, "soak": soak.phase_soak, "mcp": mcp.phase_mcp,
+    "largebodies": largebodies.phase_largebodies,
 }
 
 parser = argparse.ArgumentParser()
@@ -93,7 +96,7 @@ else:
         "ingress_vs_ceiling": ">= 2.0", "ingress_p99_ms": "<= 20", "serve_cpu_vs_floor": "<= 3.0",
         "ingress_vs_peer": ">= 10", "drain_2p_jobs_per_s": ">= 25000", "drain_vs_claim_ceiling": ">= 1.0",
         "latency_p50_ms": "<= 5", "latency_p99_ms": "<= 20", "ingress_rss_mib": "<= 64", "worker_rss_mib": "<= 48",
-        "soak_decay_pct": "<= 10", "mcp_1s_p50_ms": "<= 10",
+        "soak_decay_pct": "<= 10", "mcp_1s_p50_ms": "<= 10", "large_bodies_rss_after_mib": "<= 64",
     }
     width = max(28, *map(len, results))
     print(f"{'figure':<{width}} {'value':>14}  target")

@@ -39,11 +39,16 @@ public final class PostgresClient: Service, Sendable {
         /// unless the pool goes through a transaction-mode pooler (PgBouncer), which cannot hold a
         /// subscription; then a direct one to the primary.
         public var listenConnectionString: String
+        /// How long a connection that moved more than ``PostgresConnection/idleBufferBytes`` in one statement
+        /// or row may stay idle before the pool closes it, and libpq's buffers with it.
+        public var buffersKeptIdle: Duration
 
         public init(
             connectionString: String, maxConnections: Int = 8, applicationName: String = "hookline",
-            preparedStatements: Bool = true, statementTimeout: Duration? = nil, listenConnectionString: String? = nil
+            preparedStatements: Bool = true, statementTimeout: Duration? = nil, listenConnectionString: String? = nil,
+            buffersKeptIdle: Duration = .seconds(1)
         ) {
+            self.buffersKeptIdle = buffersKeptIdle
             self.connectionString = connectionString
             self.listenConnectionString = listenConnectionString ?? connectionString
             self.maxConnections = max(1, maxConnections)
@@ -205,12 +210,27 @@ private final class RequestQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next request, waiting for one; `nil` once the queue is closed.
-    func next() -> Request? {
+    /// What a pool thread waits for.
+    enum Next {
+        case request(Request)
+        /// None came within the time given.
+        case idle
+        case closed
+    }
+
+    /// The next request, waiting for one (`limit` at most, if given).
+    func next(waitingAtMost limit: Duration? = nil) -> Next {
         condition.lock()
         defer { condition.unlock() }
-        while waiting.isEmpty && !closed { condition.wait() }
-        return waiting.popFirst()
+        let deadline = limit.map { Date(timeIntervalSinceNow: $0 / .seconds(1)) }
+        while waiting.isEmpty && !closed {
+            if let deadline {
+                if !condition.wait(until: deadline), waiting.isEmpty, !closed { return .idle }
+            } else {
+                condition.wait()
+            }
+        }
+        return waiting.popFirst().map { .request($0) } ?? .closed
     }
 
     /// Takes a request that has not started out of the queue.
@@ -247,7 +267,18 @@ private final class Slot: @unchecked Sendable {
     }
 
     func run() {
-        while let request = queue.next() {
+        while true {
+            let holdsBuffers = (connection?.largestMessage ?? 0) > PostgresConnection.idleBufferBytes
+            let request: Request
+            switch queue.next(waitingAtMost: holdsBuffers ? configuration.buffersKeptIdle : nil) {
+            case .request(let next): request = next
+            case .idle:
+                connection = nil  // and libpq's large buffers with it
+                continue
+            case .closed:
+                connection = nil
+                return
+            }
             if request.cancellation.isCancelled {
                 request.fail(PostgresError(kind: .cancelled, message: "cancelled before it started"))
                 continue
@@ -268,7 +299,6 @@ private final class Slot: @unchecked Sendable {
             connection.withCancellation(request.cancellation) { request.work(connection) }
             reset(connection)
         }
-        connection = nil
     }
 
     /// The open connection, or a new one if there is none, it broke, or it was opened before another
@@ -288,14 +318,14 @@ private final class Slot: @unchecked Sendable {
     }
 
     /// Leaves the connection as the next request expects it: no open transaction, no subscriptions; or
-    /// closes it, when it broke or holds large buffers (``PostgresConnection/largeBufferBytes``).
+    /// closes it, when it broke or moved more than ``PostgresConnection/largeBufferBytes`` in one message.
     private func reset(_ connection: PostgresConnection) {
         if connection.isBroken {
             self.connection = nil
             queue.connectionLost(at: .now)
             return
         }
-        if connection.holdsLargeBuffers {
+        if connection.largestMessage > PostgresConnection.largeBufferBytes {
             self.connection = nil
             return
         }

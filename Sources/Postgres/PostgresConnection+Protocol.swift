@@ -38,7 +38,7 @@ extension PostgresConnection {
             }
         }
         storage.append(0)  // never empty, so that every non-NULL value has a real address
-        if storage.count > Self.largeBufferBytes { holdsLargeBuffers = true }
+        largestMessage = max(largestMessage, storage.count - 1)
         let formats = [Int32](repeating: 1, count: count)
         var key: PreparedKey?
         var name: String?
@@ -69,6 +69,18 @@ extension PostgresConnection {
             again.isPrepared = false
             return try run(again, cancellable: cancellable, timeout: timeout)
         }
+    }
+
+    /// The bytes of `result`'s largest row (libpq's receive buffer holds one row's message at a time).
+    static func largestRow(_ result: OpaquePointer) -> Int {
+        let columns = PQnfields(result)
+        var largest = 0
+        for row in 0..<PQntuples(result) {
+            var bytes = 0
+            for column in 0..<columns { bytes += Int(PQgetlength(result, row, column)) }
+            largest = max(largest, bytes)
+        }
+        return largest
     }
 
     /// The name under which `key` is prepared on this connection, preparing it first if it is not.
@@ -122,7 +134,9 @@ extension PostgresConnection {
                 if events.socket { try consumeInput() }
             }
             guard let result = PQgetResult(handle) else { break }
-            if PQresultMemorySize(result) > Self.largeBufferBytes { holdsLargeBuffers = true }
+            if PQresultMemorySize(result) > Self.idleBufferBytes {
+                largestMessage = max(largestMessage, Self.largestRow(result))
+            }
             switch PQresultStatus(result) {
             case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
                 last = PostgresResult(handle: result)

@@ -27,6 +27,7 @@ struct ConnectionPersistenceTests {
             let sent = try await fixture.application().test(.live) { client in
                 let port = try #require(client.port)
                 let sent = try await WebhookFastPathTests.untilTheFastPathTakes(webhook, port: port)
+                let fastBefore = try await WebhookFastPathTests.fastPathAnswers(port: port)
                 for pipelined in ["", WebhookFastPathTests.post(webhook, "{}")] {
                     let connection = try RawConnection(port: port)
                     connection.send(request + pipelined)
@@ -37,6 +38,8 @@ struct ConnectionPersistenceTests {
                     #expect(answers.first?.headers.contains("connection: close") == true, "\(text)")
                     #expect(connection.isClosedByServer, "the server closed the connection")
                 }
+                let fastAfter = try await WebhookFastPathTests.fastPathAnswers(port: port)
+                #expect(fastAfter - fastBefore == (path == .fastPath ? 2 : 0), "the path that answered")
                 return sent
             }
             #expect(try await fixture.jobCount(created.webhook.id) == sent + (path == .fastPath ? 2 : 0))
@@ -52,6 +55,8 @@ struct ConnectionPersistenceTests {
                 let answers = try await WebhookFastPathTests.answers(
                     try RawConnection(port: port), sending: request + request, count: 2)
                 #expect(answers.map(\.status) == [200, 200])
+                // An HTTP/1.0 client keeps the connection only when the answer says so (ApacheBench -k).
+                #expect(answers.allSatisfy { $0.headers.contains("connection: keep-alive") })
             }
         }
     }

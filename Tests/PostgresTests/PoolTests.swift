@@ -226,17 +226,20 @@ struct PoolTests {
         return WeakMarker(value: marker)
     }
 
-    /// libpq never shrinks a connection's buffers: after a statement that sent, or a result that brought, more
-    /// than ``PostgresConnection/largeBufferBytes``, the pool closes the connection rather than keep megabytes
-    /// per connection for its lifetime. A small statement keeps its connection.
+    /// libpq never shrinks a connection's buffers: after a statement that sent, or a row that brought, more than
+    /// ``PostgresConnection/largeBufferBytes``, the pool closes the connection rather than keep megabytes per
+    /// connection for its lifetime. Small statements and rows keep it, however many rows a result has.
     @Test(arguments: [Traffic.sent, .received])
     func aConnectionThatMovedALargeValueIsClosedAfterIt(_ traffic: Traffic) async throws {
         let client = try TestDatabase.client(maxConnections: 1)
         defer { client.close() }
         let first = try await client.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0)
         try await client.query("SELECT length(\(Data(repeating: 7, count: 100_000)))")
+        // Many small rows that add up to more: libpq's receive buffer holds one row at a time.
+        let rows = PostgresConnection.largeBufferBytes / 1_000 + 1
+        try await client.query("SELECT repeat('x', 1000) FROM generate_series(1, \(rows))")
         let small = try await client.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0)
-        #expect(small == first, "a small statement keeps its connection")
+        #expect(small == first, "small statements and rows keep their connection")
         let size = PostgresConnection.largeBufferBytes + 1
         switch traffic {
         case .sent: try await client.query("SELECT length(\(Data(repeating: 7, count: size)))")
@@ -244,6 +247,24 @@ struct PoolTests {
         }
         let after = try await client.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0)
         #expect(after != first, "a new connection after the large one")
+    }
+
+    /// A connection that moved more than ``PostgresConnection/idleBufferBytes`` (and not more than
+    /// ``PostgresConnection/largeBufferBytes``) keeps serving requests while they come, and is closed once it
+    /// has idled for `buffersKeptIdle`; one that moved less is kept however long it idles.
+    @Test func aConnectionWithMidSizedBuffersIsClosedOnceIdle() async throws {
+        let client = PostgresClient(
+            configuration: .init(
+                connectionString: try TestDatabase.url, maxConnections: 1, buffersKeptIdle: .milliseconds(300)))
+        defer { client.close() }
+        let pid = { try await client.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0) }
+        let first = try await pid()
+        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(try await pid() == first, "small buffers: kept while idle")
+        try await client.query("SELECT length(\(Data(repeating: 7, count: PostgresConnection.idleBufferBytes + 1)))")
+        #expect(try await pid() == first, "kept while requests come")
+        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(try await pid() != first, "closed once idle")
     }
 
     enum Traffic { case sent, received }

@@ -5,6 +5,7 @@
   database    psql, and the empty queue each phase starts from
   fixture     the setup every phase uses: WAL warm-up, account, cycle, webhook, token, `hookline serve`, body
   load        the load generator, wrk: at full speed, or paced at a fixed rate
-  ceiling, insert100, ingress, floor, healthz, peer, drain, claim, latency, soak, mcp   one module per phase
+  ceiling, insert100, ingress, floor, healthz, peer, drain, claim, latency, soak, mcp, largebodies
+              one module per phase
   peer_app    the naive FastAPI + asyncpg ingress the peer phase runs (with uvicorn, in its own venv)
 """

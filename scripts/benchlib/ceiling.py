@@ -8,7 +8,7 @@ from .database import measured_pgbench, psql, reset_queue
 
 
 def phase_ceiling(bench):
-    note(f"1/11 ceiling: pgbench, 32 clients, {bench.args.seconds} s, token check + 1 KB job insert per transaction")
+    note(f"1/12 ceiling: pgbench, 32 clients, {bench.args.seconds} s, token check + 1 KB job insert per transaction")
     reset_queue(bench)
     script = os.path.join(bench.work_dir, "webhook.sql")
     with open(script, "w") as f:

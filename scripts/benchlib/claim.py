@@ -76,7 +76,7 @@ def claim_ceiling(bench, clients):
 
 
 def phase_claim(bench):
-    note(f"8/11 claim: {bench.args.drain_jobs} jobs drained by pgbench ({CLIENTS} clients): claim {BATCH} with "
+    note(f"8/12 claim: {bench.args.drain_jobs} jobs drained by pgbench ({CLIENTS} clients): claim {BATCH} with "
          "FOR UPDATE SKIP LOCKED, finish them into history, one transaction")
     rate, postgres_cpu = claim_ceiling(bench, CLIENTS)
     bench.results["claim_ceiling_jobs_per_s"] = round(rate)

@@ -55,9 +55,9 @@ def drain(bench, processes):
 
 
 def phase_drain(bench):
-    note(f"7/11 drain: {bench.args.drain_jobs} jobs, one filter step, hookline work with 1 process")
+    note(f"7/12 drain: {bench.args.drain_jobs} jobs, one filter step, hookline work with 1 process")
     rate1, rss1, anon1 = drain(bench, 1)
-    note(f"7/11 drain: {bench.args.drain_jobs} jobs, one filter step, hookline work with 2 processes")
+    note(f"7/12 drain: {bench.args.drain_jobs} jobs, one filter step, hookline work with 2 processes")
     rate2, rss2, anon2 = drain(bench, 2)
     bench.results["drain_1p_jobs_per_s"] = round(rate1)
     bench.results["drain_2p_jobs_per_s"] = round(rate2)

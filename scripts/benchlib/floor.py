@@ -10,9 +10,9 @@ from .processes import cpu_seconds, free_port, start, stop, wait_http
 
 def phase_floor(bench):
     if not bench.args.floor:
-        note("4/11 floor: skipped: no --floor (scripts/bench: HOOKLINE_BIN is set without HOOKLINE_FLOOR_BIN)")
+        note("4/12 floor: skipped: no --floor (scripts/bench: HOOKLINE_BIN is set without HOOKLINE_FLOOR_BIN)")
         return
-    note(f"4/11 floor: wrk, 64 connections, {bench.args.seconds} s, 1 KB JSON with a bearer token to hookline-nio-floor")
+    note(f"4/12 floor: wrk, 64 connections, {bench.args.seconds} s, 1 KB JSON with a bearer token to hookline-nio-floor")
     port = free_port()
     floor = start(bench, [bench.args.floor, "--port", str(port)], "floor")
     url = f"http://127.0.0.1:{port}/webhooks/{bench.webhook}"

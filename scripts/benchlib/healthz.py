@@ -9,7 +9,7 @@ from .processes import cpu_seconds
 
 
 def phase_healthz(bench):
-    note(f"5/11 healthz: wrk, 64 connections, {bench.args.seconds} s, GET /healthz to hookline serve")
+    note(f"5/12 healthz: wrk, 64 connections, {bench.args.seconds} s, GET /healthz to hookline serve")
     script = os.path.join(bench.work_dir, "get.lua")
     with open(script, "w") as f:
         f.write('wrk.method = "GET"\n')

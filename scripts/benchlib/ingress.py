@@ -8,7 +8,7 @@ from .processes import children_cpu_seconds, cpu_seconds, machine_cpu_seconds, p
 
 
 def phase_ingress(bench):
-    note(f"3/11 ingress: wrk, 64 connections, {bench.args.seconds} s, 1 KB JSON with a bearer token")
+    note(f"3/12 ingress: wrk, 64 connections, {bench.args.seconds} s, 1 KB JSON with a bearer token")
     reset_queue(bench)
     run_wrk(bench, 3)  # warm-up: connections and caches
     reset_queue(bench)

@@ -11,7 +11,7 @@ ROWS = 100  # rows per statement (and per transaction)
 
 
 def phase_insert100(bench):
-    note(f"2/11 insert100: pgbench, 32 clients, {bench.args.seconds} s, {ROWS} rows of a 1 KB job per INSERT")
+    note(f"2/12 insert100: pgbench, 32 clients, {bench.args.seconds} s, {ROWS} rows of a 1 KB job per INSERT")
     reset_queue(bench)
     script = os.path.join(bench.work_dir, "insert100.sql")
     with open(script, "w") as f:

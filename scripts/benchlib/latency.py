@@ -26,7 +26,7 @@ def phase_latency(bench):
     else:
         rate = 200.0
         why = "the ingress phase did not run, so not half its maximum"
-    note(f"9/11 latency: {rate:.0f} webhooks/s ({why}) for {bench.args.seconds} s with hookline work running "
+    note(f"9/12 latency: {rate:.0f} webhooks/s ({why}) for {bench.args.seconds} s with hookline work running "
          f"({bench.args.latency_processes} processes)")
     reset_queue(bench)
     work = start(bench, [bench.hookline, "work", "--processes", str(bench.args.latency_processes),

@@ -324,7 +324,7 @@ def error_summary(run):
 def phase_mcp(bench):
     seconds = bench.args.mcp_seconds or bench.args.seconds
     sessions = bench.args.mcp_sessions
-    note(f"11/11 mcp: {sessions} MCP sessions making back-to-back tool calls (one map step) for {seconds} s, then "
+    note(f"11/12 mcp: {sessions} MCP sessions making back-to-back tool calls (one map step) for {seconds} s, then "
          f"one session for {seconds} s, with hookline work running ({bench.args.latency_processes} processes)")
     reset_queue(bench)
     server, token = setup(bench)

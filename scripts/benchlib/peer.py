@@ -32,7 +32,7 @@ def make_venv():
     shutil.rmtree(VENV, ignore_errors=True)  # a venv made without pip (no ensurepip) is no use
     made = subprocess.run([sys.executable, "-m", "venv", VENV], capture_output=True, text=True)
     if made.returncode != 0 and shutil.which("apt-get"):
-        note("6/11 peer: installing python3-venv with apt-get")
+        note("6/12 peer: installing python3-venv with apt-get")
         sudo = [] if os.geteuid() == 0 else ["sudo"]
         subprocess.run(sudo + ["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL, stderr=sys.stderr)
         subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "python3-venv"], stdout=subprocess.DEVNULL,
@@ -40,7 +40,7 @@ def make_venv():
         shutil.rmtree(VENV, ignore_errors=True)
         made = subprocess.run([sys.executable, "-m", "venv", VENV], capture_output=True, text=True)
     if made.returncode != 0:
-        note(f"6/11 peer: skipped: python3 -m venv {VENV} failed: {made.stderr.strip()[-500:]}")
+        note(f"6/12 peer: skipped: python3 -m venv {VENV} failed: {made.stderr.strip()[-500:]}")
         return False
     return True
 
@@ -54,15 +54,15 @@ def peer_python():
         return python
     if not make_venv():
         return None
-    note(f"6/11 peer: installing {', '.join(PACKAGES)} into {VENV} with pip")
+    note(f"6/12 peer: installing {', '.join(PACKAGES)} into {VENV} with pip")
     try:
         pip = subprocess.run([python, "-m", "pip", "install", "-q", *PACKAGES], capture_output=True, text=True,
                              timeout=900)
     except subprocess.TimeoutExpired:
-        note("6/11 peer: skipped: pip install took over 15 minutes")
+        note("6/12 peer: skipped: pip install took over 15 minutes")
         return None
     if pip.returncode != 0:
-        note(f"6/11 peer: skipped: pip install {' '.join(PACKAGES)} failed: {pip.stderr.strip()[-500:]}")
+        note(f"6/12 peer: skipped: pip install {' '.join(PACKAGES)} failed: {pip.stderr.strip()[-500:]}")
         return None
     return python
 
@@ -71,7 +71,7 @@ def phase_peer(bench):
     python = peer_python()
     if python is None:
         return
-    note(f"6/11 peer: wrk, 64 connections, {bench.args.seconds} s, 1 KB JSON with a bearer token to FastAPI + "
+    note(f"6/12 peer: wrk, 64 connections, {bench.args.seconds} s, 1 KB JSON with a bearer token to FastAPI + "
          f"uvicorn ({WORKERS} workers) + asyncpg")
     port = free_port()
     peer = start(bench, [python, "-m", "uvicorn", "peer_app:app", "--app-dir", HERE, "--host", "127.0.0.1",

@@ -33,10 +33,10 @@ def phase_soak(bench):
     work = start(bench, [bench.hookline, "work", "--processes", "2", "--concurrency", str(bench.args.worker_concurrency),
                          "--claim-batch", str(bench.args.claim_batch), "--log-level", "error"], "work-soak")
     time.sleep(2)
-    note(f"10/11 soak: the pipeline's maximum (wrk at full speed with the workers running, {bench.args.seconds} s)")
+    note(f"10/12 soak: the pipeline's maximum (wrk at full speed with the workers running, {bench.args.seconds} s)")
     accepted, finished = pipeline_maximum(bench)
     rate = 0.7 * min(accepted, finished)
-    note(f"10/11 soak: {rate:.0f} webhooks/s (70 % of the {min(accepted, finished):.0f} ingress and workers "
+    note(f"10/12 soak: {rate:.0f} webhooks/s (70 % of the {min(accepted, finished):.0f} ingress and workers "
          f"sustained together) for {bench.args.soak_seconds} s")
     reset_queue(bench)
     size_before = int(psql(bench, "SELECT pg_total_relation_size('hookline.jobs')"))

@@ -2,19 +2,29 @@ import NIOCore
 import NIOHTTP1
 
 /// Sits between NIO's HTTP/1 decoder and the HTTPTypes codec, which drops a request's version, and tells the
-/// handlers after it of a request after which the connection does not persist (RFC 9112 §9.3): an HTTP/1.1
-/// request that lists `close` in `Connection`, and an HTTP/1.0 request that does not ask for `keep-alive`.
-/// Such a client may read its answer until the connection closes, so the server must close it.
+/// handlers after it, by an event just before a request's head, how the connection persists past that request
+/// (RFC 9112 §9.3): not at all after an HTTP/1.1 request that lists `close` in `Connection` or an HTTP/1.0 one
+/// that does not ask for `keep-alive`; and only if the answer says `keep-alive` after an HTTP/1.0 request that
+/// asks for it. Such clients may read an answer until the connection closes, so the server must say which.
 final class ConnectionPersistenceHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
 
-    /// Fired just before the head of a request that is the connection's last.
-    struct LastRequest {}
+    /// The event fired before a request's head, when its connection is not simply kept alive as HTTP/1.1's is.
+    enum Persistence {
+        /// The request is the connection's last.
+        case lastRequest
+        /// An HTTP/1.0 request that asks for `keep-alive`: its answer must say `Connection: keep-alive`.
+        case keepAliveAsked
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let head) = unwrapInboundIn(data), !head.isKeepAlive {
-            context.fireUserInboundEventTriggered(LastRequest())
+        if case .head(let head) = unwrapInboundIn(data) {
+            if !head.isKeepAlive {
+                context.fireUserInboundEventTriggered(Persistence.lastRequest)
+            } else if head.version.major == 1, head.version.minor == 0 {
+                context.fireUserInboundEventTriggered(Persistence.keepAliveAsked)
+            }
         }
         context.fireChannelRead(data)
     }

@@ -9,7 +9,7 @@ import NIOHTTPTypes
 /// - after a request that is the connection's last, as ``ConnectionPersistenceHandler`` tells it (`Connection`
 ///   lists `close`, in any spelling, or an HTTP/1.0 request does not ask for `keep-alive`: the router itself
 ///   closes only after exactly `close`); its answer says `Connection: close`, and what the client pipelined
-///   after it is not read;
+///   after it is not read (the answer to an HTTP/1.0 request that asks for `keep-alive` says so);
 /// - after an answer that says `Connection: close` (the fast path's);
 /// - after a refusal, once the rest of the refused body would be too much to read and drop: past
 ///   `maxRefusedBodyBytes` of it, or at its answer when its `Content-Length` already says so (the answer then
@@ -42,8 +42,11 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var dropped = 0
     /// The request (by its number) after whose answer the connection closes.
     private var closeAfter: Int?
-    /// Set when ``ConnectionPersistenceHandler`` said that the next request is the connection's last.
-    private var nextIsLast = false
+    /// What ``ConnectionPersistenceHandler`` said of the next request, if anything.
+    private var nextPersistence: ConnectionPersistenceHandler.Persistence?
+    /// HTTP/1.0 requests (by number) that asked for `keep-alive`: their answers say `Connection: keep-alive`,
+    /// or the client closes after them. At most the requests read and not yet answered.
+    private var keepAliveAnswers: Set<Int> = []
     /// Set once the connection is closing: what arrives is dropped.
     private var closing: Scheduled<Void>?
 
@@ -65,8 +68,13 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
             let length = head.headerFields[.contentLength].flatMap { Int($0) }
             remaining = length ?? (head.headerFields[.transferEncoding] == nil ? 0 : nil)
             reading = true
-            if nextIsLast { closeAfter = requests }
-            nextIsLast = false
+            // `close` wins over `keep-alive` when an HTTP/1.0 request lists both, as on the fast path.
+            if nextPersistence == .lastRequest || head.headerFields.asksToClose {
+                closeAfter = requests
+            } else if nextPersistence == .keepAliveAsked {
+                keepAliveAnswers.insert(requests)
+            }
+            nextPersistence = nil
         case .end:
             clock.requestEnded()
             reading = false
@@ -84,18 +92,21 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch unwrapOutboundIn(data) {
         case .head(var head) where head.status.kind != .informational:
             let answering = answers + 1
+            let keepAliveAsked = keepAliveAnswers.remove(answering) != nil
             if answersTheBodyStillComing(answering) {
                 closeAfter = answering
                 head.headerFields[.connection] = "close"
-                return context.write(wrapOutboundOut(.head(head)), promise: promise)
-            }
-            if head.headerFields.asksToClose {
+            } else if head.headerFields.asksToClose {
                 closeAfter = answering
+                return context.write(data, promise: promise)
             } else if closeAfter == answering {
                 head.headerFields[.connection] = "close"
-                return context.write(wrapOutboundOut(.head(head)), promise: promise)
+            } else if keepAliveAsked {
+                head.headerFields[.connection] = "keep-alive"
+            } else {
+                return context.write(data, promise: promise)
             }
-            context.write(data, promise: promise)
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .end:
             clock.responseEnded()
             answers += 1
@@ -107,10 +118,10 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is ConnectionPersistenceHandler.LastRequest else {
+        guard let persistence = event as? ConnectionPersistenceHandler.Persistence else {
             return context.fireUserInboundEventTriggered(event)
         }
-        nextIsLast = true
+        nextPersistence = persistence
     }
 
     /// Held past a request that asked to close, until its answer has been written: otherwise a client could
