@@ -38,7 +38,6 @@ extension PostgresConnection {
             }
         }
         storage.append(0)  // never empty, so that every non-NULL value has a real address
-        largestMessage = max(largestMessage, storage.count - 1)
         let formats = [Int32](repeating: 1, count: count)
         var key: PreparedKey?
         var name: String?
@@ -46,6 +45,7 @@ extension PostgresConnection {
             key = PreparedKey(sql: query.sql, types: types)
             name = try preparedName(for: key!, cancellable: cancellable, timeout: timeout)
         }
+        largestMessage = max(largestMessage, storage.count - 1 + (name == nil ? query.sql.utf8.count : 0))
         let sent = storage.withUnsafeBytes { raw -> Int32 in
             let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
             let values: [UnsafePointer<CChar>?] = (0..<count).map { lengths[$0] < 0 ? nil : base + offsets[$0] }
@@ -148,6 +148,8 @@ extension PostgresConnection {
                 PQclear(result)
             }
         }
+        // The rows of a cancelled statement went through the receive buffer, and libpq dropped them unseen.
+        if cancelSentAt != nil { largestMessage = max(largestMessage, Self.idleBufferBytes + 1) }
         if let firstError { throw firstError }
         if isBroken { throw connectionLost(message: lastErrorMessage) }
         guard let last else { throw PostgresError(kind: .query, message: "the server returned no result") }

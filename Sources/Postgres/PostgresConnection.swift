@@ -33,9 +33,10 @@ public final class PostgresConnection {
     var abandoned = false
     /// Sends cancel requests from threads of their own (``CancelRequestSender``).
     let cancelRequests = CancelRequestSender()
-    /// The most bytes one statement's values, or one result row, have taken on this connection: libpq grows its
-    /// send buffer to its largest statement and its receive buffer to its largest row, and never shrinks them.
-    /// (Rows are measured only in results over ``idleBufferBytes``.)
+    /// The most bytes one statement (its values, and its text when not prepared), or one result row, have taken
+    /// on this connection: libpq grows its send buffer to its largest statement and its receive buffer to its
+    /// largest row, and never shrinks them. Rows are measured only in results over ``idleBufferBytes``; a
+    /// cancelled statement, whose rows libpq dropped unseen, counts as that much.
     public internal(set) var largestMessage = 0
 
     /// ``PostgresClient`` closes a connection that moved more than this in one statement or row right after it,
@@ -44,7 +45,7 @@ public final class PostgresConnection {
     /// lifetime: 40 deliveries of 8 MB left 300 MiB of such buffers in a `serve` of 16 connections. So a busy
     /// connection keeps at most this much in each buffer, an idle one at most ``idleBufferBytes``. A new
     /// connection took 6.1 ms here (`pgbench -C`, SCRAM over TCP), a few percent of moving this much into
-    /// PostgreSQL; batches of 128 deliveries of up to 64 KB each stay below it.
+    /// PostgreSQL; a batch of 128 deliveries of bodies up to about 60 KB stays below it.
     public static let largeBufferBytes = 8 << 20
     /// See ``largeBufferBytes``.
     public static let idleBufferBytes = 1 << 20
@@ -153,6 +154,7 @@ public final class PostgresConnection {
     public func execute(script: String) throws {
         try checkNotCancelled()
         guard PQsendQuery(handle, script) == 1 else { throw sendError() }
+        largestMessage = max(largestMessage, script.utf8.count)
         _ = try awaitResult()
     }
 

@@ -255,15 +255,15 @@ struct PoolTests {
     @Test func aConnectionWithMidSizedBuffersIsClosedOnceIdle() async throws {
         let client = PostgresClient(
             configuration: .init(
-                connectionString: try TestDatabase.url, maxConnections: 1, buffersKeptIdle: .milliseconds(300)))
+                connectionString: try TestDatabase.url, maxConnections: 1, buffersKeptIdle: .seconds(1)))
         defer { client.close() }
         let pid = { try await client.query("SELECT pg_backend_pid()")[0].decode(Int32.self, at: 0) }
         let first = try await pid()
-        try await Task.sleep(for: .milliseconds(1_500))
+        try await Task.sleep(for: .milliseconds(2_500))
         #expect(try await pid() == first, "small buffers: kept while idle")
         try await client.query("SELECT length(\(Data(repeating: 7, count: PostgresConnection.idleBufferBytes + 1)))")
         #expect(try await pid() == first, "kept while requests come")
-        try await Task.sleep(for: .milliseconds(1_500))
+        try await Task.sleep(for: .milliseconds(2_500))
         #expect(try await pid() != first, "closed once idle")
     }
 
