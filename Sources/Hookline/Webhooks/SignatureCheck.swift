@@ -20,8 +20,8 @@ public enum SignatureCheck {
     /// the previous secret passes too while its grace period lasts.
     /// - Returns: `nil` when the signature is right (or the scheme signs nothing), else why not.
     public static func check(
-        scheme: WebhookAuthScheme, settings: WebhookAuthSettings, headers: [String: String], body: [UInt8],
-        now: Date
+        scheme: WebhookAuthScheme, settings: WebhookAuthSettings, headers: [String: String],
+        body: some DataProtocol, now: Date
     ) -> Refusal? {
         let secrets = settings.secrets(at: now)
         var refusal = check(scheme, secret: secrets.first, settings, headers, body, now)
@@ -34,7 +34,7 @@ public enum SignatureCheck {
     /// Checks a delivery against one secret.
     private static func check(
         _ scheme: WebhookAuthScheme, secret: String?, _ settings: WebhookAuthSettings, _ headers: [String: String],
-        _ body: [UInt8], _ now: Date
+        _ body: some DataProtocol, _ now: Date
     ) -> Refusal? {
         switch scheme {
         case .none, .bearer:
@@ -63,7 +63,7 @@ public enum SignatureCheck {
             }
             guard let timestamp, let seconds = Int(timestamp) else { return .badSignature }
             guard abs(now.timeIntervalSince1970 - Double(seconds)) <= tolerance else { return .staleTimestamp }
-            let expected = hmacSHA256(key: Data(secret.utf8), message: Array("\(timestamp).".utf8) + body)
+            let expected = hmacSHA256(key: Data(secret.utf8), prefix: Array("\(timestamp).".utf8), message: body)
             return signatures.contains { Secrets.constantTimeEquals($0, expected) } ? nil : .badSignature
         case .standardWebhooks:
             guard let secret, let key = standardWebhooksKey(secret) else { return .misconfigured }
@@ -72,7 +72,7 @@ public enum SignatureCheck {
             else { return .missingSignature }
             guard let seconds = Int(timestamp) else { return .badSignature }
             guard abs(now.timeIntervalSince1970 - Double(seconds)) <= tolerance else { return .staleTimestamp }
-            let expected = hmacSHA256(key: key, message: Array("\(id).\(timestamp).".utf8) + body)
+            let expected = hmacSHA256(key: key, prefix: Array("\(id).\(timestamp).".utf8), message: body)
             let matches = header.utf8.split(separator: UInt8(ascii: " ")).contains { bytes in
                 let entry = Substring(bytes)
                 guard entry.hasPrefix("v1,"), let signature = Data(base64Encoded: String(entry.dropFirst(3))) else {
@@ -108,7 +108,8 @@ public enum SignatureCheck {
     /// Keys are bounded in bytes: one over `maxKeyBytes` of UTF-8 is replaced by `sha256:` and the hex of its
     /// SHA-256, so any key can be stored and two long keys never collide by sharing a prefix.
     public static func idempotencyKey(
-        scheme: WebhookAuthScheme, headers: [String: String], body: [UInt8], maxKeyBytes: Int = defaultMaxKeyBytes
+        scheme: WebhookAuthScheme, headers: [String: String], body: some DataProtocol,
+        maxKeyBytes: Int = defaultMaxKeyBytes
     ) -> String? {
         let signed: String? =
             switch scheme {
@@ -129,8 +130,8 @@ public enum SignatureCheck {
     }
 
     /// The `id` of a Stripe event body, if it is a JSON object with a non-empty string `id`.
-    private static func stripeEventID(_ body: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+    private static func stripeEventID(_ body: some DataProtocol) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body as? Data ?? Data(body)) as? [String: Any],
             let id = object["id"] as? String, !id.isEmpty
         else { return nil }
         return id
@@ -163,7 +164,11 @@ public enum SignatureCheck {
         return Data(base64Encoded: encoded)
     }
 
-    static func hmacSHA256(key: Data, message: [UInt8]) -> Data {
-        Data(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+    /// The HMAC-SHA256 of `prefix` followed by `message`, without joining them (a body can be megabytes).
+    static func hmacSHA256(key: Data, prefix: [UInt8] = [], message: some DataProtocol) -> Data {
+        var code = HMAC<SHA256>(key: SymmetricKey(data: key))
+        code.update(data: prefix)
+        code.update(data: message)
+        return Data(code.finalize())
     }
 }

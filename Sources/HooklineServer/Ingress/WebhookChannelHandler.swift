@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hookline
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTPTypes
 
 /// Answers `POST /webhooks/{id}` in the connection's channel pipeline, before the router: the ingress's hot path
@@ -238,7 +239,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         let prepared: Delivery
         do {
             prepared = try intake.prepare(
-                delivery.webhook, headers: delivery.headers, body: Array(buffer: delivery.body),
+                delivery.webhook, headers: delivery.headers, body: Data(buffer: delivery.body),
                 receivedAt: delivery.receivedAt)
         } catch {
             intake.bodyBudget.release(delivery.reserved)

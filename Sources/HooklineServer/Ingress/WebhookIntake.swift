@@ -89,7 +89,7 @@ struct WebhookIntake: Sendable {
     }
 
     /// Checks the signature and the account's rate, then stores the delivery and returns once it is committed.
-    func store(_ webhook: Webhook, headers: HTTPFields, body: [UInt8], receivedAt: Date) async throws
+    func store(_ webhook: Webhook, headers: HTTPFields, body: Data, receivedAt: Date) async throws
         -> EnqueueOutcome
     {
         let delivery = try prepare(webhook, headers: headers, body: body, receivedAt: receivedAt)
@@ -101,7 +101,7 @@ struct WebhookIntake: Sendable {
     }
 
     /// The delivery to store, once its signature and the account's rate allow it.
-    func prepare(_ webhook: Webhook, headers fields: HTTPFields, body: [UInt8], receivedAt: Date) throws -> Delivery {
+    func prepare(_ webhook: Webhook, headers fields: HTTPFields, body: Data, receivedAt: Date) throws -> Delivery {
         let headers = Self.headerMap(fields)
         if let refusal = SignatureCheck.check(
             scheme: webhook.scheme, settings: webhook.settings, headers: headers, body: body, now: now())
@@ -119,7 +119,7 @@ struct WebhookIntake: Sendable {
         return Delivery(
             webhookID: webhook.id, accountID: webhook.accountID, cycleID: webhook.cycleID,
             headers: PostgresJSON(bytes: JSON.objectBytes(stored)), contentType: fields[.contentType],
-            body: Data(body),
+            body: body,
             idempotencyKey: SignatureCheck.idempotencyKey(
                 scheme: webhook.scheme, headers: headers, body: body, maxKeyBytes: settings.maxIdempotencyKeyBytes),
             receivedAt: receivedAt)
