@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hookline
 import NIOCore
-import NIOFoundationCompat
 import NIOHTTPTypes
 
 /// Answers `POST /webhooks/{id}` in the connection's channel pipeline, before the router: the ingress's hot path
@@ -239,7 +238,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         let prepared: Delivery
         do {
             prepared = try intake.prepare(
-                delivery.webhook, headers: delivery.headers, body: Data(buffer: delivery.body),
+                delivery.webhook, headers: delivery.headers, body: Data(requestBody: delivery.body),
                 receivedAt: delivery.receivedAt)
         } catch {
             intake.bodyBudget.release(delivery.reserved)

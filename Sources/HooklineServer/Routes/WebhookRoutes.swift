@@ -2,7 +2,6 @@ import Foundation
 import Hookline
 import Hummingbird
 import Logging
-import NIOFoundationCompat
 
 /// `POST /webhooks/{id}` through the router: authenticate, enqueue durably, answer 202 `{"job_id":…}` once the
 /// job row is committed, or 200 with the first `job_id` for a repeated delivery.
@@ -25,8 +24,7 @@ struct WebhookRoutes: Sendable {
         return try await intake.bodyBudget.holding(
             request, maxBytes: intake.settings.maxBodyBytes, tooLarge: APIError.tooLarge, busy: APIError.busy
         ) { buffer in
-            // The body's bytes, not a copy of them when they are large: the buffer lets them go.
-            let body = Data(buffer: buffer)
+            let body = Data(requestBody: buffer)
             buffer = ByteBuffer()
             switch try await intake.store(webhook, headers: request.headers, body: body, receivedAt: context.receivedAt)
             {
