@@ -33,6 +33,11 @@ struct DatabaseOptions: ParsableArguments {
             env: "HOOKLINE_MAX_CANCEL_REQUESTS", unit: "n"))
     var maxCancelRequests: Int?
 
+    /// `--max-cancel-requests`, or its environment variable, if either is given.
+    private var cancelRequestCap: Int? {
+        get throws { try maxCancelRequests ?? Env.integer("HOOKLINE_MAX_CANCEL_REQUESTS") }
+    }
+
     /// The URL for LISTEN, if it is not the database URL.
     var listenURL: String? { explicitListenURL ?? Env.string("HOOKLINE_LISTEN_DATABASE_URL") }
 
@@ -52,7 +57,7 @@ struct DatabaseOptions: ParsableArguments {
 
     func validate() throws {
         _ = try url
-        if let most = try maxCancelRequests ?? Env.integer("HOOKLINE_MAX_CANCEL_REQUESTS"), most < 1 {
+        if let most = try cancelRequestCap, most < 1 {
             throw ValidationError("--max-cancel-requests must be at least 1")
         }
         if let listenURL {
@@ -78,7 +83,7 @@ struct DatabaseOptions: ParsableArguments {
     func client(
         maxConnections: Int, applicationName: String = "hookline-cli", statementTimeout: Duration? = nil
     ) throws -> PostgresClient {
-        if let most = try maxCancelRequests ?? Env.integer("HOOKLINE_MAX_CANCEL_REQUESTS") {
+        if let most = try cancelRequestCap {
             CancelRequestLimit.process.most = most
         }
         return PostgresClient(

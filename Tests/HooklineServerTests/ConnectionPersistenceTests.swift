@@ -46,6 +46,24 @@ struct ConnectionPersistenceTests {
         }
     }
 
+    /// An HTTP/1.0 request that lists `close` beside `keep-alive` is the connection's last on the router's path
+    /// too (NIO's parser keeps such a connection; the fast path closes it).
+    @Test func anHTTP10RequestListingCloseBesideKeepAliveIsTheConnectionsLast() async throws {
+        try await ServerFixture.run { fixture in
+            try await fixture.application().test(.live) { client in
+                let port = try #require(client.port)
+                let request = "GET /healthz HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"
+                let connection = try RawConnection(port: port)
+                connection.send(request + request)
+                let text = try await onOwnThread { connection.readUntilClosed(timeout: .seconds(5)) }
+                let answers = WebhookFastPathTests.answers(in: text)
+                #expect(answers.map(\.status) == [200], "one answer: \(text)")
+                #expect(answers.first?.headers.contains("connection: close") == true, "\(text)")
+                #expect(connection.isClosedByServer)
+            }
+        }
+    }
+
     /// An HTTP/1.0 request that asks for `keep-alive` keeps its connection: the next request on it is answered.
     @Test func anHTTP10RequestWithKeepAliveKeepsTheConnection() async throws {
         try await ServerFixture.run { fixture in

@@ -68,11 +68,10 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
             let length = head.headerFields[.contentLength].flatMap { Int($0) }
             remaining = length ?? (head.headerFields[.transferEncoding] == nil ? 0 : nil)
             reading = true
-            // `close` wins over `keep-alive` when an HTTP/1.0 request lists both, as on the fast path.
-            if nextPersistence == .lastRequest || head.headerFields.asksToClose {
-                closeAfter = requests
-            } else if nextPersistence == .keepAliveAsked {
-                keepAliveAnswers.insert(requests)
+            switch nextPersistence {
+            case .lastRequest: closeAfter = requests
+            case .keepAliveAsked: keepAliveAnswers.insert(requests)
+            case nil: break
             }
             nextPersistence = nil
         case .end:
@@ -92,7 +91,7 @@ final class MessageActivityHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch unwrapOutboundIn(data) {
         case .head(var head) where head.status.kind != .informational:
             let answering = answers + 1
-            let keepAliveAsked = keepAliveAnswers.remove(answering) != nil
+            let keepAliveAsked = !keepAliveAnswers.isEmpty && keepAliveAnswers.remove(answering) != nil
             if answersTheBodyStillComing(answering) {
                 closeAfter = answering
                 head.headerFields[.connection] = "close"
