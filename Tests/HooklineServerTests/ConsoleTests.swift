@@ -233,6 +233,30 @@ struct ConsoleTests {
         }
     }
 
+    /// A sender's bytes reach the job page as text, whatever characters surround the markup: the template
+    /// library escapes by grapheme cluster, in which U+0600 (a prepended mark) takes the `<` after it, and a
+    /// combining mark the `>` before it, so "<" alone never matched and the tag went out as HTML.
+    @Test func aBodyWhoseMarkupHidesInGraphemeClustersIsShownAsText() async throws {
+        try await ServerFixture.run { fixture in
+            let (account, _) = try await fixture.accountWithCycle()
+            let hostile = "\u{600}<meta http-equiv=refresh content=0;url=https://evil.example/>\u{301} x<\u{301}b>"
+            let id = try #require(
+                try await JobQueue(database: fixture.database.client).insert([
+                    NewJob(accountID: account.id, body: Data(hostile.utf8))
+                ]).first)
+            try await fixture.application().test(.live) { client in
+                let session = try await ConsoleSignIn.make(fixture, client)
+                let page = Array(try await session.get(client, "/console/jobs/\(id)").body.readableBytesView)
+                // Compared as bytes: String comparisons go by grapheme cluster, the very thing that hid the markup.
+                func has(_ text: String) -> Bool { page.firstRange(of: Array(text.utf8)) != nil }
+                #expect(!has("<meta http-equiv"), "the markup went out as HTML")
+                #expect(!has("x<"))
+                #expect(has(#"<pre id="job-body">\#u{600}&lt;meta http-equiv=refresh"#), "shown as text")
+                #expect(has("evil.example/&gt;\u{301} x&lt;\u{301}b&gt;</pre>"))
+            }
+        }
+    }
+
     @Test func anAccountTokenInTheCookieIsNoSession() async throws {
         try await ServerFixture.run { fixture in
             let account = try await fixture.database.makeAccount()

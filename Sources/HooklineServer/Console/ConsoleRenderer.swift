@@ -15,6 +15,10 @@ struct ConsoleRenderer: Sendable {
 
     private init() {
         var library = MustacheLibrary()
+        // Every template escapes with the console's own escaping (see ``ConsoleHTMLEscaping``), named in a
+        // pragma put before each one here, so that no template can be added without it.
+        MustacheContentTypes.register(ConsoleHTMLEscaping(), named: ConsoleHTMLEscaping.name)
+        let pragma = "{{% CONTENT_TYPE: \(ConsoleHTMLEscaping.name)}}"
         let templates: [(String, [UInt8])] = [
             ("layout", PackageResources.layout_mustache), ("signin", PackageResources.signin_mustache),
             ("overview", PackageResources.overview_mustache), ("accounts", PackageResources.accounts_mustache),
@@ -25,7 +29,7 @@ struct ConsoleRenderer: Sendable {
         ]
         for (name, bytes) in templates {
             do {
-                try library.register(String(decoding: bytes, as: UTF8.self), named: name)
+                try library.register(pragma + String(decoding: bytes, as: UTF8.self), named: name)
             } catch {
                 // The templates are part of the build; the console's tests render every one of them.
                 preconditionFailure("the console template \(name) does not parse: \(error)")
