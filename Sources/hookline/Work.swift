@@ -67,6 +67,12 @@ extension HooklineCLI {
 
         @Option(
             help: .setting(
+                "Bytes one step's templates may render together; past it the step fails for good",
+                env: "HOOKLINE_MAX_TEMPLATE_BYTES", unit: "bytes"))
+        var maxTemplateBytes: Int?
+
+        @Option(
+            help: .setting(
                 "Serve Prometheus metrics: worker i on this port + i; off by default", env: "HOOKLINE_METRICS_PORT",
                 unit: "port"))
         var metricsPort: Int?
@@ -118,6 +124,7 @@ extension HooklineCLI {
                 try Env.set(&settings, \.shutdownSeconds, shutdownSeconds, "HOOKLINE_SHUTDOWN_SECONDS")
                 try Env.set(&settings, \.claimBatch, claimBatch, "HOOKLINE_CLAIM_BATCH")
                 try Env.set(&settings, \.dnsConcurrency, dnsConcurrency, "HOOKLINE_DNS_CONCURRENCY")
+                try Env.set(&settings, \.maxTemplateBytes, maxTemplateBytes, "HOOKLINE_MAX_TEMPLATE_BYTES")
                 return settings
             }
         }
@@ -135,6 +142,9 @@ extension HooklineCLI {
             guard settings.claimBatch >= 1 else { throw ValidationError("--claim-batch must be at least 1") }
             guard (1...WorkerSettings.mostDNSConcurrency).contains(settings.dnsConcurrency) else {
                 throw ValidationError("--dns-concurrency must be from 1 to \(WorkerSettings.mostDNSConcurrency)")
+            }
+            guard settings.maxTemplateBytes >= 1 else {
+                throw ValidationError("--max-template-bytes must be at least 1")
             }
             if let port = try metricsPort ?? Env.integer("HOOKLINE_METRICS_PORT"),
                 !(1...65535).contains(port + settings.processes - 1)
@@ -194,7 +204,7 @@ extension HooklineCLI {
                 try simulatedWork.map { try SimulatedWork(directory: $0) }
                 ?? CycleRunner(
                     database: client, definitions: definitions, caller: caller, leaseSeconds: settings.leaseSeconds,
-                    logger: logger)
+                    maxTemplateBytes: settings.maxTemplateBytes, logger: logger)
             let metrics = WorkerMetrics()
             let worker = Worker(
                 settings: settings, database: client, runner: runner, logger: logger, metrics: metrics,

@@ -210,6 +210,7 @@ struct WorkCommandTests {
         for bad in [
             ["--processes", "0"], ["--concurrency", "0"], ["--lease-seconds", "0"], ["--history-days", "0"],
             ["--poll-ms", "1"], ["--log-level", "loud"], ["--dns-concurrency", "0"], ["--dns-concurrency", "1025"],
+            ["--max-template-bytes", "0"],
         ] {
             let outcome = try await HooklineBinary.run(["work"] + bad + ["--database-url", "postgresql:///none"])
             #expect(outcome.status == 64, "\(bad)")

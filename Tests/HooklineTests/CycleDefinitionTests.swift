@@ -160,13 +160,15 @@ struct CycleDefinitionTests {
 
     @Test func templatesRenderPlainTextAndNameTheStepsTheyRead() throws {
         let template = try Template("{{payload.name}} <{{steps.shape.email}}> & {{account_id}}")
-        let rendered = template.render([
-            "payload": ["name": "Ann & Bob"], "steps": ["shape": ["email": "a@example.com"]], "account_id": "acc",
-        ])
+        let rendered = try template.render(
+            TemplateContext([
+                "payload": .object(["name": .string("Ann & Bob")]),
+                "steps": .object(["shape": .object(["email": .string("a@example.com")])]), "account_id": .string("acc"),
+            ]))
         #expect(rendered == "Ann & Bob <a@example.com> & acc", "nothing is HTML-escaped")
         #expect(template.stepReferences == ["shape"])
         #expect(throws: TemplateError.self) { try Template("{{#open}}never closed") }
-        #expect(try Template("no tags").render([:]) == "no tags")
+        #expect(try Template("no tags").render(TemplateContext([:])) == "no tags")
     }
 }
 

@@ -234,6 +234,54 @@ struct CycleInterpreterTests {
         #expect(CycleInterpreter.payload(of: job("not json")) == .string("not json"))
     }
 
+    /// `plusone` and `minusone` past the ends of a 64-bit integer render nothing, as a transform that does not
+    /// apply does, instead of trapping: the payload's number comes from the sender, and a trap ends the
+    /// worker process with every job it runs.
+    @Test func integerTransformsPastTheEndsRenderNothing() throws {
+        let definition = try cycle(
+            #"{"name": "t", "steps": [{"id": "m", "type": "map", "fields": {"up": "[{{plusone(payload.big)}}]", "down": "[{{minusone(payload.small)}}]", "next": "{{plusone(payload.n)}} {{minusone(payload.n)}} {{#even(payload.n)}}even{{/even(payload.n)}}"}}]}"#
+        )
+        var run = CycleInterpreter(
+            job: job(#"{"big": 9223372036854775807, "small": -9223372036854775808, "n": 41}"#), definition: definition)
+        guard case .completed(.succeeded, let checkpoint?, _) = run.executeInMemory() else {
+            Issue.record("the map did not complete")
+            return
+        }
+        #expect(try outputs(checkpoint) == #"{"m":{"down":"[]","next":"42 40 ","up":"[]"}}"#)
+    }
+
+    /// Templates whose sections multiply (nested over one array) or repeat a large value fail their step, for
+    /// good, once they would render more than their budget: they cannot hold a worker or its memory.
+    @Test(arguments: [
+        ("{{#payload.a}}{{#payload.a}}{{#payload.a}}x{{/payload.a}}{{/payload.a}}{{/payload.a}}", false),
+        ("{{#payload.a}}{{payload.big}}{{/payload.a}}", false),
+        ("{{#payload.a}}{{uppercased(payload.big)}}{{/payload.a}}", false),
+        ("{{#payload.a}}{{payload}}{{/payload.a}}", false),
+        ("{{#payload.a}}{{.}},{{/payload.a}}", true),
+    ])
+    func templatesPastTheirBudgetFailTheirStep(template: String, fits: Bool) throws {
+        let definition = try cycle(
+            #"{"name": "t", "retry": {"max_attempts": 5}, "steps": [{"id": "m", "type": "map", "fields": {"out": "\#(template)"}}]}"#
+        )
+        let items = (0..<400).map(String.init).joined(separator: ",")
+        let big = String(repeating: "b", count: 100_000)
+        var run = CycleInterpreter(job: job(#"{"a": [\#(items)], "big": "\#(big)"}"#), definition: definition)
+        switch run.executeInMemory() {
+        case .completed(.succeeded, let checkpoint?, _):
+            #expect(fits, "rendered in full: \(template)")
+            if fits {
+                let out = try JSON(parsing: checkpoint.outputs.bytes).object?["m"]?.object?["out"]?.string
+                #expect(out?.hasPrefix("0,1,2,") == true)
+            }
+        case .failed(let error, let permanent, _, _, _):
+            #expect(!fits, "\(template): \(error)")
+            #expect(permanent)
+            #expect(error.contains("step m: its templates would render more than"), "\(error)")
+        case let other:
+            Issue.record("\(other)")
+        }
+    }
+
     // MARK: - Fixtures
 
     private func cycle(_ text: String) throws -> CycleDefinition {

@@ -96,18 +96,6 @@ public enum JSON: Sendable, Hashable, Codable {
         }
     }
 
-    /// The value as Swift values for template rendering: dictionaries, arrays, strings, numbers, booleans.
-    public var templateValue: Any? {
-        switch self {
-        case .null: nil
-        case .bool(let value): value
-        case .int(let value): Int(value)
-        case .double(let value): value
-        case .string(let value): value
-        case .array(let value): value.map { $0.templateValue ?? "" }
-        case .object(let value): value.compactMapValues { $0.templateValue }
-        }
-    }
 }
 
 extension JSON {

@@ -2,6 +2,7 @@ import Mustache
 
 /// A Mustache template over a job's values (`payload`, `steps.<id>`, `headers`, `account_id`, `job_id`),
 /// rendered as plain text: nothing is HTML-escaped, since templates build URLs, headers and JSON strings.
+/// What it may render is bounded by its ``TemplateContext``'s budget.
 public struct Template: Sendable, Hashable, CustomStringConvertible {
     public let description: String
     private let template: MustacheTemplate?
@@ -26,8 +27,16 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public func render(_ context: [String: Any]) -> String {
-        template?.render(context) ?? description
+    /// The text, rendered with `context`.
+    /// - Throws: ``TemplateBudget/Exceeded`` when it would render past what the context's budget has left.
+    public func render(_ context: TemplateContext) throws(TemplateBudget.Exceeded) -> String {
+        guard let template else { return description }
+        let budget = context.budget
+        budget.perRound = description.utf8.count
+        guard budget.charge(description.utf8.count) else { throw TemplateBudget.Exceeded(limit: budget.limit) }
+        let text = template.render(context.values)
+        try budget.check()
+        return text
     }
 
     /// The step ids the template reads through `steps.<id>`.

@@ -10,15 +10,15 @@ extension CycleInterpreter {
         _ effects: some CycleEffects
     ) async throws {
         let context = templateContext
-        let url = call.url.render(context)
-        var headers = call.headers.sorted { $0.key < $1.key }.map {
-            OutboundRequest.Header($0.key, $0.value.render(context))
+        let url = try call.url.render(context)
+        var headers = try call.headers.sorted { $0.key < $1.key }.map {
+            OutboundRequest.Header($0.key, try $0.value.render(context))
         }
         let typed = headers.contains { $0.name.lowercased() == "content-type" }
         var body: [UInt8]?
         switch call.body {
         case let value?:
-            let json = evaluate(value, context: context)
+            let json = try evaluate(value, context: context)
             switch (value, json) {
             case (.template, .string(let text)):
                 body = Array(text.utf8)

@@ -9,9 +9,9 @@ extension CycleInterpreter {
     ) async throws {
         guard let cycle = job.cycleID else { return }
         let context = templateContext
-        let key = key.render(context)
+        let key = try key.render(context)
         guard !key.isEmpty else { throw StepFailure(message: "the key rendered empty", permanent: true) }
-        let stored = evaluate(value, context: context)
+        let stored = try evaluate(value, context: context)
         outputs[step.id] = .object(["key": .string(key), "value": stored])
         pending.append(record(step, started: started, outcome: .succeeded))
         try await effects.save(

@@ -16,10 +16,13 @@ public struct CycleInterpreter: Sendable {
     var outputs: [String: JSON]
     /// Step runs not written yet.
     var pending: [StepRunRecord] = []
+    /// What one step's templates may render at most (``TemplateBudget``).
+    let maxTemplateBytes: Int
 
-    public init(job: ClaimedJob, definition: CycleDefinition) {
+    public init(job: ClaimedJob, definition: CycleDefinition, maxTemplateBytes: Int = TemplateBudget.defaultLimit) {
         self.job = job
         self.definition = definition
+        self.maxTemplateBytes = maxTemplateBytes
         payload = Self.payload(of: job)
         outputs = (try? JSON(parsing: job.stepOutputs.bytes))?.object ?? [:]
     }
@@ -53,14 +56,15 @@ public struct CycleInterpreter: Sendable {
             outcome: outcome, error: failure?.message, httpStatus: failure?.httpStatus)
     }
 
-    /// What templates see, built when a step needs it (headers are parsed only then: most cycles never
-    /// read them, and this runs for every job).
-    var templateContext: [String: Any] {
+    /// What a step's templates see, with the budget they share, built when a step needs it (headers are
+    /// parsed only then: most cycles never read them, and this runs for every job).
+    var templateContext: TemplateContext {
         let headers = (try? JSON(parsing: job.headers.bytes)) ?? .object([:])
-        return [
-            "payload": payload.templateValue ?? "", "steps": JSON.object(outputs).templateValue ?? [:],
-            "headers": headers.templateValue ?? [:], "account_id": job.accountID.lowercased, "job_id": String(job.id),
-        ]
+        return TemplateContext(
+            [
+                "payload": payload, "steps": .object(outputs), "headers": headers,
+                "account_id": .string(job.accountID.lowercased), "job_id": .string(String(job.id)),
+            ], budget: TemplateBudget(limit: maxTemplateBytes))
     }
 
     func source(_ source: CycleDefinition.Source) -> JSON {
@@ -106,6 +110,8 @@ public struct CycleInterpreter: Sendable {
             } catch let failure as StepFailure {
                 try Task.checkCancellation()
                 if let result = handle(failure, of: step, at: index, started: started) { return result }
+            } catch let exceeded as TemplateBudget.Exceeded {
+                if let result = handle(Self.failure(exceeded), of: step, at: index, started: started) { return result }
             } catch {
                 try Task.checkCancellation()
                 throw error
@@ -126,14 +132,23 @@ public struct CycleInterpreter: Sendable {
             case .filter(let filter):
                 if let result = self.filter(step, filter, at: index, started: started) { return result }
             case .map(let fields):
-                outputs[step.id] = map(fields, context: templateContext, stored: [:])
-                pending.append(record(step, started: started, outcome: .succeeded))
+                do {
+                    outputs[step.id] = try map(fields, context: templateContext, stored: [:])
+                    pending.append(record(step, started: started, outcome: .succeeded))
+                } catch {
+                    if let result = handle(Self.failure(error), of: step, at: index, started: started) { return result }
+                }
             default:
                 preconditionFailure("step \(step.id) does not run in memory")
             }
             index += 1
         }
         return .completed(outcome: .succeeded, checkpoint: checkpoint(next: index), runs: pending)
+    }
+
+    /// A step whose templates ran past their budget: they would on every try.
+    static func failure(_ exceeded: TemplateBudget.Exceeded) -> StepFailure {
+        StepFailure(message: exceeded.description, permanent: true)
     }
 
     /// Applies the cycle's `on_error`: a result that ends the run, or nil to go on with the next step.
