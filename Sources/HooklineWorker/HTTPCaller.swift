@@ -8,8 +8,10 @@ import ServiceLifecycle
 
 /// Makes `http` steps' calls: checks the destination, sends the request through AsyncHTTPClient (redirects
 /// are not followed: a redirect could lead anywhere), and sorts the answer into success, a retryable failure
-/// (408, 429, 5xx, connection errors and timeouts, with `Retry-After` honoured) or a permanent one (other
-/// 4xx, 3xx, a refused destination).
+/// (408, 429, 5xx, connection errors, timeouts and host names that do not resolve, with `Retry-After`
+/// honoured) or a permanent one (other 4xx, 3xx, a refused destination, a header value that cannot be sent).
+/// Errors name the method and host, never the URL's path and query nor a header's value, which may hold the
+/// destination's credentials.
 ///
 /// The step's timeout bounds the whole call, from connecting to the last byte of the body: AsyncHTTPClient's
 /// deadline ends when the response head arrives, so the body is read under a timer of our own, and a
@@ -56,7 +58,12 @@ public final class HTTPCaller: Service, Sendable {
     func call(_ outbound: OutboundRequest) async throws -> OutboundResponse {
         let (method, url, timeout) = (outbound.method, outbound.url, outbound.timeoutSeconds)
         guard let parsed = URL(string: url), parsed.host != nil else {
-            throw StepFailure(message: "not a URL: \(url)", permanent: true)
+            throw StepFailure(message: "the url did not render as a URL with a host", permanent: true)
+        }
+        if let header = outbound.headers.first(where: { !Self.canSend($0.value) }) {
+            throw StepFailure(
+                message: "the \(header.name) header's value has a line break or another control character (not sent)",
+                permanent: true)
         }
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
@@ -83,6 +90,8 @@ public final class HTTPCaller: Service, Sendable {
             try await resolvers.runIfActive { try destinations.check(url) }
         } catch let refusal as DestinationRefused {
             throw StepFailure(message: refusal.description, permanent: true)
+        } catch let unresolved as DestinationUnresolved {
+            throw StepFailure(message: unresolved.description, permanent: false)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -178,6 +187,11 @@ public final class HTTPCaller: Service, Sendable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: text).map { max(0, $0.timeIntervalSinceNow) }
+    }
+
+    /// Whether a header value can be sent as it is: no control character but horizontal tab (RFC 9110 §5.5).
+    static func canSend(_ value: String) -> Bool {
+        !value.utf8.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
     }
 
     static func describe(_ error: any Error) -> String {

@@ -88,4 +88,57 @@ struct HTTPStepTests {
             }
         }
     }
+
+    /// A name that does not resolve may resolve on a later try (a resolver down, a record not there yet):
+    /// the attempt is retried, as a connection error is. An address the guard refuses stays refused.
+    @Test func aDestinationThatDoesNotResolveIsRetried() async throws {
+        try await CycleFixture.with { fixture in
+            let cycle = try await fixture.cycle(
+                """
+                {"name": "unresolved", "retry": {"max_attempts": 3, "backoff_seconds": 600}, "steps": [
+                  {"id": "call", "type": "http", "url": "https://hookline-test.invalid/x"}
+                ]}
+                """)
+            let id = try await fixture.enqueue(cycle, "{}")
+            try await fixture.work {
+                try await fixture.database.client.query(
+                    "SELECT 1 FROM hookline.jobs WHERE id = \(id) AND attempt = 1 AND last_error IS NOT NULL"
+                ).count == 1
+            }
+            let row = try #require(
+                try await fixture.database.client.query("SELECT state, last_error FROM hookline.jobs WHERE id = \(id)")
+                    .first)
+            let (state, lastError) = try row.decode((String, String?).self)
+            #expect(state == "available", "retried: \(lastError ?? "")")
+            #expect(lastError?.contains("hookline-test.invalid does not resolve") == true, "\(lastError ?? "")")
+        }
+    }
+
+    /// A header value the HTTP client refuses (a payload's line break in it) fails the step without the
+    /// header's value in the job's error, its step run or the log: such headers carry secrets.
+    @Test func aRefusedHeaderValueIsNotRecordedInTheError() async throws {
+        let receiver = Receiver()
+        try await receiver.serving { base in
+            try await CycleFixture.with { fixture in
+                let cycle = try await fixture.cycle(
+                    """
+                    {"name": "header", "retry": {"max_attempts": 1}, "steps": [
+                      {"id": "call", "type": "http", "url": "\(base)/h",
+                       "headers": {"Authorization": "Bearer sk_live_secret {{payload.ref}}"}}
+                    ]}
+                    """)
+                let id = try await fixture.enqueue(cycle, #"{"ref": "a\nb"}"#)
+                try await fixture.work { try await fixture.finished([id]).count == 1 }
+                let finished = try #require(try await fixture.finished([id])[id])
+                #expect(finished.state == "dead")
+                let lastError = finished.lastError ?? ""
+                #expect(!lastError.isEmpty)
+                #expect(!lastError.contains("sk_live_secret"), "\(lastError)")
+                let errors = try await fixture.database.client.query(
+                    "SELECT coalesce(string_agg(error, ' | '), '') FROM hookline.step_runs WHERE job_id = \(id)")
+                #expect(try !errors[0].decode(String.self, at: 0).contains("sk_live_secret"))
+                #expect(receiver.requests(to: "/h").isEmpty)
+            }
+        }
+    }
 }

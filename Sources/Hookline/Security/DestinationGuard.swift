@@ -45,7 +45,8 @@ public struct DestinationGuard: Sendable {
     }
 
     /// Checks the URL's host (resolving a name, blocking: call it off the event loops); throws
-    /// ``DestinationRefused`` when the host may not be called.
+    /// ``DestinationRefused`` when the host may not be called, ``DestinationUnresolved`` when its name does not
+    /// resolve.
     public func check(_ url: URL) throws {
         guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
             throw DestinationRefused(reason: "only http and https URLs can be called")
@@ -53,7 +54,7 @@ public struct DestinationGuard: Sendable {
         guard var host = url.host, !host.isEmpty else { throw DestinationRefused(reason: "the URL has no host") }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let addresses = CIDR.parseAddress(host) != nil ? [host] : try Self.resolve(host)
-        guard !addresses.isEmpty else { throw DestinationRefused(reason: "\(host) does not resolve") }
+        guard !addresses.isEmpty else { throw DestinationUnresolved(host: host, reason: "no address") }
         for address in addresses {
             if let reason = refusal(for: address) { throw DestinationRefused(reason: "\(host): \(reason)") }
         }
@@ -65,7 +66,7 @@ public struct DestinationGuard: Sendable {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0, let first = list else {
-            throw DestinationRefused(reason: "\(host) does not resolve: \(String(cString: gai_strerror(status)))")
+            throw DestinationUnresolved(host: host, reason: String(cString: gai_strerror(status)))
         }
         defer { freeaddrinfo(first) }
         var addresses: [String] = []
