@@ -69,7 +69,7 @@ public func buildApplication(
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
     OAuthRoutes(
-        clients: clients, limiter: limiter, trustedProxies: settings.trustedProxies,
+        clients: clients, verifier: verifier, limiter: limiter, trustedProxies: settings.trustedProxies,
         maxFormBytes: settings.maxTokenFormBytes
     ).register(on: router)
     AdminRoutes(

@@ -150,6 +150,12 @@ public final class TokenVerifier: Sendable {
 
     // MARK: Revocations
 
+    /// Drops a token this instance has just revoked from the cache, so that it stops working here at once
+    /// rather than when the revocation's notification comes back over LISTEN (other instances wait for it).
+    public func forget(token: String) {
+        cache.evict(Secrets.hash(token))
+    }
+
     /// Applies an event of the LISTEN connection on ``AuthNotifications/channel``.
     public func handle(_ event: PostgresListener.Event) {
         if case .disconnected(let error) = event {

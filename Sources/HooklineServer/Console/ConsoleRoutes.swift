@@ -105,6 +105,7 @@ struct ConsoleRoutes: Sendable {
         if let session = context.consoleSession {
             do {
                 try await clients.revokeToken(session.token, clientRowID: session.grant.clientRowID)
+                verifier.forget(token: session.token)
             } catch {
                 // The cookie goes anyway; the token expires or is revoked with its client.
                 context.logger.error("console sign-out: the token was not revoked", metadata: ["error": "\(error)"])

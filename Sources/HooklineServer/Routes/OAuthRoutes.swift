@@ -11,6 +11,8 @@ import Logging
 /// only the route reads, and the token request is checked for `grant_type` before the client is.
 struct OAuthRoutes: Sendable {
     let clients: OAuthClientStore
+    /// Told of each revocation, so that a revoked token stops working on this instance at once.
+    let verifier: TokenVerifier
     let limiter: FailedAuthenticationLimiter
     /// Proxies whose `X-Forwarded-For` is believed: the brake counts the client behind them.
     let trustedProxies: [CIDR]
@@ -88,6 +90,7 @@ struct OAuthRoutes: Sendable {
         // RFC 7009 §2.2: 200 whether or not the token existed or was this client's; the hint is only a hint.
         do {
             try await clients.revokeToken(token, of: client)
+            verifier.forget(token: token)
         } catch {
             context.logger.error("token not revoked: database unavailable", metadata: ["error": "\(error)"])
             throw OAuthError.unavailable
