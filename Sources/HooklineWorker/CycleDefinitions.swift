@@ -71,8 +71,16 @@ public final class CycleDefinitions: Sendable {
         return cache.withLock { $0[Key(cycle: cycle, version: job.cycleVersion ?? 1)] }
     }
 
-    /// The retry policy of the job's cycle version (the default for a job without a cycle).
+    /// The retry policy of the job's cycle version: the default for a job without a cycle, and for one whose
+    /// version is gone or does not parse, so that its failure (which says so) is still recorded.
+    /// - Throws: when the version cannot be read (the database).
     func policy(for job: ClaimedJob) async throws -> RetryPolicy {
-        try await definition(for: job)?.retry ?? .default
+        do {
+            return try await definition(for: job)?.retry ?? .default
+        } catch is HooklineError {
+            return .default
+        } catch is CycleProblems {
+            return .default
+        }
     }
 }
