@@ -4,7 +4,7 @@
 /// The admin API's OpenAPI document, as JSON.
 package enum OpenAPIDocument {
     /// The SHA-256 of api/openapi.yaml and api/openapi-generator-config.yaml (scripts/openapi-hash).
-    package static let sourceSHA256 = "7e903537462e1174ebc7d5111c74cb59746f6b01b305d172d604f4562771b749"
+    package static let sourceSHA256 = "2492f9311d28b37a0fe0336c503bc13a0b8bece5a0ff463ca9747652ebeb88ec"
     package static let json = ###"""
 {
  "openapi": "3.1.0",
@@ -1900,6 +1900,7 @@ package enum OpenAPIDocument {
      },
      "secret": {
       "type": "string",
+      "minLength": 1,
       "maxLength": 500,
       "description": "The signing secret; generated when absent."
      },
@@ -2764,6 +2765,7 @@ package enum OpenAPIDocument {
    "secret": {
     "description": "The signing secret; generated when absent.",
     "maxLength": 500,
+    "minLength": 1,
     "type": "string"
    }
   },

@@ -46,4 +46,31 @@ struct SecretRotationTests {
             }
         }
     }
+
+    /// A signing secret given as empty (or a Standard Webhooks secret whose key is empty) is refused: HMAC with
+    /// an empty key is a signature anyone can make, so the webhook would be open while it says it checks.
+    @Test func anEmptySigningSecretIsRefused() async throws {
+        try await MigratedDatabase.with { database in
+            let account = try await database.makeAccount()
+            let cycle = try await CycleStore(database: database.client).create(
+                account: account.id, definition: Array(#"{"name": "c", "steps": []}"#.utf8))
+            let store = WebhookStore(database: database.client)
+            for (scheme, secret) in [
+                (WebhookAuthScheme.github, ""), (.stripe, ""), (.standardWebhooks, "whsec_"), (.standardWebhooks, ""),
+            ] {
+                await #expect(throws: HooklineError.self, "\(scheme) with \(secret.debugDescription)") {
+                    _ = try await store.create(
+                        account: account.id, cycle: cycle.id, scheme: scheme,
+                        settings: WebhookAuthSettings(secret: secret))
+                }
+            }
+            var hmac = WebhookAuthSettings(secret: "")
+            hmac.header = "X-Signature"
+            await #expect(throws: HooklineError.self) {
+                _ = try await store.create(account: account.id, cycle: cycle.id, scheme: .hmac, settings: hmac)
+            }
+            hmac.secret = "s"
+            _ = try await store.create(account: account.id, cycle: cycle.id, scheme: .hmac, settings: hmac)
+        }
+    }
 }

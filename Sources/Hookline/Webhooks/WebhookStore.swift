@@ -35,8 +35,13 @@ public struct WebhookStore: Sendable {
         }
         if scheme.usesSecret {
             if settings.secret == nil { settings.secret = SignatureCheck.generateSecret(for: scheme) }
-            if scheme == .standardWebhooks, SignatureCheck.standardWebhooksKey(settings.secret ?? "") == nil {
-                throw HooklineError.invalidField("secret", "a Standard Webhooks secret is whsec_ followed by base64")
+            // An HMAC with an empty key is a signature anyone can make.
+            if settings.secret?.isEmpty == true {
+                throw HooklineError.invalidField("secret", "a signing secret cannot be empty (leave it out for one)")
+            }
+            if scheme == .standardWebhooks, SignatureCheck.standardWebhooksKey(settings.secret ?? "")?.isEmpty ?? true {
+                throw HooklineError.invalidField(
+                    "secret", "a Standard Webhooks secret is whsec_ followed by a non-empty base64 key")
             }
         } else if settings.secret != nil {
             throw HooklineError.invalidField("secret", "the \(scheme.rawValue) scheme takes no secret")
