@@ -140,6 +140,26 @@ struct AdminAPITests {
         }
     }
 
+    /// The router reaches an operation by any spelling of its path (a trailing slash, doubled slashes), and so
+    /// does the key: a repeat spelled otherwise is the same request, replayed, not a second account.
+    @Test func anIdempotencyKeyHoldsWhateverTheSpellingOfThePath() async throws {
+        try await ServerFixture.run { fixture in
+            try await fixture.application().test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                let body = #"{"name": "Spelled"}"#
+                let first = try await api.send(.post, "/accounts/", json: body, headers: [.idempotencyKey: "spelled"])
+                #expect(first.status == .created)
+                for path in ["/accounts/", "//accounts", "/accounts"] {
+                    let again = try await api.send(.post, path, json: body, headers: [.idempotencyKey: "spelled"])
+                    #expect(again.status == .created, "\(path)")
+                    #expect(again.headers[.idempotencyReplayed] == "true", "\(path)")
+                }
+                let accounts = try await AccountStore(database: fixture.database.client).list()
+                #expect(accounts.filter { $0.name == "Spelled" }.count == 1)
+            }
+        }
+    }
+
     /// A secret is shown once: the idempotency table never holds it, and a replay comes without it.
     @Test func aReplayedClientCreationKeepsNoSecret() async throws {
         try await ServerFixture.run { fixture in

@@ -19,7 +19,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
     let paths: Set<String>
 
     func handle(_ request: Request, context: HooklineRequestContext, next: NextResponder) async throws -> Response {
-        guard request.method == .post, paths.contains(request.uri.path), let key = request.headers[.idempotencyKey],
+        let path = Self.routed(request.uri.path)
+        guard request.method == .post, paths.contains(path), let key = request.headers[.idempotencyKey],
             let client = context.apiClient
         else { return try await next(request, context) }
         guard (1...255).contains(key.utf8.count) else {
@@ -28,7 +29,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         var request = request
         let body = try await request.collectBody(upTo: .max)
         var hash = SHA256()
-        hash.update(data: Data("\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
+        hash.update(data: Data("\(request.method.rawValue) \(path)?\(request.uri.query ?? "")\n".utf8))
         hash.update(data: Data(buffer: body))
         let claim: IdempotencyClaim
         do {
@@ -90,6 +91,14 @@ struct IdempotencyMiddleware: RouterMiddleware {
         object["client_secret"] = nil
         object["secret"] = nil
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    }
+}
+
+extension IdempotencyMiddleware {
+    /// The path as the router matches it: empty segments (a trailing slash, doubled slashes) do not count, so
+    /// `/api/v1/accounts/` reaches the same operation as `/api/v1/accounts`, and must meet the same key.
+    static func routed(_ path: String) -> String {
+        "/" + path.split(separator: "/").joined(separator: "/")
     }
 }
 
