@@ -157,8 +157,10 @@ public struct CycleStore: Sendable {
     /// Two transactions: the cycle's row first, then its jobs. The ingress reads a cycle's row `FOR SHARE`
     /// in each batch, so the first waits for every batch that read the old state to commit, and the second,
     /// starting after, sees their jobs; keeping the row locked only for that one short UPDATE means no batch
-    /// (with other accounts' deliveries in it) waits while the jobs are moved. Should the process die between
-    /// the two, running the same command again finishes the move.
+    /// (with other accounts' deliveries in it) waits while the jobs are moved. The move follows the row as it
+    /// is then, not this call's `active` (``JobQueue/followCycleState(_:)``), so a stop and an activation at
+    /// once end as the row does. Should the process die between the two, running either command again
+    /// finishes the move.
     @discardableResult
     public func setActive(_ id: UUID, _ active: Bool) async throws -> Cycle {
         let rows = try await database.query(
@@ -168,7 +170,7 @@ public struct CycleStore: Sendable {
             """)
         guard let row = rows.first else { throw HooklineError.notFound("no cycle \(id.lowercased)") }
         let cycle = try Self.cycle(row)
-        try await JobQueue(database: database).holdJobs(!active, ofCycle: id)
+        try await JobQueue(database: database).followCycleState(id)
         return cycle
     }
 
