@@ -22,11 +22,17 @@ public struct MCPSessionLimits: Sendable, Hashable {
     /// Tool calls waiting for their jobs at once on this instance; past it a call answers at once with its
     /// job's id and state (0: every call does).
     public var maxWaitingCalls = JobWaiter.defaultMaxWaiters
+    /// Event streams being written for one session at once (its GET stream, resumptions of it, and the
+    /// answers to its requests still in flight); a new one past it ends the session's oldest. The SDK's
+    /// transport forgets a stream that a resumption replaces without ending it, so only this bounds them.
+    public var maxStreamsPerSession = defaultMaxStreamsPerSession
 
     /// What each message counts besides its bytes: the replay store's bookkeeping.
     public static let messageOverhead = 512
     /// `maxResultBytes` unless told otherwise (`--mcp-max-result-bytes`).
     public static let defaultMaxResultBytes = 1 << 20
+    /// `maxStreamsPerSession` unless told otherwise (`--mcp-max-streams-per-session`).
+    public static let defaultMaxStreamsPerSession = 16
 
     public init(
         maxSessions: Int = 1_000, maxSessionsPerServer: Int = 100, idleTimeout: Duration = .seconds(600),

@@ -19,6 +19,9 @@ public actor MCPSessions {
         var lastUsed: ContinuousClock.Instant
         /// Bytes exchanged so far, against ``MCPSessionLimits/maxBytesPerSession``.
         var bytes: Int
+        /// The event streams being written for the session, each with what ends it, by the number it was
+        /// given when it opened (``opened(stream:in:)``): the lowest is the oldest.
+        var streams: [UInt64: @Sendable () -> Void] = [:]
     }
 
     private let limits: MCPSessionLimits
@@ -29,6 +32,8 @@ public actor MCPSessions {
     private var sessions: [String: Session] = [:]
     /// Sessions being opened (between the limit's check and their entry in `sessions`), by server.
     private var opening: [UUID: Int] = [:]
+    /// The number the next event stream gets.
+    private var nextStream: UInt64 = 0
 
     public init(
         limits: MCPSessionLimits, directory: MCPServerDirectory, toolbox: MCPToolbox, allowedOrigins: [String],
@@ -104,6 +109,28 @@ public actor MCPSessions {
         sessions[id]?.bytes += bytes
     }
 
+    /// An event stream of session `id` begins to be written; `end` ends it. The session's end ends it, and so
+    /// does a stream opened past ``MCPSessionLimits/maxStreamsPerSession`` (the oldest goes). Nil, with the
+    /// stream ended at once, when the session is gone.
+    public func opened(stream end: @escaping @Sendable () -> Void, in id: String) -> UInt64? {
+        guard var session = sessions[id] else {
+            end()
+            return nil
+        }
+        nextStream += 1
+        session.streams[nextStream] = end
+        while session.streams.count > limits.maxStreamsPerSession, let oldest = session.streams.keys.min() {
+            session.streams.removeValue(forKey: oldest)?()
+        }
+        sessions[id] = session
+        return nextStream
+    }
+
+    /// The event stream `number` of session `id` was written to its end.
+    public func closed(stream number: UInt64, in id: String) {
+        sessions[id]?.streams[number] = nil
+    }
+
     private func open(
         _ request: MCP.HTTPRequest, entry: MCPServerDirectory.Entry, now: ContinuousClock.Instant, size: Int
     ) async -> MCP.HTTPResponse {
@@ -128,6 +155,7 @@ public actor MCPSessions {
     private func close(_ id: String) async {
         guard let session = sessions.removeValue(forKey: id) else { return }
         await session.server.stop()
+        for end in session.streams.values { end() }
     }
 
     /// Ends the sessions idle for longer than the limit; returns how many.

@@ -45,6 +45,13 @@ struct MCPOptions: ParsableArguments {
     var maxWaitingCalls: Int?
 
     @Option(
+        name: .customLong("mcp-max-streams-per-session"),
+        help: .setting(
+            "Event streams one MCP session has open at once; a new one past it ends the session's oldest",
+            env: "HOOKLINE_MCP_MAX_STREAMS_PER_SESSION", unit: "n"))
+    var maxStreamsPerSession: Int?
+
+    @Option(
         name: .customLong("mcp-allowed-origin"),
         help: .setting(
             "A browser origin allowed to call MCP servers; repeatable; none by default",
@@ -66,12 +73,14 @@ struct MCPOptions: ParsableArguments {
         try Env.set(&settings, \.mcp.maxBytesPerSession, maxBytes, "HOOKLINE_MCP_SESSION_MAX_BYTES")
         try Env.set(&settings, \.mcp.maxResultBytes, maxResultBytes, "HOOKLINE_MCP_MAX_RESULT_BYTES")
         try Env.set(&settings, \.mcp.maxWaitingCalls, maxWaitingCalls, "HOOKLINE_MCP_MAX_WAITING_CALLS")
+        try Env.set(
+            &settings, \.mcp.maxStreamsPerSession, maxStreamsPerSession, "HOOKLINE_MCP_MAX_STREAMS_PER_SESSION")
         settings.mcpAllowedOrigins = Env.list(allowedOrigins, "HOOKLINE_MCP_ALLOWED_ORIGINS")
         settings.publicURL = (publicURL ?? Env.string("HOOKLINE_PUBLIC_URL")).map {
             $0.hasSuffix("/") ? String($0.dropLast()) : $0
         }
         if settings.mcp.maxSessions <= 0 || settings.mcp.maxSessionsPerServer <= 0
-            || settings.mcp.maxBytesPerSession <= 0
+            || settings.mcp.maxBytesPerSession <= 0 || settings.mcp.maxStreamsPerSession <= 0
             || settings.mcp.idleTimeout <= .zero
         {
             throw ValidationError("the MCP session limits must be positive")

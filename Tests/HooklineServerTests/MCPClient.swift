@@ -93,8 +93,8 @@ struct MCPClient: Sendable {
     func delete() async throws -> Reply { try await send(.DELETE) }
 
     /// Opens the session's event stream (GET); its events are read in the background until it ends.
-    func openEventStream() async throws -> EventStream {
-        var request = prepare(.GET)
+    func openEventStream(headers extra: [(String, String)] = []) async throws -> EventStream {
+        var request = prepare(.GET, headers: extra)
         request.headers.replaceOrAdd(name: "Accept", value: "text/event-stream")
         let response = try await http.execute(request, timeout: .seconds(20))
         let stream = EventStream(status: response.status.code)
@@ -141,6 +141,12 @@ final class EventStream: Sendable {
     var methods: [String] { messages.compactMap { $0["method"] as? String } }
     /// Whether the server ended the stream.
     var ended: Bool { state.withLock { $0.ended } }
+    /// The ids of the events received so far (the priming event's, for a resumption).
+    var eventIDs: [String] {
+        state.withLock { $0.text }.split(separator: "\n").filter { $0.hasPrefix("id: ") }.map {
+            String($0.dropFirst(4))
+        }
+    }
 
     fileprivate func read(_ body: HTTPClientResponse.Body) async {
         do {

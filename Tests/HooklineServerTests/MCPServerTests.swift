@@ -417,7 +417,7 @@ private let reorderDefinition = """
     """
 
 /// A live application on a real socket with an MCP server (offering the `reorder` cycle) of a new account.
-private struct Live: Sendable {
+struct Live: Sendable {
     let fixture: ServerFixture
     let client: any TestClientProtocol
     let http: HTTPClient
@@ -443,7 +443,7 @@ private struct Live: Sendable {
     }
 }
 
-private func live(
+func live(
     auth: MCPServerAuth = .none, settings configure: (inout ServerSettings) -> Void = { _ in },
     _ body: @Sendable (Live) async throws -> Void
 ) async throws {
@@ -462,7 +462,7 @@ private func live(
 }
 
 /// A new account with the `reorder` cycle, and an MCP server offering it.
-private func mcpServer(_ fixture: ServerFixture, auth: MCPServerAuth) async throws -> (Account, Cycle, MCPServer) {
+func mcpServer(_ fixture: ServerFixture, auth: MCPServerAuth) async throws -> (Account, Cycle, MCPServer) {
     let account = try await fixture.database.makeAccount()
     let cycle = try await CycleStore(database: fixture.database.client).create(
         account: account.id, definition: Array(reorderDefinition.utf8))

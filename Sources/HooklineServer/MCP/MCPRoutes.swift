@@ -66,21 +66,19 @@ struct MCPRoutes: Sendable {
     private func handle(_ request: Request, body: ByteBuffer, entry: MCPServerDirectory.Entry) async throws
         -> Response
     {
-        let headers = Self.headers(request.headers)
+        let message = MCP.HTTPRequest(
+            method: request.method.rawValue, headers: Self.headers(request.headers),
+            body: body.readableBytes > 0 ? Data(buffer: body) : nil, path: request.uri.path)
+        // The SDK looks header names up in any case; the dictionary's keys are lower-case.
+        let sessionID = message.header(HTTPHeaderName.sessionID)
         // Whether this is an `initialize` is found out here, outside the sessions' actor, since only a request
         // without a session id needs its body parsed for it.
         let initialize =
-            headers[HTTPHeaderName.sessionID] == nil && request.method == .post
+            sessionID == nil && request.method == .post
             && (try? JSON(parsing: body.readableBytesView))?["method"]?.string == "initialize"
-        let answer = await sessions.handle(
-            MCP.HTTPRequest(
-                method: request.method.rawValue, headers: headers,
-                body: body.readableBytes > 0 ? Data(buffer: body) : nil, path: request.uri.path),
-            entry: entry, initialize: initialize)
-        let session = answer.headers[HTTPHeaderName.sessionID] ?? headers[HTTPHeaderName.sessionID]
-        return Self.response(answer) { bytes in
-            if let session { await sessions.sent(bytes, in: session) }
-        }
+        let answer = await sessions.handle(message, entry: entry, initialize: initialize)
+        let session = answer.headers[HTTPHeaderName.sessionID] ?? sessionID
+        return Self.response(answer, of: session.map { (sessions, $0) })
     }
 
     static let tooLarge = MCPRefusal(
@@ -133,11 +131,9 @@ struct MCPRoutes: Sendable {
         return headers
     }
 
-    /// The SDK's answer as a Hummingbird response; an event stream is written as it comes, and `streamed`
-    /// hears how many bytes it came to.
-    static func response(
-        _ answer: MCP.HTTPResponse, streamed: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> Response {
+    /// The SDK's answer as a Hummingbird response. An event stream is written as it comes; when it belongs to
+    /// a session, the session counts its bytes and can end it (``MCPSessions/opened(stream:in:)``).
+    static func response(_ answer: MCP.HTTPResponse, of session: (MCPSessions, String)? = nil) -> Response {
         var fields = HTTPFields()
         for (name, value) in answer.headers {
             if let name = HTTPField.Name(name) { fields[name] = value }
@@ -150,9 +146,13 @@ struct MCPRoutes: Sendable {
             return Response(
                 status: status, headers: fields,
                 body: ResponseBody { writer in
-                    // The SDK's stream is relayed through one that graceful shutdown can end; a client that
-                    // went away (a failed write) ends it too.
+                    // The SDK's stream is relayed through one that graceful shutdown, and the session's end,
+                    // can end; a client that went away (a failed write) ends it too.
                     let (relay, continuation) = AsyncStream<ByteBuffer>.makeStream()
+                    var number: UInt64?
+                    if let (sessions, id) = session {
+                        number = await sessions.opened(stream: { continuation.finish() }, in: id)
+                    }
                     let pump = Task {
                         for try await event in events { continuation.yield(ByteBuffer(bytes: event)) }
                         continuation.finish()
@@ -167,7 +167,10 @@ struct MCPRoutes: Sendable {
                         continuation.finish()
                     }
                     pump.cancel()
-                    await streamed(bytes)
+                    if let (sessions, id) = session {
+                        await sessions.sent(bytes, in: id)
+                        if let number { await sessions.closed(stream: number, in: id) }
+                    }
                     try await writer.finish(nil)
                 })
         default:

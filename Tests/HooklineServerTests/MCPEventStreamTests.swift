@@ -1,0 +1,48 @@
+import Foundation
+import HooklineServer
+import TestSupport
+import Testing
+
+/// The event streams of MCP sessions, as a hostile or broken client opens them: each ends with its session.
+@Suite("MCP event streams")
+struct MCPEventStreamTests {
+    /// A stream resumed with `Last-Event-ID` takes the place of the one before in the SDK's transport, which
+    /// then no longer ends that one: without streams of its own to end, the server kept every replaced stream
+    /// (a task and a connection) open past the end of its session, as many as a client cared to open.
+    @Test func everyEventStreamOfASessionEndsWithIt() async throws {
+        try await live(settings: { $0.mcp.idleTimeout = .seconds(120) }) { live in
+            var mcp = live.mcp()
+            #expect(try await mcp.initialize().status == 200)
+            let first = try await mcp.openEventStream()
+            #expect(first.status == 200)
+            try await eventually(within: .seconds(5)) { !first.eventIDs.isEmpty }
+            let resume = try #require(first.eventIDs.first)
+            var streams = [first]
+            for _ in 0..<4 {
+                let resumed = try await mcp.openEventStream(headers: [("Last-Event-ID", resume)])
+                #expect(resumed.status == 200)
+                streams.append(resumed)
+            }
+            #expect(try await mcp.delete().status == 200)
+            try await eventually(within: .seconds(5)) { streams.allSatisfy(\.ended) }
+        }
+    }
+
+    /// Past `--mcp-max-streams-per-session`, a new stream ends the session's oldest.
+    @Test func aNewStreamPastTheSessionsLimitEndsItsOldest() async throws {
+        try await live(settings: { $0.mcp.maxStreamsPerSession = 3 }) { live in
+            var mcp = live.mcp()
+            #expect(try await mcp.initialize().status == 200)
+            let first = try await mcp.openEventStream()
+            try await eventually(within: .seconds(5)) { !first.eventIDs.isEmpty }
+            let resume = try #require(first.eventIDs.first)
+            var streams = [first]
+            for _ in 0..<4 {
+                streams.append(try await mcp.openEventStream(headers: [("Last-Event-ID", resume)]))
+            }
+            try await eventually(within: .seconds(5)) { streams.prefix(2).allSatisfy(\.ended) }
+            #expect(!streams.suffix(3).contains { $0.ended }, "the three newest stay open")
+            #expect(try await mcp.request("tools/list", id: 9).status == 200, "the session goes on")
+        }
+    }
+}
