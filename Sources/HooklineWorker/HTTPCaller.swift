@@ -17,7 +17,10 @@ import ServiceLifecycle
 /// deadline ends when the response head arrives, so the body is read under a timer of our own, and a
 /// destination that sends its head at once and then a byte a second cannot hold a job (and a worker slot).
 public final class HTTPCaller: Service, Sendable {
+    /// For destinations given as addresses.
     let client: HTTPClient
+    /// For destinations given by name: each connects the name to the address the guard checked.
+    let pinned: PinnedHTTPClients
     let destinations: DestinationGuard
     /// The threads that resolve destinations (`getaddrinfo` blocks): a pool of this caller's own, so that slow
     /// DNS behind one tenant's destinations cannot hold the threads every other blocking task of the process
@@ -30,17 +33,25 @@ public final class HTTPCaller: Service, Sendable {
     static let maxBodyBytes = 1 << 20
 
     /// - Parameter resolverThreads: How many destination look-ups run at once.
-    public init(allowPrivateDestinations: Bool, resolverThreads: Int = defaultResolverThreads) {
+    public convenience init(allowPrivateDestinations: Bool, resolverThreads: Int = defaultResolverThreads) {
+        self.init(
+            destinations: DestinationGuard(allowPrivate: allowPrivateDestinations), resolverThreads: resolverThreads)
+    }
+
+    /// A caller whose destinations `destinations` checks (and resolves).
+    package init(destinations: DestinationGuard, resolverThreads: Int = defaultResolverThreads) {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
         configuration.decompression = .enabled(limit: .ratio(20))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        destinations = DestinationGuard(allowPrivate: allowPrivateDestinations)
+        pinned = PinnedHTTPClients(configuration: configuration)
+        self.destinations = destinations
         resolvers = NIOThreadPool(numberOfThreads: resolverThreads)
         resolvers.start()
     }
 
     public func shutdown() async throws {
+        await pinned.shutdown()
         try await client.shutdown()
         try await resolvers.shutdownGracefully()
     }
@@ -74,8 +85,16 @@ public final class HTTPCaller: Service, Sendable {
         do {
             // The timeout covers the destination's look-up too.
             return try await Self.bounded(seconds: timeout) {
-                try await self.check(parsed)
-                return try await self.exchange(sending, method: method, host: host, timeout: timeout)
+                let addresses = try await self.check(parsed)
+                let exchange = { (client: HTTPClient) in
+                    try await self.exchange(sending, on: client, method: method, host: host, timeout: timeout)
+                }
+                // A name is connected to the first address checked, never resolved again (DNS rebinding); an
+                // address is its own (the guard gives it back alone).
+                guard let address = addresses.first, addresses != [Self.unbracketed(host)] else {
+                    return try await exchange(self.client)
+                }
+                return try await self.pinned.with(host: host, address: address, exchange)
             }
         } catch is TimedOut {
             try Task.checkCancellation()
@@ -83,11 +102,12 @@ public final class HTTPCaller: Service, Sendable {
         }
     }
 
-    /// Refuses a destination the guard does not allow, resolving its host on ``resolvers``.
-    private func check(_ url: URL) async throws {
+    /// Refuses a destination the guard does not allow, resolving its host on ``resolvers``; the addresses it
+    /// checked.
+    private func check(_ url: URL) async throws -> [String] {
         let destinations = destinations
         do {
-            try await resolvers.runIfActive { try destinations.check(url) }
+            return try await resolvers.runIfActive { try destinations.check(url) }
         } catch let refusal as DestinationRefused {
             throw StepFailure(message: refusal.description, permanent: true)
         } catch let unresolved as DestinationUnresolved {
@@ -100,9 +120,9 @@ public final class HTTPCaller: Service, Sendable {
     }
 
     /// Sends the request and reads the answer to its last byte (1 MiB of body kept at most), then sorts it.
-    private func exchange(_ request: HTTPClientRequest, method: String, host: String, timeout: Double) async throws
-        -> OutboundResponse
-    {
+    private func exchange(
+        _ request: HTTPClientRequest, on client: HTTPClient, method: String, host: String, timeout: Double
+    ) async throws -> OutboundResponse {
         let response: HTTPClientResponse
         var collected = ByteBuffer()
         var truncated = false
@@ -187,6 +207,11 @@ public final class HTTPCaller: Service, Sendable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: text).map { max(0, $0.timeIntervalSinceNow) }
+    }
+
+    /// A host without the brackets of an IPv6 address.
+    static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     }
 
     /// Whether a header value can be sent as it is: no control character but horizontal tab (RFC 9110 §5.5).

@@ -44,6 +44,8 @@ final class Receiver: Sendable {
         let body = try await request.body.collect(upTo: 1 << 20)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
+        // HTTPTypes keeps the Host header as the request's authority.
+        if let authority = request.head.authority { headers["host"] = authority }
         let path = request.uri.path
         let count = received.withLock { list in
             list.append(

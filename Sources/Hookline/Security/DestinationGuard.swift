@@ -16,10 +16,13 @@ import Foundation
 /// metadata service and private networks included. Refused unless
 /// private destinations are allowed: loopback (127.0.0.0/8, ::1), private networks (10.0.0.0/8,
 /// 172.16.0.0/12, 192.168.0.0/16, fc00::/7) and shared address space (100.64.0.0/10). A host name is
-/// resolved and every address it resolves to must pass. (The HTTP client resolves the name again when it
-/// connects; a name whose answer changes between the two, DNS rebinding, is not caught here.)
+/// resolved and every address it resolves to must pass; the caller then connects to one of those addresses,
+/// not to the name resolved again, so that a name whose answer changes in between (DNS rebinding) cannot
+/// lead a call past the check.
 public struct DestinationGuard: Sendable {
     public let allowPrivate: Bool
+    /// Resolves a host name to its addresses: `getaddrinfo` (``resolve(_:)``) unless a test says otherwise.
+    let resolver: @Sendable (String) throws -> [String]
 
     static let alwaysRefused = [
         "169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "0.0.0.0/8", "::/128", "224.0.0.0/4", "ff00::/8",
@@ -29,7 +32,13 @@ public struct DestinationGuard: Sendable {
         "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10",
     ].compactMap(CIDR.init)
 
-    public init(allowPrivate: Bool) { self.allowPrivate = allowPrivate }
+    public init(allowPrivate: Bool) { self.init(allowPrivate: allowPrivate, resolver: Self.resolve) }
+
+    /// A guard whose names resolve through `resolver`.
+    package init(allowPrivate: Bool, resolver: @escaping @Sendable (String) throws -> [String]) {
+        self.allowPrivate = allowPrivate
+        self.resolver = resolver
+    }
 
     /// Why an address may not be called, or nil when it may.
     public func refusal(for address: String) -> String? {
@@ -44,20 +53,22 @@ public struct DestinationGuard: Sendable {
         return nil
     }
 
-    /// Checks the URL's host (resolving a name, blocking: call it off the event loops); throws
-    /// ``DestinationRefused`` when the host may not be called, ``DestinationUnresolved`` when its name does not
-    /// resolve.
-    public func check(_ url: URL) throws {
+    /// Checks the URL's host (resolving a name, blocking: call it off the event loops) and returns the
+    /// addresses it checked, which the call must connect to; throws ``DestinationRefused`` when the host may
+    /// not be called, ``DestinationUnresolved`` when its name does not resolve.
+    @discardableResult
+    public func check(_ url: URL) throws -> [String] {
         guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
             throw DestinationRefused(reason: "only http and https URLs can be called")
         }
         guard var host = url.host, !host.isEmpty else { throw DestinationRefused(reason: "the URL has no host") }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let addresses = CIDR.parseAddress(host) != nil ? [host] : try Self.resolve(host)
+        let addresses = CIDR.parseAddress(host) != nil ? [host] : try resolver(host)
         guard !addresses.isEmpty else { throw DestinationUnresolved(host: host, reason: "no address") }
         for address in addresses {
             if let reason = refusal(for: address) { throw DestinationRefused(reason: "\(host): \(reason)") }
         }
+        return addresses
     }
 
     static func resolve(_ host: String) throws -> [String] {
