@@ -23,7 +23,7 @@ struct PinnedDestinationTests {
                     let response = try await caller.call(
                         OutboundRequest(
                             method: "GET", url: "http://rebind.hookline-test.invalid:\(port)\(path)", headers: [],
-                            body: nil, timeoutSeconds: 5))
+                            body: nil, timeoutSeconds: 30))
                     #expect(response.status == 200)
                 }
                 let received = receiver.requests(to: "/a") + receiver.requests(to: "/b")
@@ -36,7 +36,7 @@ struct PinnedDestinationTests {
                     _ = try await strict.call(
                         OutboundRequest(
                             method: "GET", url: "http://rebind.hookline-test.invalid:\(port)/c", headers: [],
-                            body: nil, timeoutSeconds: 5))
+                            body: nil, timeoutSeconds: 30))
                 }
                 try await strict.shutdown()
             } catch {
@@ -57,7 +57,7 @@ struct PinnedDestinationTests {
             func get(_ host: String) async throws -> UInt {
                 try await clients.with(host: host, address: "127.0.0.1") { client in
                     let response = try await client.execute(
-                        HTTPClientRequest(url: "http://\(host):\(port)/x"), timeout: .seconds(5))
+                        HTTPClientRequest(url: "http://\(host):\(port)/x"), timeout: .seconds(30))
                     _ = try await response.body.collect(upTo: 1 << 16)
                     return response.status.code
                 }
@@ -72,7 +72,7 @@ struct PinnedDestinationTests {
                 #expect(clients.count == 2)
                 // Still open: a client shut down under its call would fail this.
                 let response = try await client.execute(
-                    HTTPClientRequest(url: "http://two.hookline-test.invalid:\(port)/x"), timeout: .seconds(5))
+                    HTTPClientRequest(url: "http://two.hookline-test.invalid:\(port)/x"), timeout: .seconds(30))
                 #expect(response.status.code == 200)
                 _ = try await response.body.collect(upTo: 1 << 16)
             }
