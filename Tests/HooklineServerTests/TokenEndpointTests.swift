@@ -105,7 +105,8 @@ struct TokenEndpointTests {
         }
     }
 
-    @Test func badClientCredentialsAreInvalidClientWithABasicChallengeOnlyForBasic() async throws {
+    /// Every 401 carries a challenge (RFC 9110 §15.5.2 says it must), whichever way the client authenticated.
+    @Test func badClientCredentialsAreInvalidClientWithABasicChallenge() async throws {
         try await ServerFixture.run { fixture in
             let account = try await fixture.database.makeAccount()
             let c = try await fixture.clients.create(account: account.id, scope: .webhook)
@@ -119,12 +120,15 @@ struct TokenEndpointTests {
                 let body = try await client.token(clientID: c.client.clientID, secret: "hls_wrong")
                 #expect(body.status == .unauthorized)
                 #expect(body.json["error"] as? String == "invalid_client")
-                #expect(body.headers[.wwwAuthenticate] == nil)
+                #expect(body.headers[.wwwAuthenticate] == "Basic realm=\"hookline\"")
                 let unknown = try await client.token(clientID: "hlc_nobody", secret: c.clientSecret)
                 #expect(unknown.json["error"] as? String == "invalid_client")
                 let gone = try await client.token(clientID: revoked.client.clientID, secret: revoked.clientSecret)
                 #expect(gone.status == .unauthorized)
                 #expect(gone.json["error"] as? String == "invalid_client")
+                for answer in [unknown, gone] {
+                    #expect(answer.headers[.wwwAuthenticate] == "Basic realm=\"hookline\"")
+                }
                 let missingSecret = try await client.form(
                     "/oauth/token", "grant_type=client_credentials&client_id=\(c.client.clientID)")
                 #expect(missingSecret.status == .unauthorized)

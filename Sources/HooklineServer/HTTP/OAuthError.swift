@@ -6,9 +6,9 @@ import Hummingbird
 /// `Cache-Control: no-store` and `Pragma: no-cache`, like every answer of those endpoints.
 enum OAuthError: HTTPResponseError {
     case invalidRequest(String)
-    /// Client authentication failed. `challenge` adds `WWW-Authenticate: Basic`, which RFC 6749 §5.2 asks for
-    /// when the client tried HTTP Basic (or sent no credentials at all), and not when it authenticated in the body.
-    case invalidClient(challenge: Bool)
+    /// Client authentication failed: 401 with `WWW-Authenticate: Basic`, which RFC 6749 §5.2 asks for when the
+    /// client tried HTTP Basic, and RFC 9110 §15.5.2 of every 401 (credentials in the body included).
+    case invalidClient
     case unsupportedGrantType
     /// A request to the authorization endpoint, which exists only because some clients' metadata models
     /// require one: no response type is supported (RFC 6749 §4.1.2.1).
@@ -30,8 +30,8 @@ enum OAuthError: HTTPResponseError {
         switch self {
         case .invalidRequest(let description):
             return APIError(.badRequest, "invalid_request", description, headers: headers)
-        case .invalidClient(let challenge):
-            if challenge { headers[.wwwAuthenticate] = "Basic realm=\"hookline\"" }
+        case .invalidClient:
+            headers[.wwwAuthenticate] = "Basic realm=\"hookline\""
             return APIError(.unauthorized, "invalid_client", "client authentication failed", headers: headers)
         case .unsupportedGrantType:
             return APIError(

@@ -49,7 +49,7 @@ struct OAuthRoutes: Sendable {
             issued = try await clients.issueToken(to: client)
         } catch HooklineError.revoked {
             // Revoked between authentication and issue: the revocation wins.
-            throw OAuthError.invalidClient(challenge: false)
+            throw OAuthError.invalidClient
         } catch {
             context.logger.error("token not issued: database unavailable", metadata: ["error": "\(error)"])
             throw OAuthError.unavailable
@@ -137,19 +137,19 @@ struct OAuthRoutes: Sendable {
         let clientID: String
         let secret: String
         if usedBasic {
-            guard let basic else { throw .invalidClient(challenge: true) }
+            guard let basic else { throw .invalidClient }
             (clientID, secret) = (basic.username, basic.password)
         } else if let id = form["client_id"], let bodySecret = form["client_secret"] {
             (clientID, secret) = (id, bodySecret)
         } else {
             // No credentials, or a client_id without its secret (we have no public clients).
-            throw .invalidClient(challenge: !inBody)
+            throw .invalidClient
         }
         // An ID that cannot be ours fails without a look-up, and is neither remembered nor logged: a caller
         // may put a secret in the wrong field, and a stranger must not fill the brake with IDs of any length.
         guard Secrets.isClientIDShaped(clientID) else {
             context.logger.notice("client authentication failed", metadata: ["client_id": "(unrecognised)"])
-            throw .invalidClient(challenge: usedBasic)
+            throw .invalidClient
         }
         // The brake counts the same address as the allow-lists: the client behind a trusted proxy.
         let source = context.clientAddress(of: request, trustedProxies: trustedProxies) ?? "unknown"
@@ -168,7 +168,7 @@ struct OAuthRoutes: Sendable {
         guard let client = authenticated else {
             limiter.recordFailure(clientID: clientID, source: source)
             context.logger.notice("client authentication failed", metadata: ["client_id": "\(clientID)"])
-            throw .invalidClient(challenge: usedBasic)
+            throw .invalidClient
         }
         limiter.recordSuccess(clientID: clientID, source: source)
         return client
