@@ -3,8 +3,9 @@ import Hookline
 /// The bounds of an instance's MCP sessions, each a flag of `hookline serve`.
 ///
 /// The SDK's transport keeps every message of a session for replay (`Last-Event-ID`) until the session ends,
-/// so a session's memory is bounded by its byte budget, and the instance's by the number of sessions times
-/// that budget (with the defaults, 4 GiB at the very most; sessions of small calls hold kilobytes).
+/// so a session's memory is bounded by its byte budget (counted as its server sends, ``MeteredTransport``,
+/// so by the budget and one answer), and the instance's by the number of sessions times that (with the
+/// defaults, about 6 GiB at the very most; sessions of small calls hold kilobytes).
 public struct MCPSessionLimits: Sendable, Hashable {
     /// Open sessions at most, across all servers; past it an `initialize` is refused with 503.
     public var maxSessions: Int
@@ -25,6 +26,7 @@ public struct MCPSessionLimits: Sendable, Hashable {
     /// Event streams being written for one session at once (its GET stream, resumptions of it, and the
     /// answers to its requests still in flight); a new one past it ends the session's oldest. The SDK's
     /// transport forgets a stream that a resumption replaces without ending it, so only this bounds them.
+    /// Also the tool calls one session runs at once: one more is refused at once.
     public var maxStreamsPerSession = defaultMaxStreamsPerSession
 
     /// What each message counts besides its bytes: the replay store's bookkeeping.

@@ -2,6 +2,7 @@ import Foundation
 import Hookline
 import Logging
 import MCP
+import Synchronization
 
 /// Builds the MCP SDK `Server` of one session: `tools/list` and `tools/call` over the MCP server's cycles
 /// and the job tools, read through the directory on every request (so an update shows at once).
@@ -11,6 +12,9 @@ struct MCPSessionServer: Sendable {
     let logger: Logger
     /// The largest result a tool returns (``MCPSessionLimits/maxResultBytes``).
     let maxResultBytes: Int
+    /// Tool calls one session runs at once (``MCPSessionLimits/maxStreamsPerSession``: each answer is a
+    /// stream); past it a call is refused at once, so that a session's results being built stay bounded.
+    let maxCallsAtOnce: Int
 
     /// A new SDK server for a session of the MCP server `id`, whose current record is `entry`.
     func make(_ id: UUID, entry: MCPServerDirectory.Entry) async -> Server {
@@ -22,8 +26,19 @@ struct MCPSessionServer: Sendable {
             let entry = try await current(id)
             return .init(tools: entry.tools.map(Self.tool) + JobTools.allCases.map(\.tool))
         }
+        let running = Mutex(0)
         await server.withMethodHandler(CallTool.self) { parameters in
-            try await call(parameters, id: id)
+            let admitted = running.withLock { count in
+                guard count < maxCallsAtOnce else { return false }
+                count += 1
+                return true
+            }
+            guard admitted else {
+                return Self.failure(
+                    "this session runs \(maxCallsAtOnce) tool calls at once at most; retry once one has answered")
+            }
+            defer { running.withLock { $0 -= 1 } }
+            return try await call(parameters, id: id)
         }
         return server
     }

@@ -42,7 +42,8 @@ public actor MCPSessions {
         self.limits = limits
         self.directory = directory
         self.factory = MCPSessionServer(
-            directory: directory, toolbox: toolbox, logger: logger, maxResultBytes: limits.maxResultBytes)
+            directory: directory, toolbox: toolbox, logger: logger, maxResultBytes: limits.maxResultBytes,
+            maxCallsAtOnce: limits.maxStreamsPerSession)
         self.validation = StandardValidationPipeline(validators: [
             OriginAllowList(origins: allowedOrigins), AcceptHeaderValidator(mode: .sseRequired),
             ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
@@ -104,9 +105,19 @@ public actor MCPSessions {
         return await open(request, entry: entry, now: now, size: size)
     }
 
-    /// Counts the bytes of an answer's event stream, written after ``handle(_:entry:initialize:)`` returned.
-    public func sent(_ bytes: Int, in id: String) {
-        sessions[id]?.bytes += bytes
+    /// Charges a message the server of session `id` sends (``MeteredTransport``): true while the session's
+    /// budget was not spent before it (the message that crosses it goes, and the session ends at its next
+    /// request); false once it was, or when the session is gone, and then the session ends at once, since
+    /// answers it owes are no longer sent.
+    func charge(_ bytes: Int, in id: String) -> Bool {
+        guard var session = sessions[id] else { return false }
+        guard session.bytes <= limits.maxBytesPerSession else {
+            Task { await close(id) }
+            return false
+        }
+        session.bytes += bytes
+        sessions[id] = session
+        return true
     }
 
     /// An event stream of session `id` begins to be written; `end` ends it. The session's end ends it, and so
@@ -138,8 +149,9 @@ public actor MCPSessions {
         let transport = StatefulHTTPServerTransport(
             sessionIDGenerator: FixedSessionID(id: id), validationPipeline: validation, logger: logger)
         let server = await factory.make(entry.server.id, entry: entry)
+        let metered = await MeteredTransport.wrapping(transport) { bytes in await self.charge(bytes, in: id) }
         do {
-            try await server.start(transport: transport)
+            try await server.start(transport: metered)
         } catch {
             await transport.disconnect()
             return .error(statusCode: 500, .internalError("the session could not start"))

@@ -132,7 +132,8 @@ struct MCPRoutes: Sendable {
     }
 
     /// The SDK's answer as a Hummingbird response. An event stream is written as it comes; when it belongs to
-    /// a session, the session counts its bytes and can end it (``MCPSessions/opened(stream:in:)``).
+    /// a session, the session can end it (``MCPSessions/opened(stream:in:)``). Its bytes were counted as the
+    /// session's server sent them (``MeteredTransport``).
     static func response(_ answer: MCP.HTTPResponse, of session: (MCPSessions, String)? = nil) -> Response {
         var fields = HTTPFields()
         for (name, value) in answer.headers {
@@ -157,20 +158,15 @@ struct MCPRoutes: Sendable {
                         for try await event in events { continuation.yield(ByteBuffer(bytes: event)) }
                         continuation.finish()
                     }
-                    var bytes = 0
                     await withGracefulShutdownHandler {
                         for await chunk in relay {
-                            bytes += chunk.readableBytes
                             do { try await writer.write(chunk) } catch { break }
                         }
                     } onGracefulShutdown: {
                         continuation.finish()
                     }
                     pump.cancel()
-                    if let (sessions, id) = session {
-                        await sessions.sent(bytes, in: id)
-                        if let number { await sessions.closed(stream: number, in: id) }
-                    }
+                    if let (sessions, id) = session, let number { await sessions.closed(stream: number, in: id) }
                     try await writer.finish(nil)
                 })
         default:
