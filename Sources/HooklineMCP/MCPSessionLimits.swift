@@ -11,6 +11,9 @@ public struct MCPSessionLimits: Sendable, Hashable {
     public var maxSessions: Int
     /// Open sessions of one MCP server at most, so that one server's callers cannot take every slot.
     public var maxSessionsPerServer: Int
+    /// Open sessions of one account's servers at most, so that one tenant cannot take every slot through
+    /// many servers of its own.
+    public var maxSessionsPerAccount = defaultMaxSessionsPerAccount
     /// A session unused this long is ended (its next request gets 404, and the client starts a new one).
     public var idleTimeout: Duration
     /// The bytes a session may exchange (request bodies, answers, and ``messageOverhead`` a message); past
@@ -33,6 +36,8 @@ public struct MCPSessionLimits: Sendable, Hashable {
     public static let messageOverhead = 512
     /// `maxResultBytes` unless told otherwise (`--mcp-max-result-bytes`).
     public static let defaultMaxResultBytes = 1 << 20
+    /// `maxSessionsPerAccount` unless told otherwise (`--mcp-max-sessions-per-account`).
+    public static let defaultMaxSessionsPerAccount = 200
     /// `maxStreamsPerSession` unless told otherwise (`--mcp-max-streams-per-session`).
     public static let defaultMaxStreamsPerSession = 16
 

@@ -14,6 +14,7 @@ import MCP
 public actor MCPSessions {
     struct Session {
         let mcpServerID: UUID
+        let accountID: UUID
         let server: Server
         let transport: StatefulHTTPServerTransport
         var lastUsed: ContinuousClock.Instant
@@ -30,8 +31,10 @@ public actor MCPSessions {
     private let validation: any HTTPRequestValidationPipeline
     private let logger: Logger
     private var sessions: [String: Session] = [:]
-    /// Sessions being opened (between the limit's check and their entry in `sessions`), by server.
+    /// Sessions being opened (between the limit's check and their entry in `sessions`), by server, and by
+    /// account.
     private var opening: [UUID: Int] = [:]
+    private var openingOfAccount: [UUID: Int] = [:]
     /// The number the next event stream gets.
     private var nextStream: UInt64 = 0
 
@@ -92,16 +95,21 @@ public actor MCPSessions {
             }
             return .error(statusCode: 400, .invalidRequest("Bad Request: Mcp-Session-Id header is required"))
         }
-        let server = entry.server.id
+        let (server, account) = (entry.server.id, entry.server.accountID)
         let ofServer = sessions.values.count { $0.mcpServerID == server } + opening[server, default: 0]
+        let ofAccount = sessions.values.count { $0.accountID == account } + openingOfAccount[account, default: 0]
         guard sessions.count + opening.values.reduce(0, +) < limits.maxSessions,
-            ofServer < limits.maxSessionsPerServer
+            ofServer < limits.maxSessionsPerServer, ofAccount < limits.maxSessionsPerAccount
         else {
             return .error(statusCode: 503, .internalError("Service Unavailable: too many MCP sessions"))
         }
         // The slot is taken before the first suspension, so concurrent initializes cannot overshoot the limits.
         opening[server, default: 0] += 1
-        defer { opening[server, default: 1] -= 1 }
+        openingOfAccount[account, default: 0] += 1
+        defer {
+            opening[server, default: 1] -= 1
+            openingOfAccount[account, default: 1] -= 1
+        }
         return await open(request, entry: entry, now: now, size: size)
     }
 
@@ -157,7 +165,8 @@ public actor MCPSessions {
             return .error(statusCode: 500, .internalError("the session could not start"))
         }
         sessions[id] = Session(
-            mcpServerID: entry.server.id, server: server, transport: transport, lastUsed: now, bytes: size)
+            mcpServerID: entry.server.id, accountID: entry.server.accountID, server: server, transport: transport,
+            lastUsed: now, bytes: size)
         let response = await transport.handleRequest(request)
         if case .error = response { await close(id) }
         return response

@@ -11,6 +11,13 @@ struct MCPOptions: ParsableArguments {
     var maxSessions: Int?
 
     @Option(
+        name: .customLong("mcp-max-sessions-per-account"),
+        help: .setting(
+            "Open sessions of one account's MCP servers at most on this instance",
+            env: "HOOKLINE_MCP_MAX_SESSIONS_PER_ACCOUNT", unit: "n"))
+    var maxSessionsPerAccount: Int?
+
+    @Option(
         name: .customLong("mcp-session-idle-seconds"),
         help: .setting(
             "An MCP session unused this long ends", env: "HOOKLINE_MCP_SESSION_IDLE_SECONDS", unit: "seconds"))
@@ -70,6 +77,8 @@ struct MCPOptions: ParsableArguments {
         try Env.set(&settings, \.mcp.maxSessions, maxSessions, "HOOKLINE_MCP_MAX_SESSIONS")
         try Env.set(&settings, \.mcp.idleTimeout, idleSeconds, "HOOKLINE_MCP_SESSION_IDLE_SECONDS") { .seconds($0) }
         try Env.set(&settings, \.mcp.maxSessionsPerServer, maxSessionsPerServer, "HOOKLINE_MCP_MAX_SESSIONS_PER_SERVER")
+        try Env.set(
+            &settings, \.mcp.maxSessionsPerAccount, maxSessionsPerAccount, "HOOKLINE_MCP_MAX_SESSIONS_PER_ACCOUNT")
         try Env.set(&settings, \.mcp.maxBytesPerSession, maxBytes, "HOOKLINE_MCP_SESSION_MAX_BYTES")
         try Env.set(&settings, \.mcp.maxResultBytes, maxResultBytes, "HOOKLINE_MCP_MAX_RESULT_BYTES")
         try Env.set(&settings, \.mcp.maxWaitingCalls, maxWaitingCalls, "HOOKLINE_MCP_MAX_WAITING_CALLS")
@@ -80,6 +89,7 @@ struct MCPOptions: ParsableArguments {
             $0.hasSuffix("/") ? String($0.dropLast()) : $0
         }
         if settings.mcp.maxSessions <= 0 || settings.mcp.maxSessionsPerServer <= 0
+            || settings.mcp.maxSessionsPerAccount <= 0
             || settings.mcp.maxBytesPerSession <= 0 || settings.mcp.maxStreamsPerSession <= 0
             || settings.mcp.idleTimeout <= .zero
         {

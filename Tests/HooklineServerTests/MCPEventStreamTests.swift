@@ -45,4 +45,26 @@ struct MCPEventStreamTests {
             #expect(try await mcp.request("tools/list", id: 9).status == 200, "the session goes on")
         }
     }
+
+    @Test func shutdownEndsOpenEventStreams() async throws {
+        try await ServerFixture.run { fixture in
+            let (_, _, server) = try await mcpServer(fixture, auth: .none)
+            // The client stays connected through the shutdown, as an MCP client listening for changes does.
+            try await MCPClient.withHTTP { http in
+                let clock = ContinuousClock()
+                let app = fixture.application { $0.mcp.idleTimeout = .seconds(120) }
+                let (stream, leaving) = try await app.test(.live) { client in
+                    var mcp = MCPClient(http: http, port: try #require(client.port), path: server.urlPath)
+                    #expect(try await mcp.initialize().status == 200)
+                    let stream = try await mcp.openEventStream()
+                    #expect(stream.status == 200)
+                    return (stream, clock.now)
+                }
+                let shutdown = leaving.duration(to: clock.now)
+                // Far below the idle timeout, with room for a loaded machine.
+                #expect(shutdown < .seconds(30), "the shutdown waited \(shutdown) for the session's idle timeout")
+                #expect(stream.ended)
+            }
+        }
+    }
 }
