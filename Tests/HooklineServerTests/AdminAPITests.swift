@@ -140,6 +140,22 @@ struct AdminAPITests {
         }
     }
 
+    /// A path the document does not have is a problem too, like every other error of the API.
+    @Test func anUnknownPathIsAProblem() async throws {
+        try await ServerFixture.run { fixture in
+            try await fixture.application().test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                for (method, path) in [(HTTPRequest.Method.get, "/nope"), (.post, "/accounts/x/y/z"), (.delete, "/")] {
+                    let answer = try await api.send(method, path)
+                    #expect(answer.status == .notFound, "\(method) \(path)")
+                    #expect(answer.headers[.contentType] == "application/problem+json", "\(method) \(path)")
+                    #expect(answer.json["status"] as? Int == 404, "\(method) \(path)")
+                }
+                #expect(try await api.send(.get, "/accounts").status == .ok, "documented paths still answer")
+            }
+        }
+    }
+
     /// The router reaches an operation by any spelling of its path (a trailing slash, doubled slashes), and so
     /// does the key: a repeat spelled otherwise is the same request, replayed, not a second account.
     @Test func anIdempotencyKeyHoldsWhateverTheSpellingOfThePath() async throws {

@@ -59,8 +59,8 @@ struct AdminRoutes: Sendable {
             })
     }
 
-    /// 405 with `Allow` for a method that a documented path does not take, HEAD included (rather than the
-    /// router's bare 404).
+    /// 405 with `Allow` for a method that a documented path does not take, HEAD included, and 404 for a path
+    /// the document does not have, both as problems (rather than the router's bare 404).
     private func refuseOtherMethods(on api: RouterGroup<HooklineRequestContext>) {
         let paths = document["paths"]?.object ?? [:]
         let methods: [HTTPRequest.Method] = [
@@ -76,6 +76,12 @@ struct AdminRoutes: Sendable {
             for method in methods where !allowed.contains(method) {
                 api.on(RouterPath(path), method: method) { _, _ -> Response in throw refusal }
             }
+        }
+        // Any other path under the API is a problem too, rather than the router's bare 404.
+        let unknown = ProblemResponse(Problem(.notFound, "no such path in the admin API (see /api/v1/openapi.json)"))
+        for method in methods {
+            api.on("**", method: method) { _, _ -> Response in throw unknown }
+            api.on("", method: method) { _, _ -> Response in throw unknown }
         }
     }
 }
