@@ -34,12 +34,17 @@ public struct JobStore: Sendable {
     }
 
     /// Puts dead or cancelled jobs back in the queue as `available` (`held` when their cycle is stopped), with
-    /// their attempts reset and their error history kept: one by `id`, or all that match `account`, `cycle` and `state` (`dead` by default).
+    /// their attempts reset and their error history kept: one by `id`, or all that match `account`, `cycle` and
+    /// `state` (`dead` by default).
     ///
     /// A job resumes at the step it stopped at (the one that failed), with the outputs of the steps before it,
     /// so that a call that had succeeded is not made again; with `fromStart`, it starts over from the first
     /// step with no outputs. (A job that finished before history kept its step starts over either way.)
-    /// Returns the ids requeued.
+    ///
+    /// Many jobs move ``retryBatch`` at a time, each batch in a transaction of its own, in id order: a retry of
+    /// the whole install neither holds every row (and the cycles, read `FOR SHARE`) in one long transaction
+    /// nor keeps the workers waiting for it to commit; and a retried job that dies again while later batches
+    /// move is not picked up a second time. Returns the ids requeued.
     public func retry(
         id: Int64? = nil, account: UUID? = nil, cycle: UUID? = nil, state: JobState? = nil, fromStart: Bool = false
     ) async throws -> [Int64] {
@@ -47,15 +52,46 @@ public struct JobStore: Sendable {
         if let state, !state.isRetryable {
             throw HooklineError.invalidArgument("only dead and cancelled jobs can be retried")
         }
-        let rows = try await database.withTransaction { connection -> PostgresResult in
+        var requeued: [Int64] = []
+        var after: Int64 = 0
+        while true {
+            let batch = try await retryBatch(
+                id: id, account: account, cycle: cycle, state: state, fromStart: fromStart, after: after)
+            requeued += batch
+            guard batch.count == Self.retryBatch, let last = batch.max() else { break }
+            after = last
+        }
+        if let id, requeued.isEmpty {
+            guard let state = try await self.state(of: id, account: account) else {
+                throw HooklineError.notFound("no job \(id)")
+            }
+            throw HooklineError.conflict("job \(id) is \(state.rawValue): only dead and cancelled jobs can be retried")
+        }
+        return requeued
+    }
+
+    /// How many jobs a retry moves in one transaction.
+    static let retryBatch = 1_000
+
+    /// One batch of ``retry(id:account:cycle:state:fromStart:)``: the matching jobs with ids above `after`, in
+    /// id order, ``retryBatch`` at most.
+    private func retryBatch(
+        id: Int64?, account: UUID?, cycle: UUID?, state: JobState?, fromStart: Bool, after: Int64
+    ) async throws -> [Int64] {
+        try await database.withTransaction { connection -> [Int64] in
             let rows = try connection.query(
                 """
                 WITH picked AS (
                     DELETE FROM hookline.job_history
-                    WHERE state IN ('dead', 'cancelled') AND (\(id)::bigint IS NULL OR id = \(id))
-                      AND (\(account)::uuid IS NULL OR account_id = \(account))
-                      AND (\(cycle)::uuid IS NULL OR cycle_id = \(cycle))
-                      AND (\(state)::text IS NULL OR state = \(state))
+                    WHERE (id, finished_at) IN (
+                        SELECT id, finished_at FROM hookline.job_history
+                        WHERE state IN ('dead', 'cancelled') AND id > \(after)
+                          AND (\(id)::bigint IS NULL OR id = \(id))
+                          AND (\(account)::uuid IS NULL OR account_id = \(account))
+                          AND (\(cycle)::uuid IS NULL OR cycle_id = \(cycle))
+                          AND (\(state)::text IS NULL OR state = \(state))
+                        ORDER BY id LIMIT \(Self.retryBatch) FOR UPDATE
+                    )
                     RETURNING *
                 )
                 INSERT INTO hookline.jobs
@@ -78,15 +114,8 @@ public struct JobStore: Sendable {
             if try rows.contains(where: { try $0.decode(String.self, at: 1) == "available" }) {
                 try connection.notify(JobNotifications.channel)
             }
-            return rows
+            return try rows.map { try $0.decode(Int64.self, at: 0) }
         }
-        if let id, rows.count == 0 {
-            guard let state = try await self.state(of: id, account: account) else {
-                throw HooklineError.notFound("no job \(id)")
-            }
-            throw HooklineError.conflict("job \(id) is \(state.rawValue): only dead and cancelled jobs can be retried")
-        }
-        return try rows.map { try $0.decode(Int64.self, at: 0) }
     }
 
     /// Cancels a job that is waiting (`available` or `held`): it moves to history as `cancelled`. A running
