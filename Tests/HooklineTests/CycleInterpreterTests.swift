@@ -257,7 +257,15 @@ struct CycleInterpreterTests {
         ("{{#payload.a}}{{payload.big}}{{/payload.a}}", false),
         ("{{#payload.a}}{{uppercased(payload.big)}}{{/payload.a}}", false),
         ("{{#payload.a}}{{payload}}{{/payload.a}}", false),
+        ("{{#payload.a}}{{#payload.a}}{{payload.a}}{{/payload.a}}{{/payload.a}}", false),
+        ("{{#payload.a}}{{^uppercased(payload.big)}}{{/uppercased(payload.big)}}{{/payload.a}}", false),
+        (
+            "{{#sorted(payload.o)}}{{#sorted(payload.o)}}{{#sorted(payload.o)}}x{{/sorted(payload.o)}}{{/sorted(payload.o)}}{{/sorted(payload.o)}}",
+            false
+        ),
         ("{{#payload.a}}{{.}},{{/payload.a}}", true),
+        // A long template with a short section: each round counts the section, not the whole template.
+        (String(repeating: "-", count: 50_000) + "{{#payload.a}}{{.}},{{/payload.a}}", true),
     ])
     func templatesPastTheirBudgetFailTheirStep(template: String, fits: Bool) throws {
         let definition = try cycle(
@@ -265,13 +273,15 @@ struct CycleInterpreterTests {
         )
         let items = (0..<400).map(String.init).joined(separator: ",")
         let big = String(repeating: "b", count: 100_000)
-        var run = CycleInterpreter(job: job(#"{"a": [\#(items)], "big": "\#(big)"}"#), definition: definition)
+        let members = (0..<400).map { #""k\#($0)": \#($0)"# }.joined(separator: ",")
+        var run = CycleInterpreter(
+            job: job(#"{"a": [\#(items)], "big": "\#(big)", "o": {\#(members)}}"#), definition: definition)
         switch run.executeInMemory() {
         case .completed(.succeeded, let checkpoint?, _):
             #expect(fits, "rendered in full: \(template)")
             if fits {
                 let out = try JSON(parsing: checkpoint.outputs.bytes).object?["m"]?.object?["out"]?.string
-                #expect(out?.hasPrefix("0,1,2,") == true)
+                #expect(out?.hasSuffix("397,398,399,") == true)
             }
         case .failed(let error, let permanent, _, _, _):
             #expect(!fits, "\(template): \(error)")
@@ -280,6 +290,40 @@ struct CycleInterpreterTests {
         case let other:
             Issue.record("\(other)")
         }
+    }
+
+    /// Whole arrays and objects, transforms and sections over an object's members render as the template
+    /// library rendered Swift's own arrays and dictionaries.
+    @Test func wholeValuesAndTransformsRenderAsBefore() throws {
+        let definition = try cycle(
+            #"{"name": "t", "steps": [{"id": "m", "type": "map", "fields": {"list": "{{payload.l}}", "object": "{{payload.o}}", "empty": "{{payload.e}}|{{payload.n}}", "members": "{{#sorted(payload.p)}}{{key}}={{value}};{{/sorted(payload.p)}}", "counts": "{{count(payload.l)}} {{count(payload.p)}} {{first(payload.l)}} {{last(payload.l)}}", "text": "{{uppercased(payload.s)}} {{#reversed(payload.r)}}{{.}}{{/reversed(payload.r)}}"}}]}"#
+        )
+        var run = CycleInterpreter(
+            job: job(
+                #"{"l": ["a", 1, 2.5, true], "o": {"k": "v"}, "e": [], "n": {}, "p": {"b": 2, "a": "x"}, "s": "hi", "r": [1, 2, 3]}"#
+            ), definition: definition)
+        guard case .completed(.succeeded, let checkpoint?, _) = run.executeInMemory() else {
+            Issue.record("the map did not complete")
+            return
+        }
+        let out = try JSON(parsing: checkpoint.outputs.bytes).object?["m"]?.object ?? [:]
+        #expect(out["list"] == .string(#"["a", 1, 2.5, true]"#))
+        #expect(out["object"] == .string(#"["k": "v"]"#))
+        #expect(out["empty"] == .string("[]|[:]"))
+        #expect(out["members"] == .string("a=x;b=2;"))
+        #expect(out["counts"] == .string("4 2 a true"))
+        #expect(out["text"] == .string("HI 321"))
+    }
+
+    /// A section's round counts its own body: the longest section of the template, or all of it when the
+    /// sections cannot be told apart simply.
+    @Test func aRoundCountsTheLongestSectionBody() {
+        #expect(Template.longestSection("no sections") == 1)
+        #expect(Template.longestSection("head {{#a}}12345{{/a}} tail") == 5)
+        #expect(Template.longestSection("{{#a}}x{{#b}}123{{/b}}y{{/a}}") == 17)
+        #expect(Template.longestSection("{{^a}}12{{/a}}{{{raw}}}") == 2)
+        #expect(Template.longestSection("{{=<% %>=}}<%#a%>1<%/a%>") == 24, "set delimiters: the whole text")
+        #expect(Template.longestSection("{{#a}}never closed") == 18, "unbalanced: the whole text")
     }
 
     // MARK: - Fixtures

@@ -6,10 +6,14 @@ import Mustache
 public struct Template: Sendable, Hashable, CustomStringConvertible {
     public let description: String
     private let template: MustacheTemplate?
+    /// What one round of a section charges the budget: the length of the longest section's body, at least the
+    /// literal text any round adds (``TemplateBudget/perRound``).
+    private let roundLength: Int
 
     /// - Throws: ``TemplateError`` when the text is not a valid Mustache template.
     public init(_ text: String) throws {
         description = text
+        roundLength = Self.longestSection(text)
         if text.contains("{{") {
             let pragma = "{{% CONTENT_TYPE: TEXT}}"
             do {
@@ -32,11 +36,45 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
     public func render(_ context: TemplateContext) throws(TemplateBudget.Exceeded) -> String {
         guard let template else { return description }
         let budget = context.budget
-        budget.perRound = description.utf8.count
+        budget.perRound = roundLength
         guard budget.charge(description.utf8.count) else { throw TemplateBudget.Exceeded(limit: budget.limit) }
         let text = template.render(context.values)
         try budget.check()
         return text
+    }
+
+    /// The length of the longest section body (`{{#…}}` or `{{^…}}` to its `{{/…}}`); the whole text's when
+    /// the sections cannot be told apart this simply (a set-delimiter tag, unbalanced tags), and at least 1.
+    static func longestSection(_ text: String) -> Int {
+        let bytes = Array(text.utf8)
+        let whole = max(1, bytes.count)
+        var opened: [Int] = []
+        var longest = 1
+        var index = 0
+        while index + 1 < bytes.count {
+            guard bytes[index] == UInt8(ascii: "{"), bytes[index + 1] == UInt8(ascii: "{") else {
+                index += 1
+                continue
+            }
+            let start = index
+            let kind = index + 2 < bytes.count ? bytes[index + 2] : 0
+            var end = index + 2
+            while end + 1 < bytes.count, !(bytes[end] == UInt8(ascii: "}") && bytes[end + 1] == UInt8(ascii: "}")) {
+                end += 1
+            }
+            guard end + 1 < bytes.count else { return whole }
+            index = end + 2
+            while index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1 }
+            switch kind {
+            case UInt8(ascii: "="): return whole
+            case UInt8(ascii: "#"), UInt8(ascii: "^"): opened.append(index)
+            case UInt8(ascii: "/"):
+                guard let body = opened.popLast() else { return whole }
+                longest = max(longest, start - body)
+            default: break
+            }
+        }
+        return opened.isEmpty ? longest : whole
     }
 
     /// The step ids the template reads through `steps.<id>`.

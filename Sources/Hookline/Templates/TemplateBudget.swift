@@ -2,11 +2,13 @@
 /// values they read (see ``TemplateContext``).
 ///
 /// The template library renders with no bound of its own: sections nested over one array multiply (three
-/// over 100,000 items are 10¹⁵ rounds), and a section can repeat a large value once per item. So every value a
-/// template can show charges its size as it is shown (``TemplateText``), and every round of a section charges
-/// the whole template's length, more than the literal text one round can add. Once spent, sections stop and
-/// values show nothing, and the render throws ``Exceeded``: what the budget charged is at least what was
-/// rendered, so the output, and the time spent making it, stay within the budget.
+/// over 100,000 items are 10¹⁵ rounds), and a section can repeat a large value once per item. So every text,
+/// array or object a template shows charges the size of what it shows (``TemplateText``, ``TemplateList``,
+/// ``TemplateObject``), a transform of one charges its size before it runs, and every round of a section
+/// charges the length of the template's longest section, at least the literal text one round adds. Once
+/// spent, sections stop and values show nothing, and the render throws ``Exceeded``. Numbers and booleans are
+/// not charged: shown, they are a few characters, within a small factor of the tag that shows them. So the
+/// output, and the work of making it, stay within a small multiple of the budget.
 public final class TemplateBudget {
     /// A template would have rendered past the budget.
     public struct Exceeded: Error, CustomStringConvertible {
@@ -21,7 +23,7 @@ public final class TemplateBudget {
 
     let limit: Int
     private var remaining: Int
-    /// What one round of a section charges: the length of the template being rendered.
+    /// What one round of a section charges: the length of the longest section of the template being rendered.
     var perRound = 0
 
     public init(limit: Int = TemplateBudget.defaultLimit) {
@@ -35,6 +37,13 @@ public final class TemplateBudget {
     func charge(_ bytes: Int) -> Bool {
         remaining -= bytes
         return remaining >= 0
+    }
+
+    /// `text`, charged; empty once the budget is spent (then `text` is not even made).
+    func charged(_ text: @autoclosure () -> String) -> String {
+        guard !isSpent else { return "" }
+        let made = text()
+        return charge(made.utf8.count) ? made : ""
     }
 
     /// Throws ``Exceeded`` once the budget is spent.

@@ -12,9 +12,9 @@ public struct TemplateContext {
 }
 
 extension JSON {
-    /// The value as templates see it: objects as dictionaries (without their nulls), arrays as
-    /// ``TemplateList``, strings as ``TemplateText``, integers as ``TemplateNumber``, and numbers and booleans
-    /// as themselves; nil for null.
+    /// The value as templates see it: objects as ``TemplateObject`` (without their nulls), arrays as
+    /// ``TemplateList``, strings as ``TemplateText``, integers as ``TemplateNumber``, and other numbers and
+    /// booleans as themselves; nil for null.
     func templateValue(charging budget: TemplateBudget) -> Any? {
         switch self {
         case .null: nil
@@ -26,7 +26,8 @@ extension JSON {
             TemplateList(
                 elements: items.map { $0.templateValue(charging: budget) ?? TemplateText(value: "", budget: budget) },
                 budget: budget)
-        case .object(let fields): fields.compactMapValues { $0.templateValue(charging: budget) }
+        case .object(let fields):
+            TemplateObject(fields: fields.compactMapValues { $0.templateValue(charging: budget) }, budget: budget)
         }
     }
 }

@@ -1,9 +1,9 @@
 import Mustache
 
 /// A JSON array as templates see it: a section over it renders once per element, and each round charges its
-/// step's ``TemplateBudget`` the length of the template being rendered; once the budget is spent, the rounds
-/// stop. Its transforms are the template library's for arrays (`first`, `last`, `reversed`, `count`,
-/// `empty`).
+/// step's ``TemplateBudget`` (``TemplateBudget/perRound``); once the budget is spent, the rounds stop. Shown
+/// whole, it charges the text it shows. Its transforms are the template library's for arrays (`first`,
+/// `last`, `reversed`, `count`, `empty`).
 struct TemplateList: MustacheSequence, MustacheTransformable, MustacheParent, CustomStringConvertible,
     CustomDebugStringConvertible
 {
@@ -22,14 +22,15 @@ struct TemplateList: MustacheSequence, MustacheTransformable, MustacheParent, Cu
 
     func makeIterator() -> Iterator { Iterator(base: elements.makeIterator(), budget: budget) }
 
-    var description: String { elements.description }
-    var debugDescription: String { elements.debugDescription }
+    var description: String { budget.charged(TemplateDescription.of(self, quoted: false)) }
+    var debugDescription: String { description }
 
     func transform(_ name: String) -> Any? {
         switch name {
         case "first": elements.first
         case "last": elements.last
-        case "reversed": TemplateList(elements: elements.reversed(), budget: budget)
+        case "reversed":
+            budget.charge(elements.count) ? TemplateList(elements: elements.reversed(), budget: budget) : nil
         case "count": TemplateNumber(value: Int64(elements.count))
         case "empty": elements.isEmpty
         default: nil

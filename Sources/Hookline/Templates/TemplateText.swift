@@ -2,23 +2,22 @@ import Mustache
 
 /// A JSON string as templates see it: shown as itself, charging its size to its step's ``TemplateBudget``
 /// each time it is shown, and nothing once the budget is spent. The template library's string transforms
-/// (`uppercased`, `reversed`…) give text that is charged the same way.
+/// (`uppercased`, `reversed`…) charge the text's size before they run, and give text that is charged the same
+/// way when shown.
 struct TemplateText: MustacheTransformable, MustacheParent, CustomStringConvertible, CustomDebugStringConvertible {
     let value: String
     let budget: TemplateBudget
 
-    var description: String { budget.charge(value.utf8.count) ? value : "" }
-    /// How the text shows inside a whole array or object (`{{payload}}`): quoted, as Swift shows strings.
-    var debugDescription: String {
-        let quoted = value.debugDescription
-        return budget.charge(quoted.utf8.count) ? quoted : ""
-    }
+    var description: String { budget.charged(value) }
+    var debugDescription: String { budget.charged(value.debugDescription) }
 
     func transform(_ name: String) -> Any? {
+        // The transform's work is charged before it runs: a section can run it once a round.
+        guard budget.charge(value.utf8.count) else { return nil }
         switch value.transform(name) {
-        case let text as String: TemplateText(value: text, budget: budget)
-        case let text as Substring: TemplateText(value: String(text), budget: budget)
-        case let other: other
+        case let text as String: return TemplateText(value: text, budget: budget)
+        case let text as Substring: return TemplateText(value: String(text), budget: budget)
+        case let other: return other
         }
     }
 
