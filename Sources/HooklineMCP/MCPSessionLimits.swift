@@ -29,8 +29,11 @@ public struct MCPSessionLimits: Sendable, Hashable {
     /// Event streams being written for one session at once (its GET stream, resumptions of it, and the
     /// answers to its requests still in flight); a new one past it ends the session's oldest. The SDK's
     /// transport forgets a stream that a resumption replaces without ending it, so only this bounds them.
-    /// Also the tool calls one session runs at once: one more is refused at once.
     public var maxStreamsPerSession = defaultMaxStreamsPerSession
+    /// Tool calls one session runs at once (the SDK runs each in a task of its own); one more is refused at
+    /// once, so that the results being built for one session stay bounded. Below ``maxStreamsPerSession``, so
+    /// that the calls' answers and the session's GET stream fit in its streams.
+    public var maxCallsPerSession = defaultMaxCallsPerSession
 
     /// What each message counts besides its bytes: the replay store's bookkeeping.
     public static let messageOverhead = 512
@@ -38,6 +41,8 @@ public struct MCPSessionLimits: Sendable, Hashable {
     public static let defaultMaxResultBytes = 1 << 20
     /// `maxSessionsPerAccount` unless told otherwise (`--mcp-max-sessions-per-account`).
     public static let defaultMaxSessionsPerAccount = 200
+    /// `maxCallsPerSession` unless told otherwise (`--mcp-max-calls-per-session`).
+    public static let defaultMaxCallsPerSession = 8
     /// `maxStreamsPerSession` unless told otherwise (`--mcp-max-streams-per-session`).
     public static let defaultMaxStreamsPerSession = 16
 

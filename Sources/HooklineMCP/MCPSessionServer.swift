@@ -12,8 +12,8 @@ struct MCPSessionServer: Sendable {
     let logger: Logger
     /// The largest result a tool returns (``MCPSessionLimits/maxResultBytes``).
     let maxResultBytes: Int
-    /// Tool calls one session runs at once (``MCPSessionLimits/maxStreamsPerSession``: each answer is a
-    /// stream); past it a call is refused at once, so that a session's results being built stay bounded.
+    /// Tool calls one session runs at once (``MCPSessionLimits/maxCallsPerSession``); past it a call is
+    /// refused at once, so that a session's results being built stay bounded.
     let maxCallsAtOnce: Int
 
     /// A new SDK server for a session of the MCP server `id`, whose current record is `entry`.

@@ -46,7 +46,7 @@ public actor MCPSessions {
         self.directory = directory
         self.factory = MCPSessionServer(
             directory: directory, toolbox: toolbox, logger: logger, maxResultBytes: limits.maxResultBytes,
-            maxCallsAtOnce: limits.maxStreamsPerSession)
+            maxCallsAtOnce: limits.maxCallsPerSession)
         self.validation = StandardValidationPipeline(validators: [
             OriginAllowList(origins: allowedOrigins), AcceptHeaderValidator(mode: .sseRequired),
             ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
@@ -107,8 +107,10 @@ public actor MCPSessions {
         opening[server, default: 0] += 1
         openingOfAccount[account, default: 0] += 1
         defer {
-            opening[server, default: 1] -= 1
-            openingOfAccount[account, default: 1] -= 1
+            // Emptied keys go, or the maps would keep every server and account ever seen.
+            opening[server] = opening[server, default: 1] > 1 ? opening[server, default: 1] - 1 : nil
+            openingOfAccount[account] =
+                openingOfAccount[account, default: 1] > 1 ? openingOfAccount[account, default: 1] - 1 : nil
         }
         return await open(request, entry: entry, now: now, size: size)
     }
@@ -117,7 +119,7 @@ public actor MCPSessions {
     /// budget was not spent before it (the message that crosses it goes, and the session ends at its next
     /// request); false once it was, or when the session is gone, and then the session ends at once, since
     /// answers it owes are no longer sent.
-    func charge(_ bytes: Int, in id: String) -> Bool {
+    public func charge(_ bytes: Int, in id: String) -> Bool {
         guard var session = sessions[id] else { return false }
         guard session.bytes <= limits.maxBytesPerSession else {
             Task { await close(id) }

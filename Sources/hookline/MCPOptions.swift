@@ -59,6 +59,13 @@ struct MCPOptions: ParsableArguments {
     var maxStreamsPerSession: Int?
 
     @Option(
+        name: .customLong("mcp-max-calls-per-session"),
+        help: .setting(
+            "Tool calls one MCP session runs at once; one more is refused at once",
+            env: "HOOKLINE_MCP_MAX_CALLS_PER_SESSION", unit: "n"))
+    var maxCallsPerSession: Int?
+
+    @Option(
         name: .customLong("mcp-allowed-origin"),
         help: .setting(
             "A browser origin allowed to call MCP servers; repeatable; none by default",
@@ -84,6 +91,7 @@ struct MCPOptions: ParsableArguments {
         try Env.set(&settings, \.mcp.maxWaitingCalls, maxWaitingCalls, "HOOKLINE_MCP_MAX_WAITING_CALLS")
         try Env.set(
             &settings, \.mcp.maxStreamsPerSession, maxStreamsPerSession, "HOOKLINE_MCP_MAX_STREAMS_PER_SESSION")
+        try Env.set(&settings, \.mcp.maxCallsPerSession, maxCallsPerSession, "HOOKLINE_MCP_MAX_CALLS_PER_SESSION")
         settings.mcpAllowedOrigins = Env.list(allowedOrigins, "HOOKLINE_MCP_ALLOWED_ORIGINS")
         settings.publicURL = (publicURL ?? Env.string("HOOKLINE_PUBLIC_URL")).map {
             $0.hasSuffix("/") ? String($0.dropLast()) : $0
@@ -91,6 +99,7 @@ struct MCPOptions: ParsableArguments {
         if settings.mcp.maxSessions <= 0 || settings.mcp.maxSessionsPerServer <= 0
             || settings.mcp.maxSessionsPerAccount <= 0
             || settings.mcp.maxBytesPerSession <= 0 || settings.mcp.maxStreamsPerSession <= 0
+            || settings.mcp.maxCallsPerSession <= 0
             || settings.mcp.idleTimeout <= .zero
         {
             throw ValidationError("the MCP session limits must be positive")

@@ -67,6 +67,7 @@ struct ServeLimitsCommandTests {
             (["--mcp-max-result-bytes", "0"], "--mcp-max-result-bytes must be at least 1"),
             (["--mcp-max-streams-per-session", "0"], "the MCP session limits must be positive"),
             (["--mcp-max-sessions-per-account", "0"], "the MCP session limits must be positive"),
+            (["--mcp-max-calls-per-session", "0"], "the MCP session limits must be positive"),
             (["--mcp-max-waiting-calls=-1"], "--mcp-max-waiting-calls must be 0 or more"),
         ] {
             let outcome = try await HooklineBinary.run(

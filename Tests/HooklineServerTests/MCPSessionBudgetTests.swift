@@ -58,10 +58,10 @@ struct MCPSessionBudgetTests {
         }
     }
 
-    /// A session runs as many tool calls at once as it may have streams; one more is refused at once, so the
+    /// A session runs `--mcp-max-calls-per-session` tool calls at once; one more is refused at once, so the
     /// results being built for one session stay bounded whatever it sends.
     @Test func callsPastTheSessionsBoundAreRefusedAtOnce() async throws {
-        try await live(settings: { $0.mcp.maxStreamsPerSession = 2 }) { live in
+        try await live(settings: { $0.mcp.maxCallsPerSession = 2 }) { live in
             var client = live.mcp()
             #expect(try await client.initialize().status == 200)
             let session = client
@@ -76,10 +76,38 @@ struct MCPSessionBudgetTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            // Some answers' streams are ended by the bound on streams, which is the same number; what matters
-            // is that no more than two calls ran, and the others were told why.
-            #expect(texts.contains { $0.contains("runs 2 tool calls at once at most") }, "\(texts)")
-            #expect(try await live.fixture.jobCount(live.server.id) <= 2, "refused calls queue nothing")
+            #expect(texts.filter { $0.contains("runs 2 tool calls at once at most") }.count == 3, "\(texts)")
+            #expect(try await live.fixture.jobCount(live.server.id) == 2, "refused calls queue nothing")
+        }
+    }
+
+    /// A resumption (`Last-Event-ID`) replays stored answers: the replayed bytes count against the session's
+    /// budget, or a client could have the transport resend its whole store over and over for the price of a
+    /// request each.
+    @Test func replayedEventsCountAgainstTheBudget() async throws {
+        // Resumed streams stay open: four at most, so that the test client's connections are given back.
+        try await live(settings: {
+            $0.mcp.maxBytesPerSession = 64 << 10
+            $0.mcp.maxStreamsPerSession = 4
+        }) { live in
+            var client = live.mcp()
+            #expect(try await client.initialize().status == 200)
+            let listed = try await client.request("tools/list", id: 2)
+            #expect(listed.status == 200)
+            // The priming event's id of the answer's stream: resuming after it replays the answer.
+            let primed = listed.text.split(separator: "\n").first { $0.hasPrefix("id: ") }.map {
+                String($0.dropFirst(4))
+            }
+            let resume = try #require(primed, "\(listed.text)")
+            var resumed = 0
+            for _ in 0..<200 {
+                let stream = try await client.openEventStream(headers: [("Last-Event-ID", resume)])
+                guard stream.status == 200 else { break }
+                resumed += 1
+            }
+            // A request alone counts 512 bytes (some 120 rounds); its replayed answer, a few kilobytes, counts too.
+            #expect(resumed < 60, "\(resumed) replays of a \(listed.body.count)-byte answer")
+            #expect(try await client.request("tools/list", id: 3).status == 404, "the session used its budget")
         }
     }
 }

@@ -78,7 +78,13 @@ struct MCPRoutes: Sendable {
             && (try? JSON(parsing: body.readableBytesView))?["method"]?.string == "initialize"
         let answer = await sessions.handle(message, entry: entry, initialize: initialize)
         let session = answer.headers[HTTPHeaderName.sessionID] ?? sessionID
-        return Self.response(answer, of: session.map { (sessions, $0) })
+        let resumed = request.method == .get && message.header(HTTPHeaderName.lastEventID) != nil
+        var replayed: (@Sendable (Int) async -> Bool)?
+        if resumed, let session {
+            let sessions = sessions
+            replayed = { bytes in await sessions.charge(bytes, in: session) }
+        }
+        return Self.response(answer, of: session.map { (sessions, $0) }, replayed: replayed)
     }
 
     static let tooLarge = MCPRefusal(
@@ -133,8 +139,13 @@ struct MCPRoutes: Sendable {
 
     /// The SDK's answer as a Hummingbird response. An event stream is written as it comes; when it belongs to
     /// a session, the session can end it (``MCPSessions/opened(stream:in:)``). Its bytes were counted as the
-    /// session's server sent them (``MeteredTransport``).
-    static func response(_ answer: MCP.HTTPResponse, of session: (MCPSessions, String)? = nil) -> Response {
+    /// session's server sent them (``MeteredTransport``), except a resumption's (`Last-Event-ID`), whose
+    /// events the transport replays from its store: `replayed` charges those, and a stream past the session's
+    /// budget ends.
+    static func response(
+        _ answer: MCP.HTTPResponse, of session: (MCPSessions, String)? = nil,
+        replayed: (@Sendable (Int) async -> Bool)? = nil
+    ) -> Response {
         var fields = HTTPFields()
         for (name, value) in answer.headers {
             if let name = HTTPField.Name(name) { fields[name] = value }
@@ -149,21 +160,25 @@ struct MCPRoutes: Sendable {
                 body: ResponseBody { writer in
                     // The SDK's stream is relayed through one that graceful shutdown, and the session's end,
                     // can end; a client that went away (a failed write) ends it too.
-                    let (relay, continuation) = AsyncStream<ByteBuffer>.makeStream()
+                    let relay = EventRelay()
                     var number: UInt64?
                     if let (sessions, id) = session {
-                        number = await sessions.opened(stream: { continuation.finish() }, in: id)
+                        number = await sessions.opened(stream: { relay.end() }, in: id)
                     }
                     let pump = Task {
-                        for try await event in events { continuation.yield(ByteBuffer(bytes: event)) }
-                        continuation.finish()
+                        for try await event in events {
+                            if let replayed, await !replayed(event.count) { break }
+                            relay.yield(ByteBuffer(bytes: event))
+                        }
+                        relay.finish()
                     }
                     await withGracefulShutdownHandler {
-                        for await chunk in relay {
+                        for await chunk in relay.chunks {
+                            if relay.isEnded { break }
                             do { try await writer.write(chunk) } catch { break }
                         }
                     } onGracefulShutdown: {
-                        continuation.finish()
+                        relay.end()
                     }
                     pump.cancel()
                     if let (sessions, id) = session, let number { await sessions.closed(stream: number, in: id) }
