@@ -41,10 +41,11 @@ public struct JobStore: Sendable {
     /// so that a call that had succeeded is not made again; with `fromStart`, it starts over from the first
     /// step with no outputs. (A job that finished before history kept its step starts over either way.)
     ///
-    /// Many jobs move ``retryBatch`` at a time, each batch in a transaction of its own, in id order: a retry of
-    /// the whole install neither holds every row (and the cycles, read `FOR SHARE`) in one long transaction
-    /// nor keeps the workers waiting for it to commit; and a retried job that dies again while later batches
-    /// move is not picked up a second time. Returns the ids requeued.
+    /// The matching jobs move ``retryBatch`` at a time in id order, each batch in a transaction of its own: a
+    /// retry of the whole install neither holds every row (and the cycles, read `FOR SHARE`) in one long
+    /// transaction nor keeps the workers waiting for it to commit. Only jobs up to the highest id when it
+    /// begins are taken, and each batch starts past the last: jobs that die while it runs, or die again once
+    /// retried, are not chased. Returns the ids requeued.
     public func retry(
         id: Int64? = nil, account: UUID? = nil, cycle: UUID? = nil, state: JobState? = nil, fromStart: Bool = false
     ) async throws -> [Int64] {
@@ -52,13 +53,24 @@ public struct JobStore: Sendable {
         if let state, !state.isRetryable {
             throw HooklineError.invalidArgument("only dead and cancelled jobs can be retried")
         }
+        let ceiling = try await database.query("SELECT coalesce(max(id), 0) FROM hookline.job_history")[0]
+            .decode(Int64.self, at: 0)
         var requeued: [Int64] = []
         var after: Int64 = 0
         while true {
-            let batch = try await retryBatch(
-                id: id, account: account, cycle: cycle, state: state, fromStart: fromStart, after: after)
-            requeued += batch
-            guard batch.count == Self.retryBatch, let last = batch.max() else { break }
+            let batch = try await database.query(
+                """
+                SELECT id FROM hookline.job_history
+                WHERE state IN ('dead', 'cancelled') AND id > \(after) AND id <= \(ceiling)
+                  AND (\(id)::bigint IS NULL OR id = \(id))
+                  AND (\(account)::uuid IS NULL OR account_id = \(account))
+                  AND (\(cycle)::uuid IS NULL OR cycle_id = \(cycle))
+                  AND (\(state)::text IS NULL OR state = \(state))
+                ORDER BY id LIMIT \(Self.retryBatch)
+                """
+            ).map { try $0.decode(Int64.self, at: 0) }
+            guard let last = batch.last else { break }
+            requeued += try await retryBatch(batch, fromStart: fromStart)
             after = last
         }
         if let id, requeued.isEmpty {
@@ -73,25 +85,15 @@ public struct JobStore: Sendable {
     /// How many jobs a retry moves in one transaction.
     static let retryBatch = 1_000
 
-    /// One batch of ``retry(id:account:cycle:state:fromStart:)``: the matching jobs with ids above `after`, in
-    /// id order, ``retryBatch`` at most.
-    private func retryBatch(
-        id: Int64?, account: UUID?, cycle: UUID?, state: JobState?, fromStart: Bool, after: Int64
-    ) async throws -> [Int64] {
+    /// One batch of ``retry(id:account:cycle:state:fromStart:)``: these jobs, those of them still dead or
+    /// cancelled.
+    private func retryBatch(_ ids: [Int64], fromStart: Bool) async throws -> [Int64] {
         try await database.withTransaction { connection -> [Int64] in
             let rows = try connection.query(
                 """
                 WITH picked AS (
                     DELETE FROM hookline.job_history
-                    WHERE (id, finished_at) IN (
-                        SELECT id, finished_at FROM hookline.job_history
-                        WHERE state IN ('dead', 'cancelled') AND id > \(after)
-                          AND (\(id)::bigint IS NULL OR id = \(id))
-                          AND (\(account)::uuid IS NULL OR account_id = \(account))
-                          AND (\(cycle)::uuid IS NULL OR cycle_id = \(cycle))
-                          AND (\(state)::text IS NULL OR state = \(state))
-                        ORDER BY id LIMIT \(Self.retryBatch) FOR UPDATE
-                    )
+                    WHERE id = ANY(\(ids)) AND state IN ('dead', 'cancelled')
                     RETURNING *
                 )
                 INSERT INTO hookline.jobs
