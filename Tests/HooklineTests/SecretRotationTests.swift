@@ -73,4 +73,28 @@ struct SecretRotationTests {
             _ = try await store.create(account: account.id, cycle: cycle.id, scheme: .hmac, settings: hmac)
         }
     }
+
+    /// A webhook stored with an empty secret before they were refused checks nothing against it: anyone can
+    /// sign with an empty key, so such a webhook refuses every delivery as misconfigured.
+    @Test func aStoredEmptySecretSignsNothing() {
+        let body = Array(#"{"ok":true}"#.utf8)
+        let now = Date()
+        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data()))
+        let github = "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        #expect(
+            SignatureCheck.check(
+                scheme: .github, settings: WebhookAuthSettings(secret: ""), headers: ["x-hub-signature-256": github],
+                body: body, now: now) == .misconfigured)
+        let id = "msg_1"
+        let timestamp = String(Int(now.timeIntervalSince1970))
+        let signed = Array("\(id).\(timestamp).".utf8) + body
+        let standard = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data()))
+        #expect(
+            SignatureCheck.check(
+                scheme: .standardWebhooks, settings: WebhookAuthSettings(secret: "whsec_"),
+                headers: [
+                    "webhook-id": id, "webhook-timestamp": timestamp,
+                    "webhook-signature": "v1," + Data(standard).base64EncodedString(),
+                ], body: body, now: now) == .misconfigured)
+    }
 }

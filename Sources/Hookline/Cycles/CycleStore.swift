@@ -156,10 +156,11 @@ public struct CycleStore: Sendable {
     ///
     /// Two transactions: the cycle's row first, then its jobs. The ingress reads a cycle's row `FOR SHARE`
     /// in each batch, so the first waits for every batch that read the old state to commit, and the second,
-    /// starting after, sees their jobs; keeping the row locked only for that one short UPDATE means no batch
-    /// (with other accounts' deliveries in it) waits while the jobs are moved. The move follows the row as it
-    /// is then, not this call's `active` (``JobQueue/followCycleState(_:)``), so a stop and an activation at
-    /// once end as the row does. Should the process die between the two, running either command again
+    /// starting after, sees their jobs; keeping the row locked for update only for that one short UPDATE means
+    /// no batch (with other accounts' deliveries in it) waits while the jobs are moved. The move follows the
+    /// row as it is then, not this call's `active` (``JobQueue/followCycleState(_:)``), reading it `FOR SHARE`
+    /// as the batches do (so they do not wait for it, and a change of the row does), so a stop and an
+    /// activation at once end as the row does. Should the process die between the two, running either command again
     /// finishes the move.
     @discardableResult
     public func setActive(_ id: UUID, _ active: Bool) async throws -> Cycle {

@@ -161,7 +161,8 @@ public enum SignatureCheck {
     /// The HMAC key of a Standard Webhooks secret: the base64 after `whsec_`.
     static func standardWebhooksKey(_ secret: String) -> Data? {
         let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
-        return Data(base64Encoded: encoded)
+        // An empty key is none: anyone could sign with it.
+        return Data(base64Encoded: encoded).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The HMAC-SHA256 of `prefix` followed by `message`, without joining them (a body can be megabytes).

@@ -49,13 +49,14 @@ public struct WebhookAuthSettings: Sendable, Codable, Hashable {
     }
 
     /// The secrets a signature may be made with at `now`: the current one, then the previous one while its
-    /// grace period lasts.
+    /// grace period lasts. An empty one is none (anyone can sign with an empty key; webhooks stored with one
+    /// before they were refused then refuse every delivery as misconfigured).
     public func secrets(at now: Date) -> [String] {
         var secrets = secret.map { [$0] } ?? []
         if let previousSecret, let until = previousSecretExpiresAt, now.timeIntervalSince1970 < Double(until) {
             secrets.append(previousSecret)
         }
-        return secrets
+        return secrets.filter { !$0.isEmpty }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -39,7 +39,7 @@ public struct WebhookStore: Sendable {
             if settings.secret?.isEmpty == true {
                 throw HooklineError.invalidField("secret", "a signing secret cannot be empty (leave it out for one)")
             }
-            if scheme == .standardWebhooks, SignatureCheck.standardWebhooksKey(settings.secret ?? "")?.isEmpty ?? true {
+            if scheme == .standardWebhooks, SignatureCheck.standardWebhooksKey(settings.secret ?? "") == nil {
                 throw HooklineError.invalidField(
                     "secret", "a Standard Webhooks secret is whsec_ followed by a non-empty base64 key")
             }
