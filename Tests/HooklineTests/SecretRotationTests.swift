@@ -9,11 +9,7 @@ struct SecretRotationTests {
     /// After a rotation the new secret signs, and the old one still does until its grace period ends; a second
     /// rotation drops the first secret at once.
     @Test func theOldSecretWorksForItsGracePeriodOnly() async throws {
-        try await MigratedDatabase.with { database in
-            let account = try await database.makeAccount()
-            let cycle = try await CycleStore(database: database.client).create(
-                account: account.id, definition: Array(#"{"name": "c", "steps": []}"#.utf8))
-            let store = WebhookStore(database: database.client)
+        try await withWebhooks { store, account, cycle in
             let created = try await store.create(account: account.id, cycle: cycle.id, scheme: .github)
             let first = try #require(created.secret)
             let now = Date(timeIntervalSince1970: 1_800_000_000)
@@ -50,11 +46,7 @@ struct SecretRotationTests {
     /// A signing secret given as empty (or a Standard Webhooks secret whose key is empty) is refused: HMAC with
     /// an empty key is a signature anyone can make, so the webhook would be open while it says it checks.
     @Test func anEmptySigningSecretIsRefused() async throws {
-        try await MigratedDatabase.with { database in
-            let account = try await database.makeAccount()
-            let cycle = try await CycleStore(database: database.client).create(
-                account: account.id, definition: Array(#"{"name": "c", "steps": []}"#.utf8))
-            let store = WebhookStore(database: database.client)
+        try await withWebhooks { store, account, cycle in
             for (scheme, secret) in [
                 (WebhookAuthScheme.github, ""), (.stripe, ""), (.standardWebhooks, "whsec_"), (.standardWebhooks, ""),
             ] {
@@ -96,5 +88,15 @@ struct SecretRotationTests {
                     "webhook-id": id, "webhook-timestamp": timestamp,
                     "webhook-signature": "v1," + Data(standard).base64EncodedString(),
                 ], body: body, now: now) == .misconfigured)
+    }
+
+    /// Runs `body` with the webhook store of a migrated database, an account and a cycle of it.
+    private func withWebhooks(_ body: (WebhookStore, Account, Cycle) async throws -> Void) async throws {
+        try await MigratedDatabase.with { database in
+            let account = try await database.makeAccount()
+            let cycle = try await CycleStore(database: database.client).create(
+                account: account.id, definition: Array(#"{"name": "c", "steps": []}"#.utf8))
+            try await body(WebhookStore(database: database.client), account, cycle)
+        }
     }
 }

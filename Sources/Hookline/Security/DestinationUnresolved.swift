@@ -3,9 +3,5 @@
 public struct DestinationUnresolved: Error, CustomStringConvertible {
     public var host: String
     public var reason: String
-    public init(host: String, reason: String) {
-        self.host = host
-        self.reason = reason
-    }
     public var description: String { "\(host) does not resolve: \(reason)" }
 }
