@@ -16,7 +16,7 @@ public struct MCPSessionLimits: Sendable, Hashable {
     public var maxSessionsPerAccount = defaultMaxSessionsPerAccount
     /// A session unused this long is ended (its next request gets 404, and the client starts a new one).
     public var idleTimeout: Duration
-    /// The bytes a session may exchange (request bodies, answers, and ``messageOverhead`` a message); past
+    /// The bytes a session may exchange (request bodies and ``messageOverhead`` a request, counted as they come; answers as the server sends them); past
     /// it the session is ended the same way.
     public var maxBytesPerSession: Int
     /// The largest result a tool returns (its JSON); a larger one is refused with an `isError` result naming

@@ -104,5 +104,10 @@ struct MCPOptions: ParsableArguments {
         {
             throw ValidationError("the MCP session limits must be positive")
         }
+        guard settings.mcp.maxCallsPerSession < settings.mcp.maxStreamsPerSession else {
+            throw ValidationError(
+                "--mcp-max-calls-per-session must be below --mcp-max-streams-per-session: each call's answer is a stream, beside the session's own"
+            )
+        }
     }
 }

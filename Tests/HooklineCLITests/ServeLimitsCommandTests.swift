@@ -68,6 +68,7 @@ struct ServeLimitsCommandTests {
             (["--mcp-max-streams-per-session", "0"], "the MCP session limits must be positive"),
             (["--mcp-max-sessions-per-account", "0"], "the MCP session limits must be positive"),
             (["--mcp-max-calls-per-session", "0"], "the MCP session limits must be positive"),
+            (["--mcp-max-streams-per-session", "8"], "--mcp-max-calls-per-session must be below"),
             (["--mcp-max-waiting-calls=-1"], "--mcp-max-waiting-calls must be 0 or more"),
         ] {
             let outcome = try await HooklineBinary.run(

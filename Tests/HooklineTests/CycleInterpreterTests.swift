@@ -296,7 +296,7 @@ struct CycleInterpreterTests {
     /// library rendered Swift's own arrays and dictionaries.
     @Test func wholeValuesAndTransformsRenderAsBefore() throws {
         let definition = try cycle(
-            #"{"name": "t", "steps": [{"id": "m", "type": "map", "fields": {"list": "{{payload.l}}", "object": "{{payload.o}}", "empty": "{{payload.e}}|{{payload.n}}", "members": "{{#sorted(payload.p)}}{{key}}={{value}};{{/sorted(payload.p)}}", "counts": "{{count(payload.l)}} {{count(payload.p)}} {{first(payload.l)}} {{last(payload.l)}}", "text": "{{uppercased(payload.s)}} {{#reversed(payload.r)}}{{.}}{{/reversed(payload.r)}}"}}]}"#
+            #"{"name": "t", "steps": [{"id": "m", "type": "map", "fields": {"list": "{{payload.l}}", "object": "{{payload.o}}", "empty": "{{payload.e}}|{{payload.n}}", "members": "{{#sorted(payload.p)}}{{key}}={{value}};{{/sorted(payload.p)}}", "pairs": "{{#sorted(payload.p)}}{{.}}{{/sorted(payload.p)}}", "counts": "{{count(payload.l)}} {{count(payload.p)}} {{first(payload.l)}} {{last(payload.l)}}", "text": "{{uppercased(payload.s)}} {{#reversed(payload.r)}}{{.}}{{/reversed(payload.r)}}"}}]}"#
         )
         var run = CycleInterpreter(
             job: job(
@@ -311,19 +311,31 @@ struct CycleInterpreterTests {
         #expect(out["object"] == .string(#"["k": "v"]"#))
         #expect(out["empty"] == .string("[]|[:]"))
         #expect(out["members"] == .string("a=x;b=2;"))
+        #expect(out["pairs"] == .string(#"(key: "a", value: "x")(key: "b", value: 2)"#))
         #expect(out["counts"] == .string("4 2 a true"))
         #expect(out["text"] == .string("HI 321"))
     }
 
     /// A section's round counts its own body: the longest section of the template, or all of it when the
-    /// sections cannot be told apart simply.
-    @Test func aRoundCountsTheLongestSectionBody() {
-        #expect(Template.longestSection("no sections") == 1)
-        #expect(Template.longestSection("head {{#a}}12345{{/a}} tail") == 5)
-        #expect(Template.longestSection("{{#a}}x{{#b}}123{{/b}}y{{/a}}") == 17)
-        #expect(Template.longestSection("{{^a}}12{{/a}}{{{raw}}}") == 2)
-        #expect(Template.longestSection("{{=<% %>=}}<%#a%>1<%/a%>") == 24, "set delimiters: the whole text")
-        #expect(Template.longestSection("{{#a}}never closed") == 18, "unbalanced: the whole text")
+    /// sections cannot be told apart as the template library tells them.
+    @Test func aRoundCountsTheLongestSectionBody() throws {
+        #expect(TemplateTags.longestSection("no sections") == 1)
+        #expect(TemplateTags.longestSection("head {{#a}}12345{{/a}} tail") == 5)
+        #expect(TemplateTags.longestSection("{{#a}}x{{#b}}123{{/b}}y{{/a}}") == 17)
+        #expect(TemplateTags.longestSection("{{^a}}12{{/a}}{{{raw}}}") == 2)
+        // A run of braces after a tag is text the section renders every round.
+        #expect(TemplateTags.longestSection("{{#a}}}}}}}}}}{{/a}}") == 8)
+        #expect(TemplateTags.longestSection("{{#a}}{{{x}}}}}}{{/a}}") == 10)
+        let whole = ["{{=<% %>=}}<%#a%>1<%/a%>", "{{#a}}never closed", "{{\u{301} {{#a}}xxxx{{\u{301} {{/a}}"]
+        for text in whole {
+            #expect(TemplateTags.longestSection(text) == text.utf8.count, "\(text.debugDescription): the whole text")
+        }
+        // Partials, parents and blocks are refused: nothing to include, and a block's indentation repeats on
+        // every line of it, which no round accounts for.
+        for text in ["{{>other}}", "{{<parent}}{{/parent}}", "x\n  {{$b}}\n{{/b}}"] {
+            #expect(throws: TemplateError.self, "\(text.debugDescription)") { try Template(text) }
+        }
+        _ = try Template("{{&raw}} {{!comment}} {{#a}}{{.}}{{/a}}")
     }
 
     // MARK: - Fixtures

@@ -43,9 +43,11 @@ public struct JobStore: Sendable {
     ///
     /// The matching jobs move ``retryBatch`` at a time in id order, each batch in a transaction of its own: a
     /// retry of the whole install neither holds every row (and the cycles, read `FOR SHARE`) in one long
-    /// transaction nor keeps the workers waiting for it to commit. Only jobs up to the highest id when it
-    /// begins are taken, and each batch starts past the last: jobs that die while it runs, or die again once
-    /// retried, are not chased. Returns the ids requeued.
+    /// transaction nor keeps the workers waiting for it to commit. Only jobs up to the highest id in history
+    /// when it begins are taken, and each batch starts past the last: jobs that die later with higher ids are
+    /// not chased, and a job it requeued that dies again is not taken twice (one with a lower id that dies
+    /// ahead of the batches is taken). An error part-way leaves the batches before it requeued; the rest are
+    /// still there for another retry. Returns the ids requeued.
     public func retry(
         id: Int64? = nil, account: UUID? = nil, cycle: UUID? = nil, state: JobState? = nil, fromStart: Bool = false
     ) async throws -> [Int64] {

@@ -13,7 +13,10 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``TemplateError`` when the text is not a valid Mustache template.
     public init(_ text: String) throws {
         description = text
-        roundLength = Self.longestSection(text)
+        roundLength = TemplateTags.longestSection(text)
+        if let tag = TemplateTags.unsupported(text) {
+            throw TemplateError(message: "\(tag)…}} tags are not supported (partials, parents and blocks)")
+        }
         if text.contains("{{") {
             let pragma = "{{% CONTENT_TYPE: TEXT}}"
             do {
@@ -41,40 +44,6 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         let text = template.render(context.values)
         try budget.check()
         return text
-    }
-
-    /// The length of the longest section body (`{{#…}}` or `{{^…}}` to its `{{/…}}`); the whole text's when
-    /// the sections cannot be told apart this simply (a set-delimiter tag, unbalanced tags), and at least 1.
-    static func longestSection(_ text: String) -> Int {
-        let bytes = Array(text.utf8)
-        let whole = max(1, bytes.count)
-        var opened: [Int] = []
-        var longest = 1
-        var index = 0
-        while index + 1 < bytes.count {
-            guard bytes[index] == UInt8(ascii: "{"), bytes[index + 1] == UInt8(ascii: "{") else {
-                index += 1
-                continue
-            }
-            let start = index
-            let kind = index + 2 < bytes.count ? bytes[index + 2] : 0
-            var end = index + 2
-            while end + 1 < bytes.count, !(bytes[end] == UInt8(ascii: "}") && bytes[end + 1] == UInt8(ascii: "}")) {
-                end += 1
-            }
-            guard end + 1 < bytes.count else { return whole }
-            index = end + 2
-            while index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1 }
-            switch kind {
-            case UInt8(ascii: "="): return whole
-            case UInt8(ascii: "#"), UInt8(ascii: "^"): opened.append(index)
-            case UInt8(ascii: "/"):
-                guard let body = opened.popLast() else { return whole }
-                longest = max(longest, start - body)
-            default: break
-            }
-        }
-        return opened.isEmpty ? longest : whole
     }
 
     /// The step ids the template reads through `steps.<id>`.

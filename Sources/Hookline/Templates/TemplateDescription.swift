@@ -8,6 +8,8 @@ enum TemplateDescription {
         case let text as TemplateText: quoted ? text.value.debugDescription : text.value
         case let number as TemplateNumber: String(number.value)
         case let list as TemplateList: "[" + list.elements.map { of($0, quoted: true) }.joined(separator: ", ") + "]"
+        case let member as TemplateMember:
+            "(key: \(of(member.key, quoted: true)), value: \(of(member.value, quoted: true)))"
         case let object as TemplateObject:
             object.fields.isEmpty
                 ? "[:]"

@@ -3,7 +3,7 @@ import Mustache
 /// A JSON object as templates see it: its members by name, and shown whole (`{{payload}}`) as one text
 /// charged to its step's ``TemplateBudget``. Its transforms are the template library's for dictionaries
 /// (`count`, `empty`, and `enumerated` and `sorted`, which give its members as a ``TemplateList`` of
-/// `{key, value}` objects, so that sections over them are charged like any other).
+/// ``TemplateMember``s, so that sections over them are charged like any other).
 struct TemplateObject: MustacheTransformable, MustacheParent, CustomStringConvertible, CustomDebugStringConvertible {
     let fields: [String: Any]
     let budget: TemplateBudget
@@ -22,9 +22,7 @@ struct TemplateObject: MustacheTransformable, MustacheParent, CustomStringConver
             let members = name == "sorted" ? fields.sorted { $0.key < $1.key } : Array(fields)
             return TemplateList(
                 elements: members.map {
-                    TemplateObject(
-                        fields: ["key": TemplateText(value: $0.key, budget: budget), "value": $0.value],
-                        budget: budget)
+                    TemplateMember(key: TemplateText(value: $0.key, budget: budget), value: $0.value)
                 },
                 budget: budget)
         default: return nil

@@ -12,8 +12,8 @@ struct TemplateText: MustacheTransformable, MustacheParent, CustomStringConverti
     var debugDescription: String { budget.charged(value.debugDescription) }
 
     func transform(_ name: String) -> Any? {
-        // The transform's work is charged before it runs: a section can run it once a round.
-        guard budget.charge(value.utf8.count) else { return nil }
+        // A transform that makes new text is charged its size before it runs: a section can run it once a round.
+        guard name == "empty" || budget.charge(value.utf8.count) else { return nil }
         switch value.transform(name) {
         case let text as String: return TemplateText(value: text, budget: budget)
         case let text as Substring: return TemplateText(value: String(text), budget: budget)

@@ -140,8 +140,9 @@ struct MCPRoutes: Sendable {
     /// The SDK's answer as a Hummingbird response. An event stream is written as it comes; when it belongs to
     /// a session, the session can end it (``MCPSessions/opened(stream:in:)``). Its bytes were counted as the
     /// session's server sent them (``MeteredTransport``), except a resumption's (`Last-Event-ID`), whose
-    /// events the transport replays from its store: `replayed` charges those, and a stream past the session's
-    /// budget ends.
+    /// events the transport replays from its store: `replayed` charges those, up to the priming event that
+    /// ends the replay (all of them for a protocol version before 2025-03-26, which has none), and a stream
+    /// past the session's budget ends.
     static func response(
         _ answer: MCP.HTTPResponse, of session: (MCPSessions, String)? = nil,
         replayed: (@Sendable (Int) async -> Bool)? = nil
@@ -166,8 +167,14 @@ struct MCPRoutes: Sendable {
                         number = await sessions.opened(stream: { relay.end() }, in: id)
                     }
                     let pump = Task {
+                        // A resumption's replay ends with its priming event (empty data), after which the
+                        // stream's events are new ones, counted when the server sent them.
+                        var replaying = replayed != nil
                         for try await event in events {
-                            if let replayed, await !replayed(event.count) { break }
+                            if replaying, let replayed {
+                                guard await replayed(event.count) else { break }
+                                replaying = !event.suffix(8).elementsEqual("data: \n\n".utf8)
+                            }
                             relay.yield(ByteBuffer(bytes: event))
                         }
                         relay.finish()
