@@ -69,7 +69,7 @@ struct MCPSessionBudgetTests {
                 for id in 0..<5 {
                     group.addTask {
                         let reply = try await session.callTool(
-                            "reorder", id: 10 + id, arguments: ["sku": "S-\(id)", "wait_seconds": 3])
+                            "reorder", id: 10 + id, arguments: ["sku": "S-\(id)", "wait_seconds": 8])
                         let content = reply.result?["content"] as? [[String: Any]]
                         return content?.first?["text"] as? String ?? reply.text
                     }
