@@ -41,6 +41,7 @@ struct HooklineHTTPChannel: ServerChildChannel {
             let pipeline = channel.pipeline.syncOperations
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             try pipeline.addHandler(ConnectionPersistenceHandler(), position: .before(codec))
+            try pipeline.addHandler(ExpectContinueHandler(), position: .before(codec))
             return value
         }
     }

@@ -1,0 +1,53 @@
+import Foundation
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+/// `Expect: 100-continue` (RFC 9110 §10.1.1): a client that sends it waits for `100 Continue` before its body
+/// (curl a second, other clients until their own timeout); the server must answer it, or give its final
+/// answer first.
+@Suite("Expect: 100-continue")
+struct ExpectContinueTests {
+    @Test func aDeliveryThatExpectsContinueGetsItThenItsAnswer() async throws {
+        try await ServerFixture.run { fixture in
+            let (created, _, _) = try await fixture.webhook(.none)
+            let head =
+                "POST \(created.webhook.urlPath) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+            try await fixture.application().test(.live) { client in
+                let port = try #require(client.port)
+                let connection = try RawConnection(port: port)
+                connection.send(head)
+                let interim = try await onOwnThread { connection.read(timeout: .seconds(2)) }
+                #expect(interim.hasPrefix("HTTP/1.1 100 Continue\r\n"), "before the body: \(interim.debugDescription)")
+                connection.send("{}")
+                let answer = try await onOwnThread { connection.read(timeout: .seconds(5)) }
+                #expect(answer.hasPrefix("HTTP/1.1 202"), "\(answer.debugDescription)")
+                // The connection goes on: a second delivery, without the expectation.
+                connection.send(head.replacingOccurrences(of: "Expect: 100-continue\r\n", with: "") + "{}")
+                let second = try await onOwnThread { connection.read(timeout: .seconds(5)) }
+                #expect(second.hasPrefix("HTTP/1.1 202"), "\(second.debugDescription)")
+            }
+            #expect(try await fixture.jobCount(created.webhook.id) == 2)
+        }
+    }
+
+    /// HTTP/1.0 has no 100 (Continue): the expectation is ignored (RFC 9110 §10.1.1).
+    @Test func anHTTP10RequestsExpectationIsIgnored() async throws {
+        try await ServerFixture.run { fixture in
+            let (created, _, _) = try await fixture.webhook(.none)
+            try await fixture.application().test(.live) { client in
+                let port = try #require(client.port)
+                let connection = try RawConnection(port: port)
+                connection.send(
+                    "POST \(created.webhook.urlPath) HTTP/1.0\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+                let interim = try await onOwnThread { connection.read(timeout: .seconds(1)) }
+                #expect(interim.isEmpty, "\(interim.debugDescription)")
+                connection.send("{}")
+                let answer = try await onOwnThread { connection.readUntilClosed(timeout: .seconds(5)) }
+                #expect(answer.hasPrefix("HTTP/1.1 202"), "\(answer.debugDescription)")
+            }
+        }
+    }
+}
