@@ -57,6 +57,15 @@ public enum JSON: Sendable, Hashable, Codable {
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// The value as PostgreSQL's `jsonb` can hold it: as ``bytes``, with every U+0000 written as U+FFFD. `jsonb`
+    /// refuses `\u0000` (22P05), so a payload's NUL copied into a step's output failed the statement that
+    /// stored it, and with it a whole claim's batch, again on every claim.
+    public var storedBytes: [UInt8] {
+        var out: [UInt8] = []
+        write(to: &out, storable: true)
+        return out
+    }
+
     /// The number, for numeric comparisons.
     public var number: Double? {
         switch self {
@@ -110,22 +119,24 @@ extension JSON {
 
     /// `{"key":value,…}` with sorted keys, each value written by `appendValue`.
     static func appendObject<Value>(
-        _ fields: [String: Value], to out: inout [UInt8], _ appendValue: (Value, inout [UInt8]) -> Void
+        _ fields: [String: Value], to out: inout [UInt8], storable: Bool = false,
+        _ appendValue: (Value, inout [UInt8]) -> Void
     ) {
         out.append(UInt8(ascii: "{"))
         for (index, key) in fields.keys.sorted().enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(key, to: &out)
+            appendString(key, to: &out, storable: storable)
             out.append(UInt8(ascii: ":"))
             appendValue(fields[key]!, &out)
         }
         out.append(UInt8(ascii: "}"))
     }
 
-    static func appendString(_ text: String, to out: inout [UInt8]) {
+    static func appendString(_ text: String, to out: inout [UInt8], storable: Bool = false) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
+            case 0 where storable: out.append(contentsOf: "\\ufffd".utf8)
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
             case 0..<0x20:

@@ -224,8 +224,8 @@ struct JSONParser {
 }
 
 extension JSON {
-    /// Compact JSON text with sorted keys.
-    func write(to out: inout [UInt8]) {
+    /// Compact JSON text with sorted keys; `storable`: U+0000 written as U+FFFD (``JSON/storedBytes``).
+    func write(to out: inout [UInt8], storable: Bool = false) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
@@ -238,16 +238,18 @@ extension JSON {
             } else {
                 out.append(contentsOf: "null".utf8)
             }
-        case .string(let value): JSON.appendString(value, to: &out)
+        case .string(let value): JSON.appendString(value, to: &out, storable: storable)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (position, item) in items.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                item.write(to: &out)
+                item.write(to: &out, storable: storable)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
-            JSON.appendObject(fields, to: &out) { value, out in value.write(to: &out) }
+            JSON.appendObject(fields, to: &out, storable: storable) { value, out in
+                value.write(to: &out, storable: storable)
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ extension CycleInterpreter {
         }
         let inputs = definition.inputs(ofStepsFrom: index + 1)
         let read = inputs.steps.map { ids in outputs.filter { ids.contains($0.key) } } ?? outputs
-        let childOutputs = PostgresJSON(bytes: JSON.object(read).bytes)
+        let childOutputs = PostgresJSON(bytes: JSON.object(read).storedBytes)
         let copied = elements.count * childOutputs.bytes.count
         guard copied <= Self.maxCopiedOutputBytes else {
             return refuse(

@@ -16,7 +16,7 @@ extension CycleInterpreter {
         pending.append(record(step, started: started, outcome: .succeeded))
         try await effects.save(
             job: job.id, checkpoint(next: index + 1), runs: pending,
-            with: .store(cycle: cycle, key: key, value: PostgresJSON(bytes: stored.bytes)))
+            with: .store(cycle: cycle, key: key, value: PostgresJSON(bytes: stored.storedBytes)))
         pending = []
     }
 }

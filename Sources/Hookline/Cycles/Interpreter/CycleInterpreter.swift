@@ -45,7 +45,7 @@ public struct CycleInterpreter: Sendable {
     }
 
     func checkpoint(next: Int) -> StepCheckpoint {
-        StepCheckpoint(nextStep: next, outputs: PostgresJSON(bytes: JSON.object(outputs).bytes))
+        StepCheckpoint(nextStep: next, outputs: PostgresJSON(bytes: JSON.object(outputs).storedBytes))
     }
 
     func record(_ step: CycleDefinition.Step, started: Date, outcome: StepRunOutcome, failure: StepFailure? = nil)
