@@ -26,6 +26,24 @@ struct CycleDefinitionTests {
         #expect(definition.steps.map(\.action.type) == [.filter, .split, .map, .http, .store])
     }
 
+    /// Backoffs longer than 30 days are refused: `now()` plus one of some 10¹³ seconds overflows in PostgreSQL,
+    /// so recording the failure failed, and the job went round on lease expiries instead.
+    @Test func backoffsAreBoundedToThirtyDays() throws {
+        for (field, seconds, accepted) in [
+            ("backoff_seconds", "2592000", true), ("max_backoff_seconds", "2592000", true),
+            ("backoff_seconds", "2592001", false), ("max_backoff_seconds", "1e13", false),
+        ] {
+            let text = #"{"name": "b", "retry": {"\#(field)": \#(seconds)}, "steps": []}"#
+            let result = CycleDefinition.parse(Array(text.utf8))
+            switch result {
+            case .success: #expect(accepted, "\(field) \(seconds)")
+            case .failure(let failure):
+                #expect(!accepted, "\(field) \(seconds): \(failure)")
+                #expect(failure.problems.map(\.location) == ["/retry/\(field)"])
+            }
+        }
+    }
+
     @Test func everyProblemIsReportedAtOnceWithItsLocation() throws {
         let result = CycleDefinition.parse(
             Array(

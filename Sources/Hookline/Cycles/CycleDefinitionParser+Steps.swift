@@ -189,7 +189,7 @@ extension CycleDefinitionParser {
     }
 
     mutating func delay(_ object: [String: JSON], at location: String) -> CycleDefinition.Action? {
-        guard let seconds = object["seconds"]?.number, seconds > 0, seconds <= 86_400 * 30 else {
+        guard let seconds = object["seconds"]?.number, seconds > 0, seconds <= Self.maxBackoffSeconds else {
             problem("\(location)/seconds", "a delay needs \"seconds\": a number above 0, at most 30 days")
             return nil
         }

@@ -5,6 +5,8 @@ struct CycleDefinitionParser {
     /// Ids of the steps before the one being read.
     var earlier: [String] = []
     var all: Set<String> = []
+    /// The longest backoff and delay: 30 days.
+    static let maxBackoffSeconds: Double = 86_400 * 30
 
     mutating func problem(_ location: String, _ message: String) {
         problems.append(CycleProblem(location: location, message: message))
@@ -82,18 +84,20 @@ struct CycleDefinitionParser {
                 problem("/retry/max_attempts", "must be a whole number from 1 to 1000")
             }
         }
+        // At most 30 days, as a delay step: PostgreSQL's now() plus some 10¹³ seconds overflows, and the
+        // failure that set such a backoff could not be recorded.
         if let value = object["backoff_seconds"] {
-            if let seconds = value.number, seconds >= 0 {
+            if let seconds = value.number, (0...Self.maxBackoffSeconds).contains(seconds) {
                 policy.backoffSeconds = seconds
             } else {
-                problem("/retry/backoff_seconds", "must be a number of seconds, 0 or more")
+                problem("/retry/backoff_seconds", "must be a number of seconds from 0 to 2592000 (30 days)")
             }
         }
         if let value = object["max_backoff_seconds"] {
-            if let seconds = value.number, seconds >= 0 {
+            if let seconds = value.number, (0...Self.maxBackoffSeconds).contains(seconds) {
                 policy.maxBackoffSeconds = seconds
             } else {
-                problem("/retry/max_backoff_seconds", "must be a number of seconds, 0 or more")
+                problem("/retry/max_backoff_seconds", "must be a number of seconds from 0 to 2592000 (30 days)")
             }
         }
         return policy
