@@ -16,11 +16,11 @@ import Synchronization
 /// supervisor, the ingress's notifications (a random number as payload) go first to one process only.
 public final class Worker: Service, Sendable {
     public let name: String
-    private let settings: WorkerSettings
-    private let queue: JobQueue
+    let settings: WorkerSettings
+    let queue: JobQueue
     private let runner: any JobRunner
-    private let logger: Logger
-    private let metrics: WorkerMetrics
+    let logger: Logger
+    let metrics: WorkerMetrics
     private let listener: PostgresListener?
     private let completions: CompletionBatcher
     private let retry: UnreachableRetry
@@ -119,6 +119,9 @@ public final class Worker: Service, Sendable {
         let clock = ContinuousClock()
         var lastClaim = clock.now - settings.pollInterval
         var failures = 0
+        // After a claim that failed on its data (a job finished inside it that the database refused), every
+        // job is leased for a while, so that the one at fault fails alone rather than failing every claim.
+        var leaseAllUntil: ContinuousClock.Instant?
         var mayHaveMore = true
         while true {
             let (draining, free) = state.withLock { state in
@@ -134,7 +137,7 @@ public final class Worker: Service, Sendable {
                 let limit = min(free, settings.claimBatch)
                 do {
                     let started = clock.now
-                    let claimed = try await claim(limit: limit)
+                    let claimed = try await claim(limit: limit, leaseAll: leaseAllUntil.map { clock.now < $0 } ?? false)
                     metrics.claimLatency.record(started.duration(to: clock.now))
                     metrics.claimed.increment(by: Int64(claimed))
                     failures = 0
@@ -144,6 +147,9 @@ public final class Worker: Service, Sendable {
                 } catch {
                     failures += 1
                     logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
+                    if (error as? PostgresError)?.isUnreachable != true {
+                        leaseAllUntil = clock.now + .seconds(60)
+                    }
                     // Back off while the database is away: 0.1 s, 0.2 s, … up to the poll interval.
                     let pause = min(settings.pollInterval, .milliseconds(100) * (1 << min(failures, 6)))
                     await wakeup.wait(timeout: pause)
@@ -159,13 +165,14 @@ public final class Worker: Service, Sendable {
     ///
     /// Jobs that need nothing but memory are run inside the claim's transaction and finished by its commit
     /// (``JobQueue/claim(limit:worker:leaseSeconds:finishing:)``); the others are leased and started. After
-    /// a worker died (``WorkerSettings/leasedClaimsUntil``), every job is leased for a while.
-    private func claim(limit: Int) async throws -> Int {
+    /// a worker died (``WorkerSettings/leasedClaimsUntil``), or after a claim failed on its data (`leaseAll`),
+    /// every job is leased.
+    private func claim(limit: Int, leaseAll leaseAllNow: Bool) async throws -> Int {
         let clock = ContinuousClock()
         let started = clock.now
         let runner = runner
         let name = name
-        let leaseAll = settings.leasedClaimsUntil.map { started < $0 } ?? false
+        let leaseAll = leaseAllNow || (settings.leasedClaimsUntil.map { started < $0 } ?? false)
         let claim = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds) {
             connection, jobs in
             if leaseAll { return [] }
@@ -243,11 +250,25 @@ public final class Worker: Service, Sendable {
             ) {
                 try await recordOnce(result, of: job)
             }
+        } catch let error as PostgresError where !error.isUnreachable && Self.isCompletion(result) {
+            // The database refused what the job left (its data, not the connection): it would refuse it again
+            // on every attempt, so the job fails for good with the reason, rather than going round on leases.
+            logger.error("storing a job's result failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            await record(
+                .failed(
+                    error: "the job finished, but its result could not be stored: \(error.message)",
+                    permanent: true),
+                of: job)
         } catch {
             // The job stays `running` under this worker's lease: if the heartbeat also fails, the lease runs
             // out and the reaper gives the job another attempt; nothing is lost.
             logger.error("recording a job's result failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
+    }
+
+    private static func isCompletion(_ result: JobResult) -> Bool {
+        if case .completed = result { return true }
+        return false
     }
 
     private func recordOnce(_ result: JobResult, of job: ClaimedJob) async throws {
@@ -318,39 +339,6 @@ public final class Worker: Service, Sendable {
                 if Task.isCancelled { break }
                 logger.error("extending leases failed", metadata: ["error": "\(error)"])
             }
-        }
-    }
-
-    // MARK: Housekeeping
-
-    /// The reaper (every half lease), the history partitions and retention (hourly), and the queue-depth
-    /// gauge (with the reaper). Each runs in every worker; advisory locks make one at a time do the work.
-    private func maintenance() async {
-        let clock = ContinuousClock()
-        var lastHistory: ContinuousClock.Instant?
-        var lastDepth: ContinuousClock.Instant?
-        while !Task.isCancelled {
-            do {
-                let reclaimed = try await queue.reclaimExpiredLeases()
-                if reclaimed > 0 {
-                    logger.warning("reclaimed jobs whose lease ran out", metadata: ["jobs": "\(reclaimed)"])
-                }
-                if lastHistory.map({ $0.duration(to: clock.now) >= .seconds(3600) }) ?? true {
-                    lastHistory = clock.now
-                    for action in try await queue.maintainHistory(keepDays: settings.historyDays) {
-                        logger.info("history maintenance", metadata: ["action": "\(action)"])
-                    }
-                }
-                if lastDepth.map({ $0.duration(to: clock.now) >= .seconds(5) }) ?? true {
-                    lastDepth = clock.now
-                    metrics.recordDepth(try await queue.depthByState())
-                }
-            } catch {
-                // A statement cancelled by the shutdown is no failure.
-                if Task.isCancelled { break }
-                logger.error("queue maintenance failed", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: settings.reaperInterval)
         }
     }
 
