@@ -1,6 +1,12 @@
 import CLibPQ
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Sends libpq's cancel requests for one connection: one at a time, each from a thread of its own.
 ///
 /// `PQcancel` opens a connection of its own to the server, sends the request and waits for the server to close
@@ -40,6 +46,18 @@ final class CancelRequestSender: Sendable {
             limit.give()
             inFlight.store(false, ordering: .releasing)
         }
+    }
+
+    /// Waits, blocking, until no request is on its way, `limit` at most; whether none is. A request the server
+    /// has taken (`PQcancel` returned) cancels nothing once the statement is over: the backend drops a cancel
+    /// that comes while it waits for a command. One still on its way could cancel the next statement.
+    func waitUntilSent(limit: Duration) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while inFlight.load(ordering: .acquiring) {
+            guard ContinuousClock.now < deadline else { return false }
+            usleep(1_000)
+        }
+        return true
     }
 
     /// The `PGcancel`, handed to the sending thread, which alone uses it from then on.

@@ -148,8 +148,14 @@ extension PostgresConnection {
                 PQclear(result)
             }
         }
-        // The rows of a cancelled statement went through the receive buffer, and libpq dropped them unseen.
-        if cancelSentAt != nil { largestMessage = max(largestMessage, Self.idleBufferBytes + 1) }
+        if cancelSentAt != nil {
+            // The rows of a cancelled statement went through the receive buffer, and libpq dropped them unseen.
+            largestMessage = max(largestMessage, Self.idleBufferBytes + 1)
+            // A cancel request still on its way would cancel whatever the connection runs next, another
+            // caller's statement: the connection waits for it (the server takes one within a millisecond
+            // here), and is given up if it does not come.
+            if !cancelRequests.waitUntilSent(limit: Self.cancelArrival) { abandoned = true }
+        }
         if let firstError { throw firstError }
         if isBroken { throw connectionLost(message: lastErrorMessage) }
         guard let last else { throw PostgresError(kind: .query, message: "the server returned no result") }

@@ -49,6 +49,9 @@ public final class PostgresConnection {
     public static let largeBufferBytes = 8 << 20
     /// See ``largeBufferBytes``.
     public static let idleBufferBytes = 1 << 20
+    /// How long a statement that was cancelled waits for its cancel request to reach the server before its
+    /// connection is given up rather than reused (``CancelRequestSender/waitUntilSent(limit:)``).
+    static let cancelArrival: Duration = .seconds(1)
 
     struct PreparedKey: Hashable {
         var sql: String
