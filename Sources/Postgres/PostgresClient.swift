@@ -318,14 +318,17 @@ private final class Slot: @unchecked Sendable {
     }
 
     /// Leaves the connection as the next request expects it: no open transaction, no subscriptions; or
-    /// closes it, when it broke or moved more than ``PostgresConnection/largeBufferBytes`` in one message.
+    /// closes it, when it broke, is still inside a command, or moved more than
+    /// ``PostgresConnection/largeBufferBytes`` in one message.
     private func reset(_ connection: PostgresConnection) {
         if connection.isBroken {
             self.connection = nil
             queue.connectionLost(at: .now)
             return
         }
-        if connection.largestMessage > PostgresConnection.largeBufferBytes {
+        // Still inside a command (a refused COPY): every later request would fail "another command is already
+        // in progress". Or holding buffers as large as its largest message.
+        if connection.isBusy || connection.largestMessage > PostgresConnection.largeBufferBytes {
             self.connection = nil
             return
         }

@@ -129,6 +129,10 @@ public final class PostgresConnection {
     /// broken: make a new one.
     public var isBroken: Bool { abandoned || PQstatus(handle) != CONNECTION_OK }
 
+    /// Whether a command is still under way: a statement that threw before its results were all read (a COPY
+    /// refused), after which no other command can be sent on this connection.
+    var isBusy: Bool { PQtransactionStatus(handle) == PQTRANS_ACTIVE }
+
     /// Whether a transaction is open (or failed and not yet rolled back).
     public var isInTransaction: Bool {
         let status = PQtransactionStatus(handle)
