@@ -72,21 +72,22 @@ extension PostgresConnection {
             try query(
                 """
                 INSERT INTO hookline.jobs
-                    (account_id, webhook_id, cycle_id, cycle_version, parent_id, priority, max_attempts, next_step,
-                     step_outputs, headers, content_type, body, received_at)
-                SELECT account_id, webhook_id, cycle_id, cycle_version, id, priority, max_attempts, \(nextStep),
-                       \(outputs), CASE WHEN \(copyHeaders) THEN headers ELSE '{}'::jsonb END,
-                       'application/json', child.body, received_at
-                FROM hookline.jobs, unnest(\(bodies)::bytea[]) AS child(body)
-                WHERE id = \(id)
+                    (account_id, webhook_id, cycle_id, cycle_version, parent_id, state, priority, max_attempts,
+                     next_step, step_outputs, headers, content_type, body, received_at)
+                SELECT p.account_id, p.webhook_id, p.cycle_id, p.cycle_version, p.id,
+                       \(unsafe: JobQueue.waitingState(of: "p")), p.priority, p.max_attempts, \(nextStep),
+                       \(outputs), CASE WHEN \(copyHeaders) THEN p.headers ELSE '{}'::jsonb END,
+                       'application/json', child.body, p.received_at
+                FROM hookline.jobs p, unnest(\(bodies)::bytea[]) AS child(body)
+                WHERE p.id = \(id)
                 """)
             try notify(JobNotifications.channel)
         case .postpone(let seconds):
             try query(
                 """
-                UPDATE hookline.jobs
-                SET state = 'available', attempt = attempt - 1, locked_by = NULL, locked_until = NULL,
-                    run_at = now() + make_interval(secs => \(seconds))
+                UPDATE hookline.jobs j
+                SET state = \(unsafe: JobQueue.waitingState(of: "j")), attempt = attempt - 1, locked_by = NULL,
+                    locked_until = NULL, run_at = now() + make_interval(secs => \(seconds))
                 WHERE id = \(id)
                 """)
         }

@@ -199,8 +199,9 @@ public struct JobQueue: Sendable {
                 delay.map { min(max(0, $0), policy.maxBackoffSeconds) } ?? policy.backoff(afterAttempt: attempt)
             let runAt = try connection.query(
                 """
-                UPDATE hookline.jobs
-                SET state = 'available', locked_by = NULL, locked_until = NULL, last_error = \(error),
+                UPDATE hookline.jobs j
+                SET state = \(unsafe: Self.waitingState(of: "j")), locked_by = NULL, locked_until = NULL,
+                    last_error = \(error),
                     errors = errors || jsonb_build_array(
                         jsonb_build_object('attempt', attempt, 'error', \(error)::text, 'at', now())),
                     run_at = now() + make_interval(secs => \(delay))
@@ -232,7 +233,7 @@ public struct JobQueue: Sendable {
                 SET last_error = \(message),
                     errors = errors || jsonb_build_array(
                         jsonb_build_object('attempt', attempt, 'error', \(message)::text, 'at', now())),
-                    state = CASE WHEN attempt >= max_attempts THEN state ELSE 'available' END,
+                    state = CASE WHEN attempt >= max_attempts THEN state ELSE \(unsafe: Self.waitingState(of: "j")) END,
                     locked_by = CASE WHEN attempt >= max_attempts THEN locked_by END,
                     locked_until = CASE WHEN attempt >= max_attempts THEN locked_until END,
                     run_at = now()
@@ -265,7 +266,8 @@ public struct JobQueue: Sendable {
                     ORDER BY id FOR UPDATE
                 )
                 UPDATE hookline.jobs j
-                SET state = 'available', attempt = j.attempt - 1, locked_by = NULL, locked_until = NULL, run_at = now()
+                SET state = \(unsafe: Self.waitingState(of: "j")), attempt = j.attempt - 1, locked_by = NULL,
+                    locked_until = NULL, run_at = now()
                 FROM mine WHERE j.id = mine.id
                 RETURNING j.id
                 """)
@@ -284,6 +286,17 @@ public struct JobQueue: Sendable {
         try await database.query("SELECT hookline.maintain_history(\(keepDays)::integer)").map {
             try $0.decode(String.self, at: 0)
         }
+    }
+
+    /// The state a job of the row `alias` waits in when it comes back to wait (a retry, a reclaimed lease, a
+    /// release, a delay's end, a split's child): `held` while its cycle is stopped, else `available`. The
+    /// cycle's row is read `FOR SHARE`, as the ingress and ``followCycleState(_:)`` read it, so a stop or an
+    /// activation and this move exclude each other.
+    static func waitingState(of alias: String) -> String {
+        """
+        CASE WHEN (SELECT c.active FROM hookline.cycles c WHERE c.id = \(alias).cycle_id FOR SHARE) IS FALSE
+             THEN 'held' ELSE 'available' END
+        """
     }
 
     /// Jobs in the hot table by state, for the queue-depth gauge.
