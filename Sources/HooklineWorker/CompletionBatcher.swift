@@ -1,5 +1,4 @@
 import Hookline
-import Postgres
 import Synchronization
 
 /// Finishes successful jobs in batches: while one statement moves finished jobs to history, the jobs that
@@ -40,7 +39,7 @@ final class CompletionBatcher: Sendable {
             do {
                 let held = try await queue.complete(batch.map(\.completion), worker: worker)
                 for job in batch { job.continuation.resume(returning: held.contains(job.completion.id)) }
-            } catch let error where batch.count > 1 && (error as? PostgresError)?.isUnreachable != true {
+            } catch let error where batch.count > 1 && JobQueue.mayBeOneDeliverysFault(error) {
                 // One job's data can fail the statement for every job in it: each alone, so that only that
                 // one fails.
                 for job in batch {

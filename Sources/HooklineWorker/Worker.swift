@@ -147,7 +147,7 @@ public final class Worker: Service, Sendable {
                 } catch {
                     failures += 1
                     logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
-                    if (error as? PostgresError)?.isUnreachable != true {
+                    if JobQueue.mayBeOneDeliverysFault(error) {
                         leaseAllUntil = clock.now + .seconds(60)
                     }
                     // Back off while the database is away: 0.1 s, 0.2 s, … up to the poll interval.
@@ -250,13 +250,14 @@ public final class Worker: Service, Sendable {
             ) {
                 try await recordOnce(result, of: job)
             }
-        } catch let error as PostgresError where !error.isUnreachable && Self.isCompletion(result) {
+        } catch  where Self.isCompletion(result) && JobQueue.isUnstorable(error) {
             // The database refused what the job left (its data, not the connection): it would refuse it again
             // on every attempt, so the job fails for good with the reason, rather than going round on leases.
             logger.error("storing a job's result failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            let message = (error as? PostgresError)?.message ?? "\(error)"
             await record(
                 .failed(
-                    error: "the job finished, but its result could not be stored: \(error.message)",
+                    error: "the job finished, but its result could not be stored: \(message)",
                     permanent: true),
                 of: job)
         } catch {

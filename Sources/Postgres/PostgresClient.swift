@@ -318,8 +318,8 @@ private final class Slot: @unchecked Sendable {
     }
 
     /// Leaves the connection as the next request expects it: no open transaction, no subscriptions; or
-    /// closes it, when it broke, is still inside a command, or moved more than
-    /// ``PostgresConnection/largeBufferBytes`` in one message.
+    /// closes it, when it broke, is still inside a command, may yet get a cancel request meant for its last
+    /// statement, or moved more than ``PostgresConnection/largeBufferBytes`` in one message.
     private func reset(_ connection: PostgresConnection) {
         if connection.isBroken {
             self.connection = nil
@@ -328,7 +328,7 @@ private final class Slot: @unchecked Sendable {
         }
         // Still inside a command (a refused COPY): every later request would fail "another command is already
         // in progress". Or holding buffers as large as its largest message.
-        if connection.isBusy || connection.largestMessage > PostgresConnection.largeBufferBytes {
+        if connection.isBusy || connection.discard || connection.largestMessage > PostgresConnection.largeBufferBytes {
             self.connection = nil
             return
         }

@@ -154,7 +154,7 @@ extension PostgresConnection {
             // A cancel request still on its way would cancel whatever the connection runs next, another
             // caller's statement: the connection waits for it (the server takes one within a millisecond
             // here), and is given up if it does not come.
-            if !cancelRequests.waitUntilSent(limit: Self.cancelArrival) { abandoned = true }
+            if !cancelRequests.waitUntilSent(limit: Self.cancelArrival) { discard = true }
         }
         if let firstError { throw firstError }
         if isBroken { throw connectionLost(message: lastErrorMessage) }

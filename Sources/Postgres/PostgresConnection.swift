@@ -31,6 +31,9 @@ public final class PostgresConnection {
     let answerTimeout: Duration?
     /// Set when the server stopped answering: the connection counts as broken from then on.
     var abandoned = false
+    /// Whether the pool must not hand the connection out again though it works: a cancel request meant for
+    /// its last statement may still be on its way.
+    var discard = false
     /// Sends cancel requests from threads of their own (``CancelRequestSender``).
     let cancelRequests = CancelRequestSender()
     /// The most bytes one statement (its values, and its text when not prepared), or one result row, have taken

@@ -50,4 +50,37 @@ struct ExpectContinueTests {
             }
         }
     }
+
+    /// Behind a pipelined request, the 100 waits for that request's answer; behind one that closes the
+    /// connection, it never comes.
+    @Test func behindPipelinedRequestsTheContinueWaitsItsTurn() async throws {
+        try await ServerFixture.run { fixture in
+            let (created, _, _) = try await fixture.webhook(.none)
+            let expecting =
+                "POST \(created.webhook.urlPath) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+            try await fixture.application().test(.live) { client in
+                let port = try #require(client.port)
+                let connection = try RawConnection(port: port)
+                connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + expecting)
+                var text = ""
+                try await eventually(within: .seconds(5)) {
+                    text += try await onOwnThread { connection.read(timeout: .milliseconds(200)) }
+                    return text.contains("100 Continue")
+                }
+                let healthz = try #require(text.range(of: "HTTP/1.1 200"))
+                let interim = try #require(text.range(of: "HTTP/1.1 100 Continue"))
+                #expect(healthz.lowerBound < interim.lowerBound, "the 100 after the answer before it: \(text)")
+                connection.send("{}")
+                let answer = try await onOwnThread { connection.read(timeout: .seconds(5)) }
+                #expect(answer.contains("HTTP/1.1 202"), "\(answer.debugDescription)")
+
+                let closing = try RawConnection(port: port)
+                closing.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" + expecting)
+                let all = try await onOwnThread { closing.readUntilClosed(timeout: .seconds(5)) }
+                #expect(all.hasPrefix("HTTP/1.1 200"))
+                #expect(!all.contains("100 Continue"), "nothing after an answer that closes: \(all)")
+            }
+        }
+    }
 }

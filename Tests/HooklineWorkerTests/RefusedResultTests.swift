@@ -3,7 +3,7 @@ import Hookline
 import TestSupport
 import Testing
 
-/// A job whose result the database refuses (here a trigger stands in for a data error no check foresaw)
+/// A job whose result the database refuses (here a trigger stands in for a data exception no check foresaw)
 /// fails alone, for good, with the reason; the jobs claimed and completed with it go on. Before, a job run
 /// inside the claim failed the whole claim, every time (no job of the queue ran again), and one completion
 /// failed its whole batch.
@@ -16,7 +16,7 @@ struct RefusedResultTests {
                 CREATE FUNCTION hookline.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     IF NEW.state = 'completed' AND NEW.step_outputs::text LIKE '%poison%' THEN
-                        RAISE EXCEPTION 'this result is refused';
+                        RAISE EXCEPTION 'this result is refused' USING ERRCODE = '22023';
                     END IF;
                     RETURN NEW;
                 END $$

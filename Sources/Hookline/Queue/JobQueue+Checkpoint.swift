@@ -75,7 +75,11 @@ extension PostgresConnection {
                     (account_id, webhook_id, cycle_id, cycle_version, parent_id, state, priority, max_attempts,
                      next_step, step_outputs, headers, content_type, body, received_at)
                 SELECT p.account_id, p.webhook_id, p.cycle_id, p.cycle_version, p.id,
-                       \(unsafe: JobQueue.waitingState(of: "p")), p.priority, p.max_attempts, \(nextStep),
+                       -- The parent's cycle, read once for all the children (not once a child).
+                       CASE WHEN (SELECT c.active FROM hookline.cycles c
+                                  WHERE c.id = (SELECT cycle_id FROM hookline.jobs WHERE id = \(id)) FOR SHARE)
+                                 IS FALSE THEN 'held' ELSE 'available' END,
+                       p.priority, p.max_attempts, \(nextStep),
                        \(outputs), CASE WHEN \(copyHeaders) THEN p.headers ELSE '{}'::jsonb END,
                        'application/json', child.body, p.received_at
                 FROM hookline.jobs p, unnest(\(bodies)::bytea[]) AS child(body)
@@ -147,7 +151,7 @@ extension PostgresConnection {
             SELECT 1 FROM hookline.jobs
             WHERE id = \(id) AND next_step >= \(checkpoint.nextStep)
               AND (state = 'running' AND locked_by = \(worker) AND attempt = \(attempt)
-                   OR \(postponed) AND state = 'available' AND locked_by IS NULL AND attempt = \(attempt) - 1)
+                   OR \(postponed) AND state IN ('available', 'held') AND locked_by IS NULL AND attempt = \(attempt) - 1)
             """)
         return there.isEmpty ? .lost : .alreadySaved
     }

@@ -3,7 +3,8 @@ import Postgres
 
 extension JobQueue {
     /// Moves a cycle's waiting jobs to match its row, in one transaction: `available` ones become `held` while
-    /// the cycle is stopped, `held` ones `available` now (and the workers are woken) while it is active.
+    /// the cycle is stopped, `held` ones `available` (at once, or when their backoff or delay ends; the workers
+    /// are woken) while it is active.
     ///
     /// The row is read `FOR SHARE`, so a change of it waits for this move to commit, and its own move, which
     /// follows, reads the new state: whatever order concurrent stops and activations run in, the last move
@@ -19,7 +20,7 @@ extension JobQueue {
             } else {
                 let released = try connection.query(
                     """
-                    UPDATE hookline.jobs SET state = 'available', run_at = now()
+                    UPDATE hookline.jobs SET state = 'available', run_at = greatest(run_at, now())
                     WHERE cycle_id = \(cycle) AND state = 'held'
                     """)
                 if released.affectedRows > 0 { try connection.notify(JobNotifications.channel) }
