@@ -107,12 +107,16 @@ public actor MCPSessions {
         opening[server, default: 0] += 1
         openingOfAccount[account, default: 0] += 1
         defer {
-            // Emptied keys go, or the maps would keep every server and account ever seen.
-            opening[server] = opening[server, default: 1] > 1 ? opening[server, default: 1] - 1 : nil
-            openingOfAccount[account] =
-                openingOfAccount[account, default: 1] > 1 ? openingOfAccount[account, default: 1] - 1 : nil
+            Self.release(&opening, server)
+            Self.release(&openingOfAccount, account)
         }
         return await open(request, entry: entry, now: now, size: size)
+    }
+
+    /// One fewer session being opened under `key`; an emptied key goes, or the maps would keep every server
+    /// and account ever seen.
+    private static func release(_ counts: inout [UUID: Int], _ key: UUID) {
+        if let count = counts[key], count > 1 { counts[key] = count - 1 } else { counts[key] = nil }
     }
 
     /// Charges a message the server of session `id` sends (``MeteredTransport``): true while the session's

@@ -119,9 +119,10 @@ public final class Worker: Service, Sendable {
         let clock = ContinuousClock()
         var lastClaim = clock.now - settings.pollInterval
         var failures = 0
-        // After a claim that failed on its data (a job finished inside it that the database refused), every
-        // job is leased for a while, so that the one at fault fails alone rather than failing every claim.
-        var leaseAllUntil: ContinuousClock.Instant?
+        // Until then every claimed job is leased, none finished inside the claim: after a worker died
+        // (``WorkerSettings/leasedClaimsUntil``), and for a minute after a claim that failed on its data (a job
+        // finished inside it that the database refused), so that the one at fault fails alone.
+        var leaseAllUntil = settings.leasedClaimsUntil
         var mayHaveMore = true
         while true {
             let (draining, free) = state.withLock { state in
@@ -148,7 +149,7 @@ public final class Worker: Service, Sendable {
                     failures += 1
                     logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
                     if JobQueue.mayBeOneDeliverysFault(error) {
-                        leaseAllUntil = clock.now + .seconds(60)
+                        leaseAllUntil = max(leaseAllUntil ?? clock.now, clock.now + .seconds(60))
                     }
                     // Back off while the database is away: 0.1 s, 0.2 s, … up to the poll interval.
                     let pause = min(settings.pollInterval, .milliseconds(100) * (1 << min(failures, 6)))
@@ -164,15 +165,13 @@ public final class Worker: Service, Sendable {
     /// Claims up to `limit` jobs and starts them; returns how many it claimed.
     ///
     /// Jobs that need nothing but memory are run inside the claim's transaction and finished by its commit
-    /// (``JobQueue/claim(limit:worker:leaseSeconds:finishing:)``); the others are leased and started. After
-    /// a worker died (``WorkerSettings/leasedClaimsUntil``), or after a claim failed on its data (`leaseAll`),
-    /// every job is leased.
-    private func claim(limit: Int, leaseAll leaseAllNow: Bool) async throws -> Int {
+    /// (``JobQueue/claim(limit:worker:leaseSeconds:finishing:)``); the others are leased and started. With
+    /// `leaseAll` (after a worker died, or a claim failed on its data), every job is leased.
+    private func claim(limit: Int, leaseAll: Bool) async throws -> Int {
         let clock = ContinuousClock()
         let started = clock.now
         let runner = runner
         let name = name
-        let leaseAll = leaseAllNow || (settings.leasedClaimsUntil.map { started < $0 } ?? false)
         let claim = try await queue.claim(limit: limit, worker: name, leaseSeconds: settings.leaseSeconds) {
             connection, jobs in
             if leaseAll { return [] }

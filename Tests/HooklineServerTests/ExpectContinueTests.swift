@@ -11,9 +11,7 @@ struct ExpectContinueTests {
     @Test func aDeliveryThatExpectsContinueGetsItThenItsAnswer() async throws {
         try await ServerFixture.run { fixture in
             let (created, _, _) = try await fixture.webhook(.none)
-            let head =
-                "POST \(created.webhook.urlPath) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                + "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+            let head = Self.expecting(created.webhook.urlPath)
             try await fixture.application().test(.live) { client in
                 let port = try #require(client.port)
                 let connection = try RawConnection(port: port)
@@ -39,9 +37,7 @@ struct ExpectContinueTests {
             try await fixture.application().test(.live) { client in
                 let port = try #require(client.port)
                 let connection = try RawConnection(port: port)
-                connection.send(
-                    "POST \(created.webhook.urlPath) HTTP/1.0\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+                connection.send(Self.expecting(created.webhook.urlPath, version: "1.0"))
                 let interim = try await onOwnThread { connection.read(timeout: .seconds(1)) }
                 #expect(interim.isEmpty, "\(interim.debugDescription)")
                 connection.send("{}")
@@ -56,9 +52,7 @@ struct ExpectContinueTests {
     @Test func behindPipelinedRequestsTheContinueWaitsItsTurn() async throws {
         try await ServerFixture.run { fixture in
             let (created, _, _) = try await fixture.webhook(.none)
-            let expecting =
-                "POST \(created.webhook.urlPath) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                + "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+            let expecting = Self.expecting(created.webhook.urlPath)
             try await fixture.application().test(.live) { client in
                 let port = try #require(client.port)
                 let connection = try RawConnection(port: port)
@@ -82,5 +76,11 @@ struct ExpectContinueTests {
                 #expect(!all.contains("100 Continue"), "nothing after an answer that closes: \(all)")
             }
         }
+    }
+
+    /// The head of a two-byte delivery to `path` that expects `100-continue`.
+    static func expecting(_ path: String, version: String = "1.1") -> String {
+        "POST \(path) HTTP/\(version)\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
     }
 }

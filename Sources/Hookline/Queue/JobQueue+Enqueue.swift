@@ -117,9 +117,9 @@ extension JobQueue {
         ).first?.decode(Int64.self, at: 0)
     }
 
-    /// Whether a failed batch is worth trying again delivery by delivery: not when the connection or the
-    /// server is the trouble (a lost connection, a shutdown, no resources, a cancelled statement), which
-    /// would only fail each delivery in turn, more slowly.
+    /// Whether a failed batch is worth trying again item by item (deliveries at the ingress, completions and
+    /// claims at the worker): not when the connection or the server is the trouble (a lost connection, a
+    /// shutdown, no resources, a cancelled statement), which would only fail each item in turn, more slowly.
     public static func mayBeOneDeliverysFault(_ error: any Error) -> Bool {
         guard let error = error as? PostgresError, error.kind == .query else { return false }
         guard let code = error.code?.rawValue else { return true }

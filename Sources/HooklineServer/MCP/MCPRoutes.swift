@@ -79,12 +79,7 @@ struct MCPRoutes: Sendable {
         let answer = await sessions.handle(message, entry: entry, initialize: initialize)
         let session = answer.headers[HTTPHeaderName.sessionID] ?? sessionID
         let resumed = request.method == .get && message.header(HTTPHeaderName.lastEventID) != nil
-        var replayed: (@Sendable (Int) async -> Bool)?
-        if resumed, let session {
-            let sessions = sessions
-            replayed = { bytes in await sessions.charge(bytes, in: session) }
-        }
-        return Self.response(answer, of: session.map { (sessions, $0) }, replayed: replayed)
+        return Self.response(answer, of: session.map { (sessions, $0) }, replays: resumed)
     }
 
     static let tooLarge = MCPRefusal(
@@ -140,12 +135,11 @@ struct MCPRoutes: Sendable {
     /// The SDK's answer as a Hummingbird response. An event stream is written as it comes; when it belongs to
     /// a session, the session can end it (``MCPSessions/opened(stream:in:)``). Its bytes were counted as the
     /// session's server sent them (``MeteredTransport``), except a resumption's (`Last-Event-ID`), whose
-    /// events the transport replays from its store: `replayed` charges those, up to the priming event that
-    /// ends the replay (all of them for a protocol version before 2025-03-26, which has none), and a stream
-    /// past the session's budget ends.
+    /// events the transport replays from its store (`replays`): the session is charged those, up to the priming
+    /// event that ends the replay (all of them for a protocol version before 2025-03-26, which has none), and a
+    /// stream past the session's budget ends.
     static func response(
-        _ answer: MCP.HTTPResponse, of session: (MCPSessions, String)? = nil,
-        replayed: (@Sendable (Int) async -> Bool)? = nil
+        _ answer: MCP.HTTPResponse, of session: (MCPSessions, String)? = nil, replays: Bool = false
     ) -> Response {
         var fields = HTTPFields()
         for (name, value) in answer.headers {
@@ -169,10 +163,10 @@ struct MCPRoutes: Sendable {
                     let pump = Task {
                         // A resumption's replay ends with its priming event (empty data), after which the
                         // stream's events are new ones, counted when the server sent them.
-                        var replaying = replayed != nil
+                        var replaying = replays
                         for try await event in events {
-                            if replaying, let replayed {
-                                guard await replayed(event.count) else { break }
+                            if replaying, let (sessions, id) = session {
+                                guard await sessions.charge(event.count, in: id) else { break }
                                 replaying = !event.suffix(8).elementsEqual("data: \n\n".utf8)
                             }
                             relay.yield(ByteBuffer(bytes: event))
