@@ -28,11 +28,17 @@ public final class Worker: Service, Sendable {
     private let wakeup = Wakeup()
 
     private struct State {
-        var running: [Int64: Task<Void, Never>] = [:]
+        var running: [Int64: Run] = [:]
         var draining = false
     }
 
     private let state = Mutex(State())
+
+    /// A job's run in this worker: the attempt it runs, and its task.
+    private struct Run {
+        var attempt: Int
+        var task: Task<Void, Never>
+    }
 
     /// - Parameters:
     ///   - database: the pool; `concurrency` plus a few connections is enough.
@@ -179,7 +185,8 @@ public final class Worker: Service, Sendable {
             return jobs.compactMap { job in
                 guard case .completed(let outcome, let checkpoint, let runs) = runner.runInMemory(job, worker: name)
                 else { return nil }
-                return JobQueue.Completion(id: job.id, outcome: outcome, checkpoint: checkpoint, runs: runs)
+                return JobQueue.Completion(
+                    id: job.id, attempt: job.attempt, outcome: outcome, checkpoint: checkpoint, runs: runs)
             }
         }
         if !claim.finished.isEmpty {
@@ -195,11 +202,18 @@ public final class Worker: Service, Sendable {
     private func start(_ jobs: [ClaimedJob]) {
         guard !jobs.isEmpty else { return }
         metrics.running.increment(by: Double(jobs.count))
-        state.withLock { state in
-            for job in jobs {
-                state.running[job.id] = Task { await self.execute(job) }
+        let overtaken = state.withLock { state in
+            jobs.compactMap { job in
+                // A run of an earlier attempt still going here lost its lease (its heartbeats failed until the
+                // lease ran out, and the job came back): the new attempt replaces it, and the old run is
+                // cancelled. Whatever it still records is refused, since it names the old attempt.
+                let earlier = state.running[job.id]
+                earlier?.task.cancel()
+                state.running[job.id] = Run(attempt: job.attempt, task: Task { await self.execute(job) })
+                return earlier == nil ? nil : job.id
             }
         }
+        overtaken.forEach(lostLease)
     }
 
     // MARK: Running one job
@@ -208,7 +222,9 @@ public final class Worker: Service, Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         defer {
-            state.withLock { _ = $0.running.removeValue(forKey: job.id) }
+            state.withLock { state in
+                if state.running[job.id]?.attempt == job.attempt { state.running[job.id] = nil }
+            }
             metrics.running.decrement()
             wakeup.signal()
         }
@@ -276,7 +292,8 @@ public final class Worker: Service, Sendable {
         case .postponed:
             break
         case .completed(let outcome, let checkpoint, let runs):
-            let completion = JobQueue.Completion(id: job.id, outcome: outcome, checkpoint: checkpoint, runs: runs)
+            let completion = JobQueue.Completion(
+                id: job.id, attempt: job.attempt, outcome: outcome, checkpoint: checkpoint, runs: runs)
             if try await completions.complete(completion) {
                 metrics.completed.increment()
             } else {
@@ -285,7 +302,8 @@ public final class Worker: Service, Sendable {
         case .failed(let error, let permanent, let retryAfter, let checkpoint, let runs):
             let policy = try await definitions.policy(for: job)
             let outcome = try await queue.fail(
-                job.id, worker: name, error: error, permanent: permanent, policy: policy, delay: retryAfter,
+                job.id, attempt: job.attempt, worker: name, error: error, permanent: permanent, policy: policy,
+                delay: retryAfter,
                 checkpoint: checkpoint, runs: runs)
             switch outcome {
             case .retrying(let at):
@@ -329,7 +347,7 @@ public final class Worker: Service, Sendable {
                     ids, worker: name, leaseSeconds: settings.leaseSeconds,
                     renewWithinSeconds: settings.renewWithinSeconds)
                 let lost = state.withLock { state in
-                    ids.filter { !held.contains($0) }.compactMap { id in state.running[id].map { (id, $0) } }
+                    ids.filter { !held.contains($0) }.compactMap { id in state.running[id].map { (id, $0.task) } }
                 }
                 for (id, task) in lost {
                     lostLease(id)
@@ -362,8 +380,8 @@ public final class Worker: Service, Sendable {
         }
         let unfinished = state.withLock { $0.running }
         guard !unfinished.isEmpty else { return }
-        for task in unfinished.values { task.cancel() }
-        for task in unfinished.values { await task.value }
+        for run in unfinished.values { run.task.cancel() }
+        for run in unfinished.values { await run.task.value }
         do {
             let released = try await queue.release(Array(unfinished.keys), worker: name)
             metrics.released.increment(by: Int64(released.count))

@@ -180,7 +180,8 @@ struct JobQueueTests {
             let stray = try await database.client.query(
                 """
                 SELECT count(*) FROM hookline.complete_jobs(
-                    NULL, \(ids)::bigint[], array_fill('succeeded'::text, ARRAY[5]), array_fill(NULL::jsonb, ARRAY[5]),
+                    NULL, \(ids)::bigint[], NULL, array_fill('succeeded'::text, ARRAY[5]),
+                    array_fill(NULL::jsonb, ARRAY[5]),
                     '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}')
                 """)
             #expect(try stray[0].decode(Int.self, at: 0) == 0)
@@ -315,6 +316,27 @@ struct JobQueueTests {
                 "UPDATE hookline.jobs SET locked_until = now() - interval '1 second' WHERE id = \(id)")
             #expect(try await queue.reclaimExpiredLeases() == 1)
             #expect(try await state(database, id) == "dead")
+        }
+    }
+
+    @Test func anEarlierAttemptOfTheSameWorkerCanNeitherFinishNorFailTheJob() async throws {
+        try await MigratedDatabase.with { database in
+            let id = try await insertJobs(database, count: 1)[0]
+            let queue = JobQueue(database: database.client)
+            let first = try #require(try await queue.claim(limit: 1, worker: "w", leaseSeconds: 30).first)
+            // The lease ran out while the run went on (its heartbeats failed); the same worker claims the job again.
+            try await database.client.query(
+                "UPDATE hookline.jobs SET locked_until = now() - interval '1 second' WHERE id = \(id)")
+            #expect(try await queue.reclaimExpiredLeases() == 1)
+            let second = try #require(try await queue.claim(limit: 1, worker: "w", leaseSeconds: 30).first)
+            #expect(second.attempt == first.attempt + 1)
+            // The first run ends while the second goes on: what it says is no longer the job's.
+            let stale = JobQueue.Completion(id: id, attempt: first.attempt, outcome: .succeeded)
+            #expect(try await queue.complete([stale], worker: "w").isEmpty)
+            #expect(try await queue.fail(id, attempt: first.attempt, worker: "w", error: "the first run") == .notHeld)
+            #expect(try await state(database, id) == "running")
+            let current = JobQueue.Completion(id: id, attempt: second.attempt, outcome: .succeeded)
+            #expect(try await queue.complete([current], worker: "w") == [id])
         }
     }
 

@@ -35,7 +35,7 @@ FROM (
     FOR UPDATE SKIP LOCKED
 ) claimed \\gset
 SELECT hookline.complete_jobs(
-    NULL, :ids::bigint[], array_fill('succeeded'::text, ARRAY[:n::integer]),
+    NULL, :ids::bigint[], :attempts::integer[], array_fill('succeeded'::text, ARRAY[:n::integer]),
     array_fill('{{"pass": {{"matched": true}}}}'::jsonb, ARRAY[:n::integer]),
     :ids::bigint[], array_fill('pass'::text, ARRAY[:n::integer]), :attempts::integer[],
     array_fill(now(), ARRAY[:n::integer]), array_fill(clock_timestamp(), ARRAY[:n::integer]),

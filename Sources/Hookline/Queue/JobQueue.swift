@@ -123,12 +123,20 @@ public struct JobQueue: Sendable {
     /// A finished job: its outcome, and the progress and step runs to record with it.
     public struct Completion: Sendable {
         public var id: Int64
+        /// The attempt that finished: the job is finished only while it is still on that attempt, so a run
+        /// whose lease ran out cannot finish the job under the attempt that took it over, even one of the same
+        /// worker. Nil: whichever attempt the worker holds (tools and tests; workers always give it).
+        public var attempt: Int?
         public var outcome: JobOutcome
         public var checkpoint: StepCheckpoint?
         public var runs: [StepRunRecord]
 
-        public init(id: Int64, outcome: JobOutcome, checkpoint: StepCheckpoint? = nil, runs: [StepRunRecord] = []) {
+        public init(
+            id: Int64, attempt: Int? = nil, outcome: JobOutcome, checkpoint: StepCheckpoint? = nil,
+            runs: [StepRunRecord] = []
+        ) {
             self.id = id
+            self.attempt = attempt
             self.outcome = outcome
             self.checkpoint = checkpoint
             self.runs = runs
@@ -164,15 +172,19 @@ public struct JobQueue: Sendable {
     /// and its step runs: the job is retried after the policy's backoff, or, when `permanent` or out of
     /// attempts, moved to history as `dead`. The error joins the job's error history either way. `delay`, when
     /// given (the other side's `Retry-After`), replaces the policy's backoff, within its `maxBackoffSeconds`.
+    /// `attempt`, when given, must still be the job's (as in ``Completion/attempt``), else nothing changes.
     public func fail(
-        _ id: Int64, worker: String, error: String, permanent: Bool = false, policy: RetryPolicy = .default,
+        _ id: Int64, attempt: Int? = nil, worker: String, error: String, permanent: Bool = false,
+        policy: RetryPolicy = .default,
         delay: Double? = nil, checkpoint: StepCheckpoint? = nil, runs: [StepRunRecord] = []
     ) async throws -> FailureOutcome {
         try await database.withTransaction { connection -> FailureOutcome in
             let rows = try connection.query(
                 """
                 SELECT attempt, max_attempts FROM hookline.jobs
-                WHERE id = \(id) AND state = 'running' AND locked_by = \(worker) FOR UPDATE
+                WHERE id = \(id) AND state = 'running' AND locked_by = \(worker)
+                  AND (\(attempt)::integer IS NULL OR attempt = \(attempt))
+                FOR UPDATE
                 """)
             guard let row = rows.first else { return .notHeld }
             let (attempt, maxAttempts) = try row.decode((Int, Int).self)
@@ -319,7 +331,8 @@ extension PostgresConnection {
             .prepared(
                 """
                 SELECT hookline.complete_jobs(
-                    \(worker), \(completions.map(\.id))::bigint[], \(completions.map(\.outcome))::text[],
+                    \(worker), \(completions.map(\.id))::bigint[], \(completions.map(\.attempt))::integer[],
+                    \(completions.map(\.outcome))::text[],
                     \(completions.map { $0.checkpoint?.outputs })::jsonb[],
                     \(runs.map(\.jobID))::bigint[], \(runs.map(\.stepID))::text[], \(runs.map(\.attempt))::integer[],
                     \(runs.map(\.startedAt))::timestamptz[], \(runs.map(\.finishedAt))::timestamptz[],
