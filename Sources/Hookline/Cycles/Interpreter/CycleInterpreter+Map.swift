@@ -1,10 +1,12 @@
 extension CycleInterpreter {
-    /// A `map` step's output, its lookups read from `hookline.cycle_data`.
+    /// A `map` step's output, its lookups read from `hookline.cycle_data`. A key no `store` step can keep
+    /// (``problem(withKey:)``) is not looked up: its value is null, as for any key with nothing stored.
     func map(_ fields: [String: CycleDefinition.Value], _ effects: some CycleEffects) async throws -> JSON {
         let context = templateContext
         let lookups = try fields.values.compactMap { value -> String? in
-            if case .lookup(let key) = value { return try key.render(context) }
-            return nil
+            guard case .lookup(let key) = value else { return nil }
+            let rendered = try key.render(context)
+            return Self.problem(withKey: rendered) == nil ? rendered : nil
         }
         guard !lookups.isEmpty, let cycle = job.cycleID else { return try map(fields, context: context, stored: [:]) }
         return try map(fields, context: context, stored: try await effects.storedValues(cycle: cycle, keys: lookups))
