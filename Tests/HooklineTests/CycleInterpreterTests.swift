@@ -40,6 +40,12 @@ struct CycleInterpreterTests {
         (#""exists": true"#, #"{}"#, false),
         (#""not_equals": 1"#, #"{"n": 1.0}"#, false),  // 1 and 1.0 are one number
         (#""equals": {"a": [1]}"#, #"{"n": {"a": [1]}}"#, true),
+        // Integers past 2^53 are compared exactly, not as the doubles they round to.
+        (#""equals": 9007199254740993"#, #"{"n": 9007199254740992}"#, false),
+        (#""in": [9007199254740993]"#, #"{"n": 9007199254740992}"#, false),
+        (#""equals": 9007199254740993"#, #"{"n": 9007199254740993}"#, true),
+        (#""equals": 9007199254740992"#, #"{"n": 9007199254740992.0}"#, true),
+        (#""equals": 9223372036854775807"#, #"{"n": 9223372036854775808.0}"#, false),
     ])
     func filterConditions(condition: String, payload: String, passes: Bool) async throws {
         let definition = try cycle(

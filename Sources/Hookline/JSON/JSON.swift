@@ -92,10 +92,13 @@ public enum JSON: Sendable, Hashable, Codable {
 
     public subscript(key: String) -> JSON? { object?[key] }
 
-    /// Equality as JSON means it: 1 and 1.0 are the same number.
+    /// Equality as JSON means it: 1 and 1.0 are the same number. Integers are compared exactly: past 2^53,
+    /// distinct ones round to the same double.
     public func sameValue(as other: JSON) -> Bool {
-        if let a = number, let b = other.number { return a == b }
         switch (self, other) {
+        case (.int(let a), .int(let b)): return a == b
+        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Int64(exactly: b) == a
+        case (.double(let a), .double(let b)): return a == b
         case (.array(let a), .array(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.sameValue(as: $1) }
         case (.object(let a), .object(let b)):
