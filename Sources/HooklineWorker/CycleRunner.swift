@@ -9,22 +9,22 @@ public struct CycleRunner: JobRunner {
     let definitions: CycleDefinitions
     let caller: HTTPCaller
     let retry: UnreachableRetry
-    let maxTemplateBytes: Int
+    let limits: CycleLimits
 
     /// - Parameters:
     ///   - leaseSeconds: the workers' lease (``WorkerSettings/leaseSeconds``): how long a checkpoint that
     ///     cannot reach the database is tried again.
-    ///   - maxTemplateBytes: what one step's templates may render (``WorkerSettings/maxTemplateBytes``).
+    ///   - limits: what one run may take of the worker (``WorkerSettings/cycleLimits``).
     public init(
         database: PostgresClient, definitions: CycleDefinitions, caller: HTTPCaller,
-        leaseSeconds: Int = WorkerSettings().leaseSeconds, maxTemplateBytes: Int = TemplateBudget.defaultLimit,
+        leaseSeconds: Int = WorkerSettings().leaseSeconds, limits: CycleLimits = CycleLimits(),
         logger: Logger = Logger(label: "hookline.worker")
     ) {
         self.queue = JobQueue(database: database)
         self.definitions = definitions
         self.caller = caller
         self.retry = UnreachableRetry(limit: .seconds(leaseSeconds), logger: logger)
-        self.maxTemplateBytes = maxTemplateBytes
+        self.limits = limits
     }
 
     public func run(_ job: ClaimedJob, worker: String) async throws -> JobResult {
@@ -39,7 +39,7 @@ public struct CycleRunner: JobRunner {
         } catch let problems as CycleProblems {
             return .failed(error: "the cycle version is invalid: \(problems)", permanent: true)
         }
-        var run = CycleInterpreter(job: job, definition: definition, maxTemplateBytes: maxTemplateBytes)
+        var run = CycleInterpreter(job: job, definition: definition, limits: limits)
         return try await run.execute(
             WorkerEffects(queue: queue, caller: caller, worker: worker, attempt: job.attempt, retry: retry))
     }
@@ -58,7 +58,7 @@ public struct CycleRunner: JobRunner {
         guard let definition = definitions.cached(for: job), definition.runsInMemory(from: job.nextStep) else {
             return nil
         }
-        var run = CycleInterpreter(job: job, definition: definition, maxTemplateBytes: maxTemplateBytes)
+        var run = CycleInterpreter(job: job, definition: definition, limits: limits)
         return run.executeInMemory()
     }
 }

@@ -23,8 +23,8 @@ public struct WorkerSettings: Sendable, Hashable {
     /// Destination look-ups (DNS) of `http` steps at once, per worker process: the threads of its resolver
     /// pool (at most ``mostDNSConcurrency``).
     public var dnsConcurrency: Int
-    /// Bytes one step's templates may render, together (``TemplateBudget``); past it the step fails for good.
-    public var maxTemplateBytes: Int
+    /// What one run of a job may take of the worker: its templates' output, its steps' outputs.
+    public var cycleLimits: CycleLimits
     /// This process's place among the worker processes of one supervisor (`groupIndex` of `groupSize`). A
     /// notification whose payload is a number goes first to the process it names (number modulo size); the
     /// others look `sharedWakeDelay` later, in case that one was busy, so that one notification does not
@@ -43,7 +43,7 @@ public struct WorkerSettings: Sendable, Hashable {
         pollInterval: Duration = .seconds(1), historyDays: Int = 31, shutdownSeconds: Int = 25, claimBatch: Int = 100,
         groupIndex: Int = 0, groupSize: Int = 1, sharedWakeDelay: Duration = .milliseconds(20),
         leasedClaimsUntil: ContinuousClock.Instant? = nil, dnsConcurrency: Int = HTTPCaller.defaultResolverThreads,
-        maxTemplateBytes: Int = TemplateBudget.defaultLimit
+        cycleLimits: CycleLimits = CycleLimits()
     ) {
         self.processes = processes
         self.concurrency = concurrency
@@ -58,7 +58,7 @@ public struct WorkerSettings: Sendable, Hashable {
         self.sharedWakeDelay = sharedWakeDelay
         self.leasedClaimsUntil = leasedClaimsUntil
         self.dnsConcurrency = dnsConcurrency
-        self.maxTemplateBytes = maxTemplateBytes
+        self.cycleLimits = cycleLimits
     }
 
     /// The most `dnsConcurrency` may be: each look-up at once is a thread.

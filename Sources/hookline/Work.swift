@@ -73,6 +73,12 @@ extension HooklineCLI {
 
         @Option(
             help: .setting(
+                "Bytes a job's step outputs may come to together; a step whose output would pass it fails for good",
+                env: "HOOKLINE_MAX_OUTPUT_BYTES", unit: "bytes"))
+        var maxOutputBytes: Int?
+
+        @Option(
+            help: .setting(
                 "Serve Prometheus metrics: worker i on this port + i; off by default", env: "HOOKLINE_METRICS_PORT",
                 unit: "port"))
         var metricsPort: Int?
@@ -124,7 +130,9 @@ extension HooklineCLI {
                 try Env.set(&settings, \.shutdownSeconds, shutdownSeconds, "HOOKLINE_SHUTDOWN_SECONDS")
                 try Env.set(&settings, \.claimBatch, claimBatch, "HOOKLINE_CLAIM_BATCH")
                 try Env.set(&settings, \.dnsConcurrency, dnsConcurrency, "HOOKLINE_DNS_CONCURRENCY")
-                try Env.set(&settings, \.maxTemplateBytes, maxTemplateBytes, "HOOKLINE_MAX_TEMPLATE_BYTES")
+                try Env.set(
+                    &settings, \.cycleLimits.maxTemplateBytes, maxTemplateBytes, "HOOKLINE_MAX_TEMPLATE_BYTES")
+                try Env.set(&settings, \.cycleLimits.maxOutputBytes, maxOutputBytes, "HOOKLINE_MAX_OUTPUT_BYTES")
                 return settings
             }
         }
@@ -143,8 +151,11 @@ extension HooklineCLI {
             guard (1...WorkerSettings.mostDNSConcurrency).contains(settings.dnsConcurrency) else {
                 throw ValidationError("--dns-concurrency must be from 1 to \(WorkerSettings.mostDNSConcurrency)")
             }
-            guard settings.maxTemplateBytes >= 1 else {
+            guard settings.cycleLimits.maxTemplateBytes >= 1 else {
                 throw ValidationError("--max-template-bytes must be at least 1")
+            }
+            guard settings.cycleLimits.maxOutputBytes >= 1 else {
+                throw ValidationError("--max-output-bytes must be at least 1")
             }
             if let port = try metricsPort ?? Env.integer("HOOKLINE_METRICS_PORT"),
                 !(1...65535).contains(port + settings.processes - 1)
@@ -204,7 +215,7 @@ extension HooklineCLI {
                 try simulatedWork.map { try SimulatedWork(directory: $0) }
                 ?? CycleRunner(
                     database: client, definitions: definitions, caller: caller, leaseSeconds: settings.leaseSeconds,
-                    maxTemplateBytes: settings.maxTemplateBytes, logger: logger)
+                    limits: settings.cycleLimits, logger: logger)
             let metrics = WorkerMetrics()
             let worker = Worker(
                 settings: settings, database: client, runner: runner, logger: logger, metrics: metrics,

@@ -92,6 +92,35 @@ public enum JSON: Sendable, Hashable, Codable {
 
     public subscript(key: String) -> JSON? { object?[key] }
 
+    /// The length of the value's JSON text, give or take its escapes and numbers' digits, when it is at most
+    /// `limit`; nil past it. Counting stops at the limit, so a value that holds another many times over (JSON
+    /// values are shared by reference) costs no more than `limit` to measure, however large it would be written.
+    public func size(atMost limit: Int) -> Int? {
+        var remaining = limit
+        return count(against: &remaining) ? limit - remaining : nil
+    }
+
+    /// Takes the value's size from `remaining`; false once that is spent.
+    private func count(against remaining: inout Int) -> Bool {
+        switch self {
+        case .null, .bool: remaining -= 5
+        case .int, .double: remaining -= 20
+        case .string(let text): remaining -= text.utf8.count + 2
+        case .array(let items):
+            remaining -= 2 + items.count
+            for item in items where remaining >= 0 {
+                guard item.count(against: &remaining) else { return false }
+            }
+        case .object(let fields):
+            remaining -= 2 + fields.count
+            for (key, value) in fields where remaining >= 0 {
+                remaining -= key.utf8.count + 3
+                guard value.count(against: &remaining) else { return false }
+            }
+        }
+        return remaining >= 0
+    }
+
     /// Equality as JSON means it: 1 and 1.0 are the same number. Integers are compared exactly: past 2^53,
     /// distinct ones round to the same double.
     public func sameValue(as other: JSON) -> Bool {

@@ -44,7 +44,12 @@ extension CycleInterpreter {
             failure.rowID = rowID
             throw failure
         }
-        outputs[step.id] = response.output
+        do {
+            try keep(response.output, of: step)
+        } catch var failure {
+            failure.rowID = rowID
+            throw failure
+        }
         var finished = record(step, started: started, outcome: .succeeded)
         finished.rowID = rowID
         finished.httpStatus = response.status

@@ -12,7 +12,7 @@ extension CycleInterpreter {
         let key = try key.render(context)
         if let problem = Self.problem(withKey: key) { throw StepFailure(message: problem, permanent: true) }
         let stored = try evaluate(value, context: context)
-        outputs[step.id] = .object(["key": .string(key), "value": stored])
+        try keep(.object(["key": .string(key), "value": stored]), of: step)
         pending.append(record(step, started: started, outcome: .succeeded))
         try await effects.save(
             job: job.id, checkpoint(next: index + 1), runs: pending,

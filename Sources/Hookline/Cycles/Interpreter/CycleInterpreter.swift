@@ -16,15 +16,18 @@ public struct CycleInterpreter: Sendable {
     var outputs: [String: JSON]
     /// Step runs not written yet.
     var pending: [StepRunRecord] = []
-    /// What one step's templates may render at most (``TemplateBudget``).
-    let maxTemplateBytes: Int
+    /// What the run may take of the worker: its templates, its outputs.
+    let limits: CycleLimits
+    /// What `outputs` come to, as counted against ``CycleLimits/maxOutputBytes`` (``keep(_:of:)``).
+    var outputBytes: Int
 
-    public init(job: ClaimedJob, definition: CycleDefinition, maxTemplateBytes: Int = TemplateBudget.defaultLimit) {
+    public init(job: ClaimedJob, definition: CycleDefinition, limits: CycleLimits = CycleLimits()) {
         self.job = job
         self.definition = definition
-        self.maxTemplateBytes = maxTemplateBytes
+        self.limits = limits
         payload = Self.payload(of: job)
         outputs = (try? JSON(parsing: job.stepOutputs.bytes))?.object ?? [:]
+        outputBytes = job.stepOutputs.bytes.count
     }
 
     /// The body as JSON when it is JSON, as an object of fields when it is a form, else as text.
@@ -64,7 +67,7 @@ public struct CycleInterpreter: Sendable {
             [
                 "payload": payload, "steps": .object(outputs), "headers": headers,
                 "account_id": .string(job.accountID.lowercased), "job_id": .string(String(job.id)),
-            ], budget: TemplateBudget(limit: maxTemplateBytes))
+            ], budget: TemplateBudget(limit: limits.maxTemplateBytes))
     }
 
     func source(_ source: CycleDefinition.Source) -> JSON {
@@ -90,7 +93,7 @@ public struct CycleInterpreter: Sendable {
                 case .filter(let filter):
                     if let result = self.filter(step, filter, at: index, started: started) { return result }
                 case .map(let fields):
-                    outputs[step.id] = try await map(fields, effects)
+                    try keep(try await map(fields, effects), of: step)
                     pending.append(record(step, started: started, outcome: .succeeded))
                 case .split(let source, let pointer, let maxItems):
                     return try await split(
@@ -133,7 +136,7 @@ public struct CycleInterpreter: Sendable {
                 if let result = self.filter(step, filter, at: index, started: started) { return result }
             case .map(let fields):
                 do {
-                    outputs[step.id] = try map(fields, context: templateContext, stored: [:])
+                    try keep(try map(fields, context: templateContext, stored: [:]), of: step)
                     pending.append(record(step, started: started, outcome: .succeeded))
                 } catch {
                     if let result = handle(Self.failure(error), of: step, at: index, started: started) { return result }
@@ -146,9 +149,23 @@ public struct CycleInterpreter: Sendable {
         return .completed(outcome: .succeeded, checkpoint: checkpoint(next: index), runs: pending)
     }
 
-    /// A step whose templates ran past their budget: they would on every try.
-    static func failure(_ exceeded: TemplateBudget.Exceeded) -> StepFailure {
-        StepFailure(message: exceeded.description, permanent: true)
+    /// A step whose templates ran past their budget (they would on every try), or that failed otherwise.
+    static func failure(_ error: any Error) -> StepFailure {
+        error as? StepFailure ?? StepFailure(message: "\(error)", permanent: true)
+    }
+
+    /// Keeps `output` as the step's, counted with the job's other outputs against
+    /// ``CycleLimits/maxOutputBytes``.
+    /// - Throws: a failure for good when they would come to more (so would they on every attempt); the output
+    ///   is not kept.
+    mutating func keep(_ output: JSON, of step: CycleDefinition.Step) throws(StepFailure) {
+        guard let size = output.size(atMost: limits.maxOutputBytes - outputBytes) else {
+            throw StepFailure(
+                message: "its output would bring the job's step outputs past \(limits.maxOutputBytes) bytes"
+                    + " (hookline work --max-output-bytes)", permanent: true)
+        }
+        outputBytes += size
+        outputs[step.id] = output
     }
 
     /// Applies the cycle's `on_error`: a result that ends the run, or nil to go on with the next step.
