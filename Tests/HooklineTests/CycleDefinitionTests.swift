@@ -101,6 +101,45 @@ struct CycleDefinitionTests {
         }
     }
 
+    @Test func nestedSplitsMayMakeAtMost100000JobsFromOneDelivery() {
+        func parse(_ first: String, _ second: String) -> Result<CycleDefinition, CycleProblems> {
+            CycleDefinition.parse(
+                Array(
+                    """
+                    {"name": "s", "steps": [
+                      {"id": "orders", "type": "split", "path": "/orders"\(first)},
+                      {"id": "lines", "type": "split", "path": "/lines"\(second)}]}
+                    """.utf8))
+        }
+        if case .failure(let failure) = parse(#", "max_items": 1000"#, #", "max_items": 100"#) {
+            Issue.record("1,000 × 100 was refused: \(failure)")
+        }
+        // Every split after another runs in each of its children: the defaults make 10^8 jobs.
+        for (first, second) in [("", ""), (#", "max_items": 1000"#, #", "max_items": 101"#)] {
+            guard case .failure(let failure) = parse(first, second) else {
+                Issue.record("splits of \(first) and \(second) were accepted")
+                continue
+            }
+            #expect(failure.problems.map(\.location) == ["/steps/1/max_items"])
+            #expect(failure.problems.first?.message.contains("at most 100000") == true, "\(failure)")
+        }
+    }
+
+    @Test func aCycleHasAtMost100Steps() {
+        func parse(steps: Int) -> Result<CycleDefinition, CycleProblems> {
+            let list = (0..<steps).map { #"{"id": "m\#($0)", "type": "map", "fields": {"n": 1}}"# }
+            return CycleDefinition.parse(
+                Array(#"{"name": "long", "steps": [\#(list.joined(separator: ","))]}"#.utf8))
+        }
+        if case .failure(let failure) = parse(steps: 100) { Issue.record("100 steps were refused: \(failure)") }
+        guard case .failure(let failure) = parse(steps: 101) else {
+            Issue.record("101 steps were accepted")
+            return
+        }
+        #expect(failure.problems.map(\.location) == ["/steps"])
+        #expect(failure.problems.first?.message == "a cycle has at most 100 steps")
+    }
+
     @Test func notJSONAndNotAnObjectAreProblemsToo() {
         for text in ["{", "[1, 2]", "\"name\""] {
             guard case .failure(let failure) = CycleDefinition.parse(Array(text.utf8)) else {

@@ -101,8 +101,12 @@ public struct CycleDefinition: Sendable, Hashable {
 
     /// A `split` step's `max_items` when it gives none.
     public static let defaultSplitMaxItems = 10_000
-    /// The most a `split` step's `max_items` may be.
+    /// The most a `split` step's `max_items` may be, and the most the `max_items` of a cycle's splits may come to
+    /// multiplied together (a split after another runs in each of its children).
     public static let splitMaxItemsLimit = 100_000
+    /// The most steps a cycle may have. A step can nest an earlier output one level deeper, so this also
+    /// bounds how deep outputs go (``CycleInterpreter/maxOutputDepth``).
+    public static let maxSteps = 100
 
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     static let conditions = ["equals", "not_equals", "exists", "in", "gt", "gte", "lt", "lte"]

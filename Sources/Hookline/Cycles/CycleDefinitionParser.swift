@@ -42,10 +42,23 @@ struct CycleDefinitionParser {
         case nil:
             break
         case .array(let list)?:
+            if list.count > CycleDefinition.maxSteps {
+                problem("/steps", "a cycle has at most \(CycleDefinition.maxSteps) steps")
+            }
             let ids = list.compactMap { $0["id"]?.string }
             all = Set(ids)
+            var fanOut = FanOut()
             for (index, item) in list.enumerated() {
-                if let step = step(item, at: "/steps/\(index)") { steps.append(step) }
+                if let step = step(item, at: "/steps/\(index)") {
+                    steps.append(step)
+                    if case .split(_, _, let maxItems) = step.action, let jobs = fanOut.add(maxItems) {
+                        problem(
+                            "/steps/\(index)/max_items",
+                            "with the splits before it, one delivery could make \(jobs) jobs; the max_items of a"
+                                + " cycle's splits multiplied together must be at most"
+                                + " \(CycleDefinition.splitMaxItemsLimit)")
+                    }
+                }
                 if let id = item["id"]?.string { earlier.append(id) }
             }
         default:

@@ -42,9 +42,12 @@ public enum JSON: Sendable, Hashable, Codable {
         }
     }
 
-    /// Parses JSON text (any value at the top, not only objects and arrays).
-    public init(parsing bytes: some Collection<UInt8>) throws {
-        var parser = JSONParser(bytes)
+    /// The deepest payloads, definitions and answers may nest: the parser recurses once a level.
+    public static let defaultMaxDepth = 512
+
+    /// Parses JSON text (any value at the top, not only objects and arrays), nested at most `maxDepth` deep.
+    public init(parsing bytes: some Collection<UInt8>, maxDepth: Int = JSON.defaultMaxDepth) throws {
+        var parser = JSONParser(bytes, maxDepth: maxDepth)
         self = try parser.parseDocument()
     }
 

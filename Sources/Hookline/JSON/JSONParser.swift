@@ -5,6 +5,8 @@ struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// How deep arrays and objects may nest (``JSON/defaultMaxDepth`` unless told).
+    private let maxDepth: Int
 
     struct Failure: Error, CustomStringConvertible {
         var offset: Int
@@ -12,7 +14,10 @@ struct JSONParser {
         var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
-    init<C: Collection<UInt8>>(_ bytes: C) { self.bytes = Array(bytes) }
+    init<C: Collection<UInt8>>(_ bytes: C, maxDepth: Int = JSON.defaultMaxDepth) {
+        self.bytes = Array(bytes)
+        self.maxDepth = maxDepth
+    }
 
     mutating func parseDocument() throws -> JSON {
         let value = try parseValue()
@@ -55,7 +60,7 @@ struct JSONParser {
 
     private mutating func enter() throws {
         depth += 1
-        if depth > 512 { throw fail("nested too deeply") }
+        if depth > maxDepth { throw fail("nested too deeply") }
     }
 
     private mutating func parseObject() throws -> JSON {

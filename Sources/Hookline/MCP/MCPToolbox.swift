@@ -84,7 +84,9 @@ public struct MCPToolbox: Sendable {
     public func job(_ id: Int64, of server: MCPServer) async throws -> JSON {
         let detail = try await JobStore(database: database).show(id)
         guard detail.accountID == server.accountID else { throw HooklineError.notFound("no job \(id)") }
-        return try JSON(parsing: JSONSerialization.data(withJSONObject: detail.jsonObject(), options: [.sortedKeys]))
+        return try JSON(
+            parsing: JSONSerialization.data(withJSONObject: detail.jsonObject(), options: [.sortedKeys]),
+            maxDepth: CycleInterpreter.maxOutputDepth + 2)
     }
 
     /// The account's jobs, newest first, a page at a time: `next_cursor` fetches the next page.

@@ -47,7 +47,7 @@ extension JobQueue {
             "SELECT key, value FROM hookline.cycle_data WHERE cycle_id = \(cycle) AND key = ANY(\(keys))")
         {
             found[try row.decode(String.self, at: 0)] = try JSON(
-                parsing: try row.decode(PostgresJSON.self, at: 1).bytes)
+                parsing: try row.decode(PostgresJSON.self, at: 1).bytes, maxDepth: CycleInterpreter.maxOutputDepth)
         }
         return found
     }

@@ -113,7 +113,8 @@ public final class JobWaiter: Sendable {
             let (id, state, outcome, outputs, lastError, attempt) = try row.decode(
                 (Int64, JobState, JobOutcome?, PostgresJSON, String?, Int).self)
             return FinishedJob(
-                id: id, state: state, outcome: outcome, stepOutputs: try JSON(parsing: outputs.bytes),
+                id: id, state: state, outcome: outcome,
+                stepOutputs: try JSON(parsing: outputs.bytes, maxDepth: CycleInterpreter.maxOutputDepth),
                 lastError: lastError, attempt: attempt)
         }
     }

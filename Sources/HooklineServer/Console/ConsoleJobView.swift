@@ -86,7 +86,8 @@ struct ConsoleJobView {
                 error: entry["error"]?.string ?? Self.text(entry))
         }
         // A step's output is kept once, from its run that succeeded (the last one): show it there only.
-        let outputs = (try? JSON(parsing: job.stepOutputs.bytes))?.object ?? [:]
+        let outputs =
+            (try? JSON(parsing: job.stepOutputs.bytes, maxDepth: CycleInterpreter.maxOutputDepth))?.object ?? [:]
         let succeeded = Dictionary(
             job.stepRuns.indices.filter { job.stepRuns[$0].outcome == .succeeded }.map {
                 (job.stepRuns[$0].stepID, $0)

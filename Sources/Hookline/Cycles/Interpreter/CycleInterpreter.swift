@@ -20,13 +20,27 @@ public struct CycleInterpreter: Sendable {
     let limits: CycleLimits
     /// What `outputs` come to, as counted against ``CycleLimits/maxOutputBytes`` (``keep(_:of:)``).
     var outputBytes: Int
+    /// Why the outputs saved by earlier steps could not be read back, if they could not: the run then fails
+    /// for good rather than going on without them.
+    let unreadableOutputs: String?
+
+    /// How deep saved outputs may nest when read back: a payload, a definition's literal or an `http` answer
+    /// nests up to 512 levels (``JSON/defaultMaxDepth``), and each of at most ``CycleDefinition/maxSteps``
+    /// steps can put it up to two levels further down (a field of a map, the step's place among the outputs).
+    public static let maxOutputDepth = 1024
 
     public init(job: ClaimedJob, definition: CycleDefinition, limits: CycleLimits = CycleLimits()) {
         self.job = job
         self.definition = definition
         self.limits = limits
         payload = Self.payload(of: job)
-        outputs = (try? JSON(parsing: job.stepOutputs.bytes))?.object ?? [:]
+        do {
+            outputs = try JSON(parsing: job.stepOutputs.bytes, maxDepth: Self.maxOutputDepth).object ?? [:]
+            unreadableOutputs = nil
+        } catch {
+            outputs = [:]
+            unreadableOutputs = "\(error)"
+        }
         outputBytes = job.stepOutputs.bytes.count
     }
 
@@ -83,6 +97,7 @@ public struct CycleInterpreter: Sendable {
     ///   lease) — also when a step then failed, since its failure may be the cancellation itself (a database
     ///   call cut short): the job goes back without the attempt counted. ``LeaseLost`` as `effects` throw it.
     public mutating func execute(_ effects: some CycleEffects) async throws -> JobResult {
+        if let refusal { return refusal }
         var index = job.nextStep
         while index < definition.steps.count {
             try Task.checkCancellation()
@@ -127,6 +142,7 @@ public struct CycleInterpreter: Sendable {
     /// The rest of the cycle, when it runs in memory (``CycleDefinition/runsInMemory(from:)``): no effect, no
     /// suspension.
     public mutating func executeInMemory() -> JobResult {
+        if let refusal { return refusal }
         var index = job.nextStep
         while index < definition.steps.count {
             let step = definition.steps[index]
@@ -147,6 +163,11 @@ public struct CycleInterpreter: Sendable {
             index += 1
         }
         return .completed(outcome: .succeeded, checkpoint: checkpoint(next: index), runs: pending)
+    }
+
+    /// The end of a run that cannot start: its saved outputs cannot be read (they stay as they were).
+    var refusal: JobResult? {
+        unreadableOutputs.map { .failed(error: "the job's saved step outputs cannot be read: \($0)", permanent: true) }
     }
 
     /// A step whose templates ran past their budget (they would on every try), or that failed otherwise.
