@@ -31,7 +31,8 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// An admitted delivery whose body is being read.
     private struct Receiving {
-        var webhook: Webhook
+        /// The path's `{id}`: the delivery is admitted again once its body has come (``store(_:context:)``).
+        var id: Substring
         var headers: HTTPFields
         var receivedAt: Date
         var body: ByteBuffer
@@ -205,9 +206,7 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
         do {
             let channel = context.channel
             webhook = try intake.admitFromCache(id, headers: head.headerFields) {
-                ClientAddress.resolve(
-                    peer: channel.remoteAddress?.ipAddress, forwardedFor: head.headerFields[.xForwardedFor],
-                    trustedProxies: intake.settings.trustedProxies)
+                clientAddress(of: channel, headers: head.headerFields)
             }
         } catch {
             metrics.requestStarted()  // and finished, by the answer
@@ -215,13 +214,20 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
             write(WebhookAnswer(refusal: error), closeAfter: closeAfter, context: context)
             return true
         }
-        guard let webhook else { return false }
+        guard webhook != nil else { return false }
         metrics.requestStarted()
         state = .receiving(
             Receiving(
-                webhook: webhook, headers: head.headerFields, receivedAt: Date(), body: ByteBuffer(), reserved: 0,
+                id: id, headers: head.headerFields, receivedAt: Date(), body: ByteBuffer(), reserved: 0,
                 closeAfter: closeAfter))
         return true
+    }
+
+    /// The client's address, for allow-lists: behind a trusted proxy, the one it reports.
+    private func clientAddress(of channel: any Channel, headers: HTTPFields) -> String? {
+        ClientAddress.resolve(
+            peer: channel.remoteAddress?.ipAddress, forwardedFor: headers[.xForwardedFor],
+            trustedProxies: intake.settings.trustedProxies)
     }
 
     /// Answers a delivery whose body will not be read to its end; the rest is dropped.
@@ -234,12 +240,23 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// Hands a delivery read to its end to the batch; its answer is written on the event loop once the batch
     /// has committed (or failed).
+    ///
+    /// The delivery is admitted again first, as its head was: a body may take as long as its sender likes (the
+    /// body timeout is between bytes), and a secret rotated, a token revoked or the webhook deleted meanwhile
+    /// must refuse it as it would a new request. The caches answer as a rule (a change evicts what it changes);
+    /// when they cannot, the database is asked, off the event loop.
     private func store(_ delivery: Receiving, context: ChannelHandlerContext) {
+        let body = Data(requestBody: delivery.body)
         let prepared: Delivery
         do {
+            let channel = context.channel
+            guard
+                let webhook = try intake.admitFromCache(
+                    delivery.id, headers: delivery.headers,
+                    clientAddress: { clientAddress(of: channel, headers: delivery.headers) })
+            else { return admitAndStore(delivery, body: body, context: context) }
             prepared = try intake.prepare(
-                delivery.webhook, headers: delivery.headers, body: Data(requestBody: delivery.body),
-                receivedAt: delivery.receivedAt)
+                webhook, headers: delivery.headers, body: body, receivedAt: delivery.receivedAt)
         } catch {
             intake.bodyBudget.release(delivery.reserved)
             state = .idle
@@ -255,6 +272,27 @@ final class WebhookChannelHandler: ChannelDuplexHandler, RemovableChannelHandler
                 case .success(let outcome): WebhookAnswer(outcome)
                 case .failure(let error): WebhookAnswer(refusal: intake.storeFailure(error))
                 }
+            bound.eventLoop.execute { bound.value.handler.stored(answer, context: bound.value.context) }
+        }
+    }
+
+    /// ``store(_:context:)`` when the caches cannot admit the delivery again: the database is asked in a task,
+    /// and the answer written on the event loop as for any stored delivery.
+    private func admitAndStore(_ delivery: Receiving, body: Data, context: ChannelHandlerContext) {
+        state = .answering(reserved: delivery.reserved, closeAfter: delivery.closeAfter)
+        let intake = intake
+        let (id, headers, receivedAt) = (String(delivery.id), delivery.headers, delivery.receivedAt)
+        let address = clientAddress(of: context.channel, headers: headers)
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        Task {
+            let answer: WebhookAnswer
+            do {
+                let webhook = try await intake.admit(id, headers: headers) { address }
+                answer = WebhookAnswer(
+                    try await intake.store(webhook, headers: headers, body: body, receivedAt: receivedAt))
+            } catch {
+                answer = WebhookAnswer(refusal: error)
+            }
             bound.eventLoop.execute { bound.value.handler.stored(answer, context: bound.value.context) }
         }
     }

@@ -11,7 +11,9 @@ import Postgres
 ///    outside its IP allow-list, 413 when the declared length is over the limit, 401 for a bearer webhook
 ///    without a valid token;
 /// 2. reading the body: 413 past the limit, 503 with `Retry-After` when the body buffer budget is spent;
-/// 3. ``store(_:headers:body:receivedAt:)``: 401 for a bad signature, 429 over the account's rate (only
+/// 3. ``admit(_:headers:clientAddress:)`` again, for the request as it ended: a body may take as long as its
+///    sender likes, and a webhook deleted, a token revoked or a secret rotated meanwhile refuses it;
+/// 4. ``store(_:headers:body:receivedAt:)``, with the webhook as the second admission found it: 401 for a bad signature, 429 over the account's rate (only
 ///    authenticated deliveries spend it), 400 for a delivery the database refuses on its own data, and 503 with
 ///    `Retry-After` when the database cannot commit; else the job, committed.
 ///

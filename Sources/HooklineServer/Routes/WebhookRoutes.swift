@@ -19,13 +19,19 @@ struct WebhookRoutes: Sendable {
     }
 
     func receive(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
-        let webhook = try context.lookedUpWebhook()
+        _ = try context.lookedUpWebhook()  // admitted from the head, by the middleware
         // The body's bytes count against the ingress's buffer budget until the delivery is answered.
         return try await intake.bodyBudget.holding(
             request, maxBytes: intake.settings.maxBodyBytes, tooLarge: APIError.tooLarge, busy: APIError.busy
         ) { buffer in
             let body = Data(requestBody: buffer)
             buffer = ByteBuffer()
+            // Admitted again now that the body has come, however long it took: a secret rotated, a token revoked
+            // or the webhook deleted meanwhile refuses it, as it would a new request (the caches answer as a
+            // rule: a change evicts what it changes).
+            let webhook = try await intake.admit(context.parameters.get("id") ?? "", headers: request.headers) {
+                context.clientAddress(of: request, trustedProxies: intake.settings.trustedProxies)
+            }
             switch try await intake.store(webhook, headers: request.headers, body: body, receivedAt: context.receivedAt)
             {
             case .accepted(let jobID): return JSONResponse.jobID(jobID, status: .accepted)
