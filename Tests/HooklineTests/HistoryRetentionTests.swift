@@ -104,6 +104,39 @@ struct HistoryRetentionTests {
         }
     }
 
+    /// A job can wait longer than the retention (its cycle stopped, a long backoff or delay): the key that
+    /// answers a repeat of its delivery, and the step runs that record what it did, stay while it does.
+    @Test func theKeysAndStepRunsOfJobsStillQueuedAreKept() async throws {
+        try await MigratedDatabase.with { database in
+            let account = try await database.makeAccount()
+            let queue = JobQueue(database: database.client)
+            let waiting = try await queue.insert([NewJob(accountID: account.id, body: Data("{}".utf8))])[0]
+            try await database.client.query(
+                """
+                INSERT INTO hookline.idempotency_keys (webhook_id, key, job_id, created_at)
+                VALUES (gen_random_uuid(), 'waiting', \(waiting), now() - interval '40 days'),
+                       (gen_random_uuid(), 'finished', \(waiting + 1000), now() - interval '40 days')
+                """)
+            try await database.client.query(
+                """
+                INSERT INTO hookline.step_runs (job_id, step_id, attempt, started_at)
+                VALUES (\(waiting), 'call', 1, now() - interval '40 days'),
+                       (\(waiting + 1000), 'call', 1, now() - interval '40 days')
+                """)
+            let actions = try await queue.maintainHistory(keepDays: 31)
+            #expect(actions.contains("deleted 1 idempotency keys"))
+            #expect(actions.contains("deleted 1 step runs"))
+            #expect(
+                try await database.client.query("SELECT key FROM hookline.idempotency_keys").map {
+                    try $0.decode(String.self, at: 0)
+                } == ["waiting"])
+            #expect(
+                try await database.client.query("SELECT job_id FROM hookline.step_runs").map {
+                    try $0.decode(Int64.self, at: 0)
+                } == [waiting])
+        }
+    }
+
     @Test func oneMaintainerAtATime() async throws {
         try await MigratedDatabase.with { database in
             // While another session holds the maintenance lock, maintenance does nothing and says so.
