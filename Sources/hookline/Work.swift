@@ -139,15 +139,20 @@ extension HooklineCLI {
 
         func validate() throws {
             let settings = try settings
-            guard settings.processes >= 1 else { throw ValidationError("--processes must be at least 1") }
-            guard settings.concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-            guard settings.leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
+            // Upper bounds too: past them a value is a mistake, and some would overflow (a lease in
+            // milliseconds, the shutdown's grace) or fail every hour (a retention date before year 1).
+            try Self.check(settings.processes, 1...1_024, "--processes")
+            try Self.check(settings.concurrency, 1...10_000, "--concurrency")
+            try Self.check(settings.leaseSeconds, 1...86_400, "--lease-seconds")
             guard settings.pollInterval >= .milliseconds(10) else {
                 throw ValidationError("--poll-ms must be at least 10")
             }
-            guard settings.historyDays >= 1 else { throw ValidationError("--history-days must be at least 1") }
-            guard settings.shutdownSeconds >= 0 else { throw ValidationError("--shutdown-seconds must be 0 or more") }
-            guard settings.claimBatch >= 1 else { throw ValidationError("--claim-batch must be at least 1") }
+            try Self.check(settings.historyDays, 1...3_650, "--history-days")
+            try Self.check(settings.shutdownSeconds, 0...86_400, "--shutdown-seconds")
+            try Self.check(settings.claimBatch, 1...10_000, "--claim-batch")
+            if let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") {
+                try Self.check(pool, 1...1_000, "--pool-size")
+            }
             guard (1...WorkerSettings.mostDNSConcurrency).contains(settings.dnsConcurrency) else {
                 throw ValidationError("--dns-concurrency must be from 1 to \(WorkerSettings.mostDNSConcurrency)")
             }
@@ -158,9 +163,17 @@ extension HooklineCLI {
                 throw ValidationError("--max-output-bytes must be at least 1")
             }
             if let port = try metricsPort ?? Env.integer("HOOKLINE_METRICS_PORT"),
-                !(1...65535).contains(port + settings.processes - 1)
+                !(1...65_536 - settings.processes).contains(port)
             {
-                throw ValidationError("--metrics-port must leave room for one port per process")
+                throw ValidationError(
+                    "--metrics-port must be from 1 to \(65_536 - settings.processes): one port for each of the processes"
+                )
+            }
+        }
+
+        private static func check(_ value: Int, _ range: ClosedRange<Int>, _ flag: String) throws {
+            guard range.contains(value) else {
+                throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound)")
             }
         }
 

@@ -210,7 +210,11 @@ struct WorkCommandTests {
         for bad in [
             ["--processes", "0"], ["--concurrency", "0"], ["--lease-seconds", "0"], ["--history-days", "0"],
             ["--poll-ms", "1"], ["--log-level", "loud"], ["--dns-concurrency", "0"], ["--dns-concurrency", "1025"],
-            ["--max-template-bytes", "0"],
+            ["--max-template-bytes", "0"], ["--max-output-bytes", "0"], ["--processes", "1025"],
+            ["--history-days", "3000000"], ["--shutdown-seconds", "9223372036854775807"],
+            ["--lease-seconds", "9223372036854775807"], ["--pool-size", "0"], ["--metrics-port", "0"],
+            ["--metrics-port=-3", "--processes", "5"], ["--metrics-port", "65535", "--processes", "2"],
+            ["--metrics-port", "9223372036854775807", "--processes", "2"],
         ] {
             let outcome = try await HooklineBinary.run(["work"] + bad + ["--database-url", "postgresql:///none"])
             #expect(outcome.status == 64, "\(bad)")
