@@ -115,7 +115,9 @@ struct CycleInterpreterTests {
             ]}
             """)
         let effects = RecordingEffects()
-        let claimed = job(#"{"id": 7}"#, id: 9)
+        // As received: its order, spacing and numbers (one past Int64 would come back as a double if written again).
+        let received = #"{"id": 7, "big": 18446744073709551615, "a": 1.50}"#
+        let claimed = job(received, id: 9)
         var run = CycleInterpreter(job: claimed, definition: definition)
         guard case .completed(.succeeded, _, let runs) = try await run.execute(effects) else {
             Issue.record("the calls did not complete")
@@ -124,7 +126,7 @@ struct CycleInterpreterTests {
         #expect(runs.isEmpty, "each call's run was saved with its checkpoint")
         let calls = effects.calls
         #expect(calls.map(\.url) == ["https://example.com/7", "https://example.com/get"])
-        #expect(calls[0].body.map { String(decoding: $0, as: UTF8.self) } == #"{"id":7}"#)
+        #expect(calls[0].body.map { String(decoding: $0, as: UTF8.self) } == received)
         #expect(
             calls[0].headers == [
                 .init("X-Account", claimed.accountID.lowercased), .init("Content-Type", "application/json"),

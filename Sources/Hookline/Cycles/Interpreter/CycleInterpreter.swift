@@ -13,6 +13,9 @@ public struct CycleInterpreter: Sendable {
     let job: ClaimedJob
     let definition: CycleDefinition
     let payload: JSON
+    /// Whether the body is JSON as received: then a step that forwards the payload sends the body's own bytes
+    /// (its order, spacing and numbers: one past 64 bits would come back as a double if written again).
+    let bodyIsJSON: Bool
     var outputs: [String: JSON]
     /// Step runs not written yet.
     var pending: [StepRunRecord] = []
@@ -33,7 +36,11 @@ public struct CycleInterpreter: Sendable {
         self.job = job
         self.definition = definition
         self.limits = limits
-        payload = Self.payload(of: job)
+        if let json = try? JSON(parsing: job.body) {
+            (payload, bodyIsJSON) = (json, true)
+        } else {
+            (payload, bodyIsJSON) = (Self.payload(of: job), false)
+        }
         do {
             outputs = try JSON(parsing: job.stepOutputs.bytes, maxDepth: Self.maxOutputDepth).object ?? [:]
             unreadableOutputs = nil
