@@ -125,6 +125,27 @@ struct CycleDefinitionTests {
         }
     }
 
+    @Test func httpHeaderNamesAreTokens() {
+        let definition = #"""
+            {"name": "h", "steps": [{"id": "call", "type": "http", "url": "https://example.com",
+              "headers": {"X-Fine_1": "a", "Bad Name": "b", "": "c", "X-Ünicode": "d", "X:Colon": "e"}}]}
+            """#
+        guard case .failure(let failure) = CycleDefinition.parse(Array(definition.utf8)) else {
+            Issue.record("header names that HTTP cannot carry were accepted")
+            return
+        }
+        #expect(
+            failure.problems.map(\.location).sorted()
+                == [
+                    "/steps/0/headers/", "/steps/0/headers/Bad Name", "/steps/0/headers/X-Ünicode",
+                    "/steps/0/headers/X:Colon",
+                ])
+        #expect(
+            failure.problems.allSatisfy {
+                $0.message == "not a header name (RFC 9110: letters, digits and !#$%&'*+-.^_`|~)"
+            })
+    }
+
     @Test func aCycleHasAtMost100Steps() {
         func parse(steps: Int) -> Result<CycleDefinition, CycleProblems> {
             let list = (0..<steps).map { #"{"id": "m\#($0)", "type": "map", "fields": {"n": 1}}"# }

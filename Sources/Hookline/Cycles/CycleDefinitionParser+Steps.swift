@@ -111,6 +111,13 @@ extension CycleDefinitionParser {
         if let given = object["headers"] {
             if let fields = given.object {
                 for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+                    // Refused here rather than by the HTTP client on every call, retried until the job dies.
+                    guard Self.isToken(name) else {
+                        problem(
+                            "\(location)/headers/\(escape(name))",
+                            "not a header name (RFC 9110: letters, digits and !#$%&'*+-.^_`|~)")
+                        continue
+                    }
                     if let template = template(value, at: "\(location)/headers/\(escape(name))") {
                         headers[name] = template
                     }
@@ -194,5 +201,18 @@ extension CycleDefinitionParser {
             return nil
         }
         return .delay(seconds: seconds)
+    }
+
+    /// Whether `name` is an HTTP field name: a token (RFC 9110 §5.1, §5.6.2).
+    static func isToken(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                    UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                    true
+                default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+                }
+            }
     }
 }
