@@ -146,6 +146,27 @@ struct CycleDefinitionTests {
             })
     }
 
+    @Test func savedVersionsAreReadByTheRulesTheyWereSavedUnder() {
+        let steps = (0..<101).map { #"{"id": "m\#($0)", "type": "map", "fields": {"n": 1}}"# }
+        for text in [
+            #"{"name": "long", "steps": [\#(steps.joined(separator: ","))]}"#,
+            #"{"name": "s", "steps": [{"id": "a", "type": "split", "path": ""}, {"id": "b", "type": "split", "path": ""}]}"#,
+            #"{"name": "h", "steps": [{"id": "c", "type": "http", "url": "https://x.example", "headers": {"Bad Name": "v"}}]}"#,
+        ] {
+            if case .success = CycleDefinition.parse(Array(text.utf8)) {
+                Issue.record("a new definition passed: \(text.prefix(40))")
+            }
+            if case .failure(let failure) = CycleDefinition.parse(saved: Array(text.utf8)) {
+                Issue.record("a saved version was refused: \(failure)")
+            }
+        }
+        // The rules of every version still hold for saved ones.
+        guard case .failure = CycleDefinition.parse(saved: Array(#"{"name": "", "steps": []}"#.utf8)) else {
+            Issue.record("a nameless saved version was read")
+            return
+        }
+    }
+
     @Test func aCycleHasAtMost100Steps() {
         func parse(steps: Int) -> Result<CycleDefinition, CycleProblems> {
             let list = (0..<steps).map { #"{"id": "m\#($0)", "type": "map", "fields": {"n": 1}}"# }

@@ -113,12 +113,23 @@ public struct CycleDefinition: Sendable, Hashable {
 }
 
 extension CycleDefinition {
-    /// Parses and checks a definition, reporting every problem at once.
+    /// Parses and checks a new definition, to be saved, reporting every problem at once.
     public static func parse(_ bytes: [UInt8]) -> Result<CycleDefinition, CycleProblems> {
+        parse(bytes, saving: true)
+    }
+
+    /// Reads a saved version, by the rules it was saved under: the rules added since refuse new definitions only
+    /// (``CycleDefinitionParser/saving``), so that an upgrade does not fail the jobs of cycles saved before it.
+    public static func parse(saved bytes: [UInt8]) -> Result<CycleDefinition, CycleProblems> {
+        parse(bytes, saving: false)
+    }
+
+    private static func parse(_ bytes: [UInt8], saving: Bool) -> Result<CycleDefinition, CycleProblems> {
         guard let json = try? JSON(parsing: bytes) else {
             return .failure(CycleProblems(problems: [CycleProblem(location: "", message: "not valid JSON")]))
         }
         var parser = CycleDefinitionParser()
+        parser.saving = saving
         let definition = parser.definition(json)
         if let definition, parser.problems.isEmpty { return .success(definition) }
         return .failure(CycleProblems(problems: parser.problems))

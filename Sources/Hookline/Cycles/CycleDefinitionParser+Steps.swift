@@ -112,7 +112,7 @@ extension CycleDefinitionParser {
             if let fields = given.object {
                 for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
                     // Refused here rather than by the HTTP client on every call, retried until the job dies.
-                    guard Self.isToken(name) else {
+                    guard !saving || Self.isToken(name) else {
                         problem(
                             "\(location)/headers/\(escape(name))",
                             "not a header name (RFC 9110: letters, digits and !#$%&'*+-.^_`|~)")

@@ -5,6 +5,11 @@ struct CycleDefinitionParser {
     /// Ids of the steps before the one being read.
     var earlier: [String] = []
     var all: Set<String> = []
+    /// Whether the definition is new, to be saved. The rules added after versions were first saved (at most
+    /// ``CycleDefinition/maxSteps`` steps, splits whose `max_items` multiply to at most
+    /// ``CycleDefinition/splitMaxItemsLimit``, header names that are HTTP tokens) refuse a new definition but
+    /// not a saved version, whose jobs, queued or to come, must still run as before.
+    var saving = true
     /// The longest backoff and delay: 30 days.
     static let maxBackoffSeconds: Double = 86_400 * 30
 
@@ -42,7 +47,7 @@ struct CycleDefinitionParser {
         case nil:
             break
         case .array(let list)?:
-            if list.count > CycleDefinition.maxSteps {
+            if saving, list.count > CycleDefinition.maxSteps {
                 problem("/steps", "a cycle has at most \(CycleDefinition.maxSteps) steps")
             }
             let ids = list.compactMap { $0["id"]?.string }
@@ -51,7 +56,7 @@ struct CycleDefinitionParser {
             for (index, item) in list.enumerated() {
                 if let step = step(item, at: "/steps/\(index)") {
                     steps.append(step)
-                    if case .split(_, _, let maxItems) = step.action, let jobs = fanOut.add(maxItems) {
+                    if saving, case .split(_, _, let maxItems) = step.action, let jobs = fanOut.add(maxItems) {
                         problem(
                             "/steps/\(index)/max_items",
                             "with the splits before it, one delivery could make \(jobs) jobs; the max_items of a"

@@ -139,7 +139,7 @@ public struct CycleStore: Sendable {
             LIMIT 1
             """)
         guard let row = rows.first else { return nil }
-        return try CycleDefinition.parse(try row.decode(PostgresJSON.self, at: 0).bytes).get()
+        return try CycleDefinition.parse(saved: try row.decode(PostgresJSON.self, at: 0).bytes).get()
     }
 
     /// One account's cycles, or every cycle.

@@ -102,7 +102,8 @@ public struct MCPServerStore: Sendable {
             """
         ).map { row in
             let (id, name, definition) = try row.decode((UUID, String, PostgresJSON).self)
-            return MCPTool(cycleID: id, name: name, definition: try CycleDefinition.parse(definition.bytes).get())
+            return MCPTool(
+                cycleID: id, name: name, definition: try CycleDefinition.parse(saved: definition.bytes).get())
         }
     }
 
