@@ -234,6 +234,30 @@ struct CycleInterpreterTests {
         #expect(effects.events.count == 2)
     }
 
+    /// A body whose text says more than its value (a key twice, bytes that are not UTF-8) is forwarded as the
+    /// steps saw it: a destination whose parser keeps the first of two keys must not see what a filter on the
+    /// last of them let through.
+    @Test func aBodyWithAKeyTwiceIsForwardedAsTheStepsSawIt() async throws {
+        let definition = try cycle(
+            """
+            {"name": "users", "steps": [
+              {"id": "users", "type": "filter", "path": "/role", "equals": "user"},
+              {"id": "post", "type": "http", "url": "https://example.com/users"}]}
+            """)
+        let notUTF8 = Data(#"{"role": "user", "n": ""#.utf8) + [0xFF] + Data(#""}"#.utf8)
+        for (body, sent) in [
+            (Data(#"{"role": "admin", "role": "user"}"#.utf8), #"{"role":"user"}"#),
+            (notUTF8, "{\"n\":\"\u{FFFD}\",\"role\":\"user\"}"),
+        ] {
+            let effects = RecordingEffects()
+            var claimed = job("")
+            claimed.body = body
+            var run = CycleInterpreter(job: claimed, definition: definition)
+            _ = try await run.execute(effects)
+            #expect(effects.calls.first?.body.map { String(decoding: $0, as: UTF8.self) } == sent, "\(body)")
+        }
+    }
+
     @Test func aFormBodyIsAnObjectOfFieldsAndAnythingElseIsText() {
         var form = job("a=1&b=x+y%21&c")
         form.contentType = "application/x-www-form-urlencoded"

@@ -42,6 +42,14 @@ public enum JSON: Sendable, Hashable, Codable {
         }
     }
 
+    /// Parses JSON text as ``init(parsing:maxDepth:)`` does, and says whether the value is all the text says: no
+    /// key given twice (the last is kept) and no bytes that are not UTF-8 (replaced by U+FFFD).
+    public static func parsingExactly(_ bytes: some Collection<UInt8>) throws -> (value: JSON, exact: Bool) {
+        var parser = JSONParser(bytes)
+        let value = try parser.parseDocument()
+        return (value, !parser.sawDuplicateKeys && String(validating: bytes, as: UTF8.self) != nil)
+    }
+
     /// The deepest payloads, definitions and answers may nest: the parser recurses once a level.
     public static let defaultMaxDepth = 512
 
@@ -95,7 +103,7 @@ public enum JSON: Sendable, Hashable, Codable {
 
     public subscript(key: String) -> JSON? { object?[key] }
 
-    /// The length of the value's JSON text, give or take its escapes and numbers' digits, when it is at most
+    /// The length of the value's JSON text, give or take its strings' escapes, when it is at most
     /// `limit`; nil past it. Counting stops at the limit, so a value that holds another many times over (JSON
     /// values are shared by reference) costs no more than `limit` to measure, however large it would be written.
     public func size(atMost limit: Int) -> Int? {
@@ -103,11 +111,27 @@ public enum JSON: Sendable, Hashable, Codable {
         return count(against: &remaining) ? limit - remaining : nil
     }
 
+    /// The length of an integer's decimal text.
+    private static func digits(_ value: Int64) -> Int {
+        var rest = value.magnitude
+        var count = value < 0 ? 2 : 1
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        return count
+    }
+
     /// Takes the value's size from `remaining`; false once that is spent.
     private func count(against remaining: inout Int) -> Bool {
         switch self {
         case .null, .bool: remaining -= 5
-        case .int, .double: remaining -= 20
+        case .int(let value): remaining -= Self.digits(value)
+        case .double(let value):
+            // As ``write(to:storable:)`` writes it; a non-integral one is written to be counted.
+            remaining -=
+                value.isFinite && value == value.rounded() && abs(value) < 1e15
+                ? Self.digits(Int64(value)) + 2 : "\(value)".utf8.count
         case .string(let text): remaining -= text.utf8.count + 2
         case .array(let items):
             remaining -= 2 + items.count

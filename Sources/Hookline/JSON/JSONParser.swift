@@ -7,6 +7,8 @@ struct JSONParser {
     private var depth = 0
     /// How deep arrays and objects may nest (``JSON/defaultMaxDepth`` unless told).
     private let maxDepth: Int
+    /// Whether an object had a key twice: its last value is kept, and the text says more than the value.
+    private(set) var sawDuplicateKeys = false
 
     struct Failure: Error, CustomStringConvertible {
         var offset: Int
@@ -80,7 +82,7 @@ struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
-            object[key] = try parseValue()
+            if object.updateValue(try parseValue(), forKey: key) != nil { sawDuplicateKeys = true }
             if try closes(with: UInt8(ascii: "}")) { return .object(object) }
         }
     }

@@ -28,7 +28,7 @@ extension CycleInterpreter {
                 if !typed { headers.append(.init("Content-Type", "application/json")) }
             }
         case nil where CycleDefinition.HTTPCall.bodyMethods.contains(call.method):
-            body = bodyIsJSON ? Array(job.body) : payload.bytes
+            body = forwardsBody ? Array(job.body) : payload.bytes
             if !typed { headers.append(.init("Content-Type", "application/json")) }
         case nil:
             break

@@ -13,9 +13,12 @@ public struct CycleInterpreter: Sendable {
     let job: ClaimedJob
     let definition: CycleDefinition
     let payload: JSON
-    /// Whether the body is JSON as received: then a step that forwards the payload sends the body's own bytes
-    /// (its order, spacing and numbers: one past 64 bits would come back as a double if written again).
-    let bodyIsJSON: Bool
+    /// Whether the body is JSON that the payload is all of: then a step that forwards the payload sends the
+    /// body's own bytes (its order, spacing and numbers: one past 64 bits would come back as a double if
+    /// written again). Not for a body with a key given twice or bytes that are not UTF-8: the steps saw the
+    /// payload as parsed (the last of the keys), and a destination must get what they saw, not what its own
+    /// parser makes of the text (the first of the keys, say, past a filter that checked the last).
+    let forwardsBody: Bool
     var outputs: [String: JSON]
     /// Step runs not written yet.
     var pending: [StepRunRecord] = []
@@ -36,10 +39,10 @@ public struct CycleInterpreter: Sendable {
         self.job = job
         self.definition = definition
         self.limits = limits
-        if let json = try? JSON(parsing: job.body) {
-            (payload, bodyIsJSON) = (json, true)
+        if let (json, exact) = try? JSON.parsingExactly(job.body) {
+            (payload, forwardsBody) = (json, exact)
         } else {
-            (payload, bodyIsJSON) = (Self.payload(of: job), false)
+            (payload, forwardsBody) = (Self.payload(of: job), false)
         }
         do {
             outputs = try JSON(parsing: job.stepOutputs.bytes, maxDepth: Self.maxOutputDepth).object ?? [:]
@@ -48,7 +51,7 @@ public struct CycleInterpreter: Sendable {
             outputs = [:]
             unreadableOutputs = "\(error)"
         }
-        outputBytes = job.stepOutputs.bytes.count
+        outputBytes = JSON.object(outputs).size(atMost: .max) ?? 0
     }
 
     /// The body as JSON when it is JSON, as an object of fields when it is a form, else as text.
@@ -204,7 +207,11 @@ public struct CycleInterpreter: Sendable {
         switch definition.onError {
         case .ignore:
             pending.append(record(step, started: started, outcome: .ignored, failure: failure))
-            outputs[step.id] = failure.output ?? .object(["error": .string(failure.message)])
+            do {
+                try keep(failure.output ?? .object(["error": .string(failure.message)]), of: step)
+            } catch {
+                outputs[step.id] = .object(["error": .string(failure.message)])  // the failure's output, too large
+            }
             return nil
         case .stop:
             pending.append(record(step, started: started, outcome: .failed, failure: failure))
