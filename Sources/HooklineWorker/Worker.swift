@@ -29,13 +29,17 @@ public final class Worker: Service, Sendable {
 
     private struct State {
         var running: [Int64: Run] = [:]
+        /// The number of the last run started: runs are told apart by it, since a job's attempt number can come
+        /// round again (a delay's or a release's claim does not count one).
+        var runs: UInt64 = 0
         var draining = false
     }
 
     private let state = Mutex(State())
 
-    /// A job's run in this worker: the attempt it runs, and its task.
+    /// A job's run in this worker: its number, the attempt it runs, and its task.
     private struct Run {
+        var number: UInt64
         var attempt: Int
         var task: Task<Void, Never>
     }
@@ -204,13 +208,17 @@ public final class Worker: Service, Sendable {
         metrics.running.increment(by: Double(jobs.count))
         let overtaken = state.withLock { state in
             jobs.compactMap { job in
-                // A run of an earlier attempt still going here lost its lease (its heartbeats failed until the
-                // lease ran out, and the job came back): the new attempt replaces it, and the old run is
-                // cancelled. Whatever it still records is refused, since it names the old attempt.
+                // A run of the job still here is ending (it postponed the job, whose delay was short) or lost
+                // its lease (its heartbeats failed until the lease ran out, and the job came back): the new run
+                // replaces it, and the old one is cancelled. A lost lease's run names an earlier attempt, so
+                // whatever it still records is refused.
                 let earlier = state.running[job.id]
                 earlier?.task.cancel()
-                state.running[job.id] = Run(attempt: job.attempt, task: Task { await self.execute(job) })
-                return earlier == nil ? nil : job.id
+                state.runs += 1
+                let number = state.runs
+                state.running[job.id] = Run(
+                    number: number, attempt: job.attempt, task: Task { await self.execute(job, run: number) })
+                return earlier.map { $0.attempt != job.attempt } == true ? job.id : nil
             }
         }
         overtaken.forEach(lostLease)
@@ -218,12 +226,12 @@ public final class Worker: Service, Sendable {
 
     // MARK: Running one job
 
-    private func execute(_ job: ClaimedJob) async {
+    private func execute(_ job: ClaimedJob, run: UInt64) async {
         let clock = ContinuousClock()
         let started = clock.now
         defer {
             state.withLock { state in
-                if state.running[job.id]?.attempt == job.attempt { state.running[job.id] = nil }
+                if state.running[job.id]?.number == run { state.running[job.id] = nil }
             }
             metrics.running.decrement()
             wakeup.signal()

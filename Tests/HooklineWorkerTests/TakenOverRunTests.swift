@@ -28,7 +28,8 @@ struct TakenOverRunTests {
                     #expect(try await JobQueue(database: fixture.database.client).reclaimExpiredLeases() == 1)
                     try await eventually(within: .seconds(10)) { destination.received == 2 }
 
-                    // The first run gets its answer and ends; the second still waits for its own.
+                    // The new attempt's start cancelled the first run; its call's answer comes now, and nothing
+                    // of it is recorded. The second run still waits for its own.
                     destination.letThrough(1)
                     try await Task.sleep(for: .seconds(1))
                     let row = try #require(

@@ -11,13 +11,14 @@ import NIOHTTPTypes
 ///
 /// It takes a delivery only when the connection has nothing else outstanding (so answers keep the order of
 /// requests) and the caches know its webhook and token (so everything up to the batch runs here, on the event
-/// loop, and the batch's commit calls back: no task per request). It passes on to the router everything else:
+/// loop, and the batch's commit calls back: no task per request, unless a change evicted the webhook or token
+/// while the body came in and the second admission must ask the database). It passes on to the router everything else:
 /// other routes, a delivery pipelined behind another route's request or after one that closes the connection,
 /// one that expects `100-continue`, one the caches cannot admit (the router asks the database), and all of them
 /// while the access log is on (the router's middleware writes it) or `--router-webhooks` is given.
 ///
 /// A delivery is admitted from its head, before its body is read: a refusal is answered at once and the body
-/// read and dropped, as the router does. A body is held within the delivery limit (`--max-body-bytes`) and the
+/// read and dropped, as the router does. It is admitted again once its body has come (``store(_:context:)``). A body is held within the delivery limit (`--max-body-bytes`) and the
 /// body buffer budget (`--max-buffered-bytes`); past either it is answered at once (413, or 503 with
 /// `Retry-After`) and the rest dropped. While a delivery is being stored the handler reads nothing more from
 /// the connection, and holds what had already been read (requests, events) until the answer is written: at
