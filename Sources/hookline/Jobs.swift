@@ -34,19 +34,32 @@ extension HooklineCLI {
 
         struct Retry: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Requeue dead or cancelled jobs: one by id, or in bulk by --account, --cycle, --state.",
+                abstract:
+                    "Requeue dead or cancelled jobs: one by id, or in bulk by --account, --cycle (or --all), --state.",
                 discussion: """
                     A job resumes at the step it stopped at (the one that failed), with the outputs of the steps \
                     before it, so that calls that had succeeded are not made again. --from-start runs it from \
-                    its first step instead.
+                    its first step instead. A bulk retry needs --account, --cycle or --all: an empty job id or a \
+                    mistyped flag must not replay every account's calls.
                     """)
             @OptionGroup var options: ResourceOptions
             @Argument(help: "The job id (leave out for a bulk retry).") var id: Int64?
             @Option(help: "Only this account's jobs.") var account: UUID?
             @Option(help: "Only this cycle's jobs.") var cycle: UUID?
             @Option(help: "dead (default for bulk) or cancelled.") var state: JobState?
+            @Flag(help: "A bulk retry of every account's jobs (of --state), with no --account or --cycle.")
+            var all = false
             @Flag(help: "Start over from the first step, instead of resuming at the step that failed.")
             var fromStart = false
+
+            func validate() throws {
+                if id == nil, account == nil, cycle == nil, !all {
+                    throw ValidationError("give a job id, or --account or --cycle, or --all for every account's jobs")
+                }
+                if all, id != nil || account != nil || cycle != nil {
+                    throw ValidationError("--all retries every account's jobs: give no job id, --account or --cycle")
+                }
+            }
 
             func run() async throws {
                 try await options.run {
@@ -82,9 +95,24 @@ extension HooklineCLI {
                                 options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
                             text = String(decoding: data, as: UTF8.self)
                         }
-                        print("\(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(text)")
+                        // The body and headers are a sender's: control characters (a terminal's escape
+                        // sequences among them) are shown as \u escapes, not sent to the terminal.
+                        print("\(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(Self.printable(text))")
                     }
                 }
+            }
+
+            /// `text` with every control character but tab as a `\u` escape.
+            static func printable(_ text: String) -> String {
+                var shown = ""
+                for scalar in text.unicodeScalars {
+                    if scalar.properties.generalCategory == .control, scalar != "\t" {
+                        shown += String(format: "\\u%04x", scalar.value)
+                    } else {
+                        shown.unicodeScalars.append(scalar)
+                    }
+                }
+                return shown
             }
 
             static let order = [
@@ -97,13 +125,15 @@ extension HooklineCLI {
 
         struct Cancel: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Cancel a waiting (available or held) job.")
-            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var options: ResourceOptions
             @Argument(help: "The job id.") var id: Int64
 
             func run() async throws {
-                try await database.withClient { client in
-                    try await JobStore(database: client).cancel(id)
-                    print("cancelled job \(id)")
+                try await options.run {
+                    try await JobStore(database: $0).cancel(id)
+                    return ["cancelled": id]
+                } text: { _ in
+                    ["cancelled job \(id)"]
                 }
             }
         }

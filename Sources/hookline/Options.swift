@@ -57,8 +57,9 @@ struct DatabaseOptions: ParsableArguments {
 
     func validate() throws {
         _ = try url
-        if let most = try cancelRequestCap, most < 1 {
-            throw ValidationError("--max-cancel-requests must be at least 1")
+        // Each cancel request on its way is a thread: a bound, not only a floor.
+        if let most = try cancelRequestCap, !(1...1_024).contains(most) {
+            throw ValidationError("--max-cancel-requests must be from 1 to 1024")
         }
         if let listenURL {
             do { try PostgresConnection.validate(listenURL) } catch {

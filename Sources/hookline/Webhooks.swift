@@ -87,13 +87,15 @@ extension HooklineCLI {
         struct Delete: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Delete a webhook: it answers 404 from then on; its jobs still finish.")
-            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var options: ResourceOptions
             @Argument(help: "The webhook id.") var id: UUID
 
             func run() async throws {
-                try await database.withClient { client in
-                    try await WebhookStore(database: client).delete(id)
-                    print("deleted webhook \(id.lowercased)")
+                try await options.run {
+                    try await WebhookStore(database: $0).delete(id)
+                    return ["deleted": id.lowercased]
+                } text: { _ in
+                    ["deleted webhook \(id.lowercased)"]
                 }
             }
         }

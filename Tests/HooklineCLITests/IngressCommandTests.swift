@@ -43,8 +43,9 @@ struct IngressCommandTests {
                 try await HooklineBinary.json(["cycles", "stop", cycleID], url: url) as? [String: Any])
             #expect(stopped["active"] as? Bool == false)
 
-            let deleted = try await HooklineBinary.run(["webhooks", "delete", webhookID, "--database-url", url])
-            #expect(deleted.status == 0, "\(deleted.stderr)")
+            let deleted = try #require(
+                try await HooklineBinary.json(["webhooks", "delete", webhookID], url: url) as? [String: String])
+            #expect(deleted == ["deleted": webhookID])
             let after = try #require(try await HooklineBinary.json(["webhooks", "list"], url: url) as? [[String: Any]])
             #expect(after.isEmpty)
 
@@ -146,17 +147,26 @@ struct JobsCommandTests {
             let account = try await database.makeAccount()
             let ids = try await JobQueue(database: database.client).insert(
                 Array(repeating: NewJob(accountID: account.id), count: 3))
-            let cancel = try await HooklineBinary.run(["jobs", "cancel", String(ids[0]), "--database-url", url])
-            #expect(cancel.status == 0, "\(cancel.stderr)")
+            let cancel = try #require(
+                try await HooklineBinary.json(["jobs", "cancel", String(ids[0])], url: url) as? [String: Int64])
+            #expect(cancel == ["cancelled": ids[0]])
+            // Shown as text, a sender's body cannot reach the terminal's escape sequences.
+            let hostile = try await JobQueue(database: database.client).insert([
+                NewJob(accountID: account.id, body: Data("\u{1b}]52;c;aGk=\u{07}\u{9b}2J".utf8))
+            ])[0]
+            let shown = try await HooklineBinary.run(["jobs", "show", String(hostile), "--database-url", url])
+            #expect(shown.status == 0, "\(shown.stderr)")
+            #expect(!shown.stdout.unicodeScalars.contains { $0 == "\u{1b}" || $0 == "\u{07}" || $0 == "\u{9b}" })
+            #expect(shown.stdout.contains(#"\u001b]52;c;aGk=\u0007\u009b2J"#), "\(shown.stdout)")
             let stats = try #require(try await HooklineBinary.json(["jobs", "stats"], url: url) as? [String: Int])
-            #expect(stats["available"] == 2)
+            #expect(stats["available"] == 3, "two and the hostile one")
             #expect(stats["cancelled"] == 1)
             let listed = try #require(
                 try await HooklineBinary.json(["jobs", "list", "--state", "cancelled"], url: url) as? [[String: Any]])
             #expect(listed.map { ($0["id"] as? NSNumber)?.int64Value } == [ids[0]])
             let retried = try #require(
-                try await HooklineBinary.json(["jobs", "retry", "--state", "cancelled"], url: url) as? [String: [Int64]]
-            )
+                try await HooklineBinary.json(["jobs", "retry", "--all", "--state", "cancelled"], url: url)
+                    as? [String: [Int64]])
             #expect(retried["retried"] == [ids[0]])
             let again = try await HooklineBinary.run(["jobs", "cancel", "999999", "--database-url", url])
             #expect(again.status != 0)

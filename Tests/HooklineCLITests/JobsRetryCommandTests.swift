@@ -39,4 +39,25 @@ struct JobsRetryCommandTests {
             #expect(rows.last?.4 == "{}")
         }
     }
+
+    /// An empty job id or a mistyped flag must not become a bulk retry of every account's jobs.
+    @Test func aBulkRetryNeedsAnAccountACycleOrAll() async throws {
+        try await MigratedDatabase.with { database in
+            let queue = JobQueue(database: database.client)
+            let accounts = [try await database.makeAccount().id, try await database.makeAccount().id]
+            let ids = try await queue.insert(accounts.map { NewJob(accountID: $0, maxAttempts: 1) })
+            try await database.client.query("SELECT hookline.move_to_history(\(ids), 'dead', 'failed')")
+            for arguments in [["jobs", "retry"], ["jobs", "retry", ""], ["jobs", "retry", "--all", "\(ids[0])"]] {
+                let refused = try await HooklineBinary.run(arguments + ["--database-url", database.url])
+                #expect(refused.status == 64, "\(arguments)")
+                #expect(refused.stderr.hasPrefix("Error: "), "\(arguments): \(refused.stderr)")
+            }
+            #expect(
+                try await database.client.query("SELECT count(*) FROM hookline.job_history WHERE state = 'dead'")[0]
+                    .decode(Int.self, at: 0) == 2, "nothing was requeued")
+            let all = try #require(
+                try await HooklineBinary.json(["jobs", "retry", "--all"], url: database.url) as? [String: Any])
+            #expect(Set(all["retried"] as? [Int64] ?? []) == Set(ids))
+        }
+    }
 }

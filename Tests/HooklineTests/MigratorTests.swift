@@ -28,6 +28,26 @@ struct MigratorTests {
         await drop()
     }
 
+    /// Text (payloads' JSON, names, keys) is UTF-8: a database of another encoding would refuse some of it at
+    /// run time, job by job; it is refused at once instead.
+    @Test func aDatabaseThatIsNotUTF8IsRefused() async throws {
+        let (url, drop) = try await TestDatabase.makeDatabase(
+            options: "ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        let client = PostgresClient(connectionString: url, maxConnections: 1)
+        defer { client.close() }
+        do {
+            _ = try await Migrator(client: client, migrations: Self.shipped).migrate()
+            Issue.record("a SQL_ASCII database was migrated")
+        } catch let error as MigrationError {
+            #expect(error.message.contains("SQL_ASCII"), "\(error)")
+            #expect(error.message.contains("UTF8"), "\(error)")
+        }
+        let tables = try await client.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'hookline'")[0].decode(Int.self, at: 0)
+        #expect(tables == 0, "nothing was created")
+        await drop()
+    }
+
     @Test func runningTwiceInARowAppliesEachMigrationOnce() async throws {
         let (url, drop) = try await TestDatabase.makeDatabase()
         let client = PostgresClient(connectionString: url, maxConnections: 1)

@@ -22,10 +22,13 @@ public enum TestDatabase {
     }
 
     /// Creates an empty database of the test's own and returns its URL; `drop` removes it.
-    public static func makeDatabase() async throws -> (url: String, drop: @Sendable () async -> Void) {
+    /// - Parameter options: what follows `CREATE DATABASE name`, e.g. another encoding.
+    public static func makeDatabase(options: String = "") async throws
+        -> (url: String, drop: @Sendable () async -> Void)
+    {
         let name = uniqueName("test")
         let admin = try client(maxConnections: 1)
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) \(options)"))
         var components = try #require(URLComponents(string: try url))
         components.path = "/\(name)"
         let drop: @Sendable () async -> Void = {

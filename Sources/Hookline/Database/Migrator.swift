@@ -37,6 +37,17 @@ public struct Migrator: Sendable {
         return try await client.withConnection { connection in
             try connection.query("SELECT pg_advisory_lock(\(Migrator.lockKey))")
             defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(Migrator.lockKey))") }
+            // Payloads' JSON, names and keys are UTF-8 text: a database of another encoding (Debian's default
+            // cluster is SQL_ASCII under a C locale) would refuse some of it job by job, at run time.
+            let encoding = try connection.query(
+                "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()"
+            )[0].decode(String.self, at: 0)
+            guard encoding == "UTF8" else {
+                throw MigrationError(
+                    file: "(the database)",
+                    message: "its encoding is \(encoding); Hookline needs a UTF8 database"
+                        + " (createdb --encoding UTF8 --template template0)")
+            }
             try connection.execute(
                 script: """
                     SET client_min_messages = warning;
