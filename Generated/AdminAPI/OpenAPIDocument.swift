@@ -4,7 +4,7 @@
 /// The admin API's OpenAPI document, as JSON.
 package enum OpenAPIDocument {
     /// The SHA-256 of api/openapi.yaml and api/openapi-generator-config.yaml (scripts/openapi-hash).
-    package static let sourceSHA256 = "2492f9311d28b37a0fe0336c503bc13a0b8bece5a0ff463ca9747652ebeb88ec"
+    package static let sourceSHA256 = "cb506eda67f03846c330770c58666d743adeec3a8017d37b62b90c3fc9e368ea"
     package static let json = ###"""
 {
  "openapi": "3.1.0",
@@ -1355,7 +1355,7 @@ package enum OpenAPIDocument {
     "tags": [
      "jobs"
     ],
-    "summary": "Requeues, in one transaction, every dead (or cancelled) job that matches the filter.",
+    "summary": "Requeues every dead (or cancelled) job that matches the filter, in batches of 1,000 (each its own transaction).",
     "requestBody": {
      "required": true,
      "content": {

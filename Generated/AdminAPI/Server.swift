@@ -3955,7 +3955,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
-    /// Requeues, in one transaction, every dead (or cancelled) job that matches the filter.
+    /// Requeues every dead (or cancelled) job that matches the filter, in batches of 1,000 (each its own transaction).
     ///
     /// - Remark: HTTP `POST /jobs/retry`.
     /// - Remark: Generated from `#/paths//jobs/retry/post(retryJobs)`.

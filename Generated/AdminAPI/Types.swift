@@ -159,7 +159,7 @@ package protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /jobs/{job_id}/retry`.
     /// - Remark: Generated from `#/paths//jobs/{job_id}/retry/post(retryJob)`.
     func retryJob(_ input: Operations.RetryJob.Input) async throws -> Operations.RetryJob.Output
-    /// Requeues, in one transaction, every dead (or cancelled) job that matches the filter.
+    /// Requeues every dead (or cancelled) job that matches the filter, in batches of 1,000 (each its own transaction).
     ///
     /// - Remark: HTTP `POST /jobs/retry`.
     /// - Remark: Generated from `#/paths//jobs/retry/post(retryJobs)`.
@@ -539,7 +539,7 @@ extension APIProtocol {
             body: body
         ))
     }
-    /// Requeues, in one transaction, every dead (or cancelled) job that matches the filter.
+    /// Requeues every dead (or cancelled) job that matches the filter, in batches of 1,000 (each its own transaction).
     ///
     /// - Remark: HTTP `POST /jobs/retry`.
     /// - Remark: Generated from `#/paths//jobs/retry/post(retryJobs)`.
