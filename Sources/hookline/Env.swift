@@ -32,7 +32,12 @@ enum Env {
 
     /// A list from its repeatable flag, else from the comma-separated variable `name`.
     static func list(_ flag: [String], _ name: String) -> [String] {
-        flag.isEmpty ? (string(name)?.split(separator: ",").map(String.init) ?? []) : flag
+        // "a, b" is two entries, "a" and "b": a space after a comma would otherwise be part of the next one
+        // (an origin that never matches, a proxy address that does not parse).
+        flag.isEmpty
+            ? (string(name)?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            } ?? []) : flag
     }
 
     /// A switch: `on`, `1`, `true` or `yes` turn it on, `off`, `0`, `false` or `no` off (in any case); unset is

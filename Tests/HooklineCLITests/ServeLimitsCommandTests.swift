@@ -1,4 +1,5 @@
 import Foundation
+import Hookline
 import TestSupport
 import Testing
 
@@ -93,6 +94,40 @@ struct ServeLimitsCommandTests {
                 ["serve", "--database-url", "postgresql://nobody@127.0.0.1:1/none"], environment: [variable: value])
             #expect(outcome.status != 0, "\(variable)")
             #expect(outcome.stderr.contains(says), "\(variable): \(outcome.stderr)")
+        }
+    }
+
+    /// A comma-separated list in the environment may have spaces after its commas: the second origin of
+    /// `https://a.example, https://b.example` is `https://b.example`, not one with a space that never matches.
+    @Test func listsInTheEnvironmentMayHaveSpacesAfterTheirCommas() async throws {
+        try await MigratedDatabase.with { database in
+            let account = try await database.makeAccount()
+            let cycle = try await CycleStore(database: database.client).create(
+                account: account.id, definition: Array(#"{"name": "lookup", "steps": []}"#.utf8))
+            let created = try #require(
+                try await HooklineBinary.json(
+                    [
+                        "mcp-servers", "create", "--account", account.id.lowercased, "--name", "Open", "--auth", "none",
+                        "--cycle", cycle.id.lowercased,
+                    ], url: database.url) as? [String: Any])
+            let server = try #require(created["id"] as? String)
+            let serve = try HooklineBinary.Server(
+                url: database.url, port: try HooklineBinary.freePort(),
+                environment: ["HOOKLINE_MCP_ALLOWED_ORIGINS": "https://a.example, https://b.example"])
+            let body =
+                #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
+            var status = ""
+            try await eventually(within: .seconds(20)) {
+                guard let connection = try? RawConnection(port: serve.port) else { return false }
+                connection.send(
+                    "POST /mcp/\(server) HTTP/1.1\r\nHost: x\r\nOrigin: https://b.example\r\n"
+                        + "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+                        + "Connection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                status = connection.read(timeout: .seconds(5)).components(separatedBy: "\r\n")[0]
+                return !status.isEmpty
+            }
+            #expect(status == "HTTP/1.1 200 OK", "the second origin is allowed")
+            #expect(try await serve.terminate() == 0)
         }
     }
 
