@@ -30,7 +30,12 @@ choose_state() {
   mkdir -p "$state"
   if ! (cd / && runuser -u postgres -- test -x "$state") 2>/dev/null; then
     state=/var/tmp/hookline-cluster-$(printf '%s' "$root" | sha1sum | cut -c1-12)
-    mkdir -p "$state"
+    # A guessable name in a directory everyone writes: one someone else made first (a link, a directory of
+    # theirs) is refused, never followed; mkdir without -p fails if the name is taken in between.
+    if [ -L "$state" ] || { [ -e "$state" ] && [ "$(stat -c %u "$state")" != 0 ]; }; then
+      die "$state exists and is not root's own directory: remove it, or set HOOKLINE_CLUSTER_DIR"
+    fi
+    [ -d "$state" ] || mkdir -m 755 "$state" || die "could not make $state"
   fi
   mkdir -p "$state/run" "$state/logs" "$state/secrets"
   chmod 700 "$state/secrets"
@@ -75,11 +80,15 @@ database_url() {
 
 pid_of() { cat "$state/run/$1.pid" 2>/dev/null || true; }
 
-alive() { # whether the process of host $1 runs (its pid file names a live, non-zombie process)
+alive() { # whether the process of host $1 runs (its pid file names a live, non-zombie process in its namespace)
   local pid
   pid=$(pid_of "$1")
-  [ -n "$pid" ] && [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
+  [ -n "$pid" ] && [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null \
+    && ours "$1" "$pid"
 }
+
+# Whether process $2 is in host $1's namespace: a pid file left from before a reboot can name any process now.
+ours() { [ "$(ip netns identify "$2" 2>/dev/null)" = "hl-$1" ]; }
 
 # Starts a command in host $1's namespace, in a session of its own, its output in logs/$1.log.
 start_in() {
@@ -103,7 +112,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND…
 stop_process() { # TERM, then KILL after $2 seconds; also whatever else still runs in the namespace
   local host=$1 grace=${2:-30} pid
   pid=$(pid_of "$host")
-  if [ -n "$pid" ] && [ -e "/proc/$pid" ]; then
+  if [ -n "$pid" ] && [ -e "/proc/$pid" ] && ours "$host" "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + grace))
     while [ -e "/proc/$pid" ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
