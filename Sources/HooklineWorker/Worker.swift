@@ -208,10 +208,11 @@ public final class Worker: Service, Sendable {
         metrics.running.increment(by: Double(jobs.count))
         let overtaken = state.withLock { state in
             jobs.compactMap { job in
-                // A run of the job still here is ending (it postponed the job, whose delay was short) or lost
-                // its lease (its heartbeats failed until the lease ran out, and the job came back): the new run
-                // replaces it, and the old one is cancelled. A lost lease's run names an earlier attempt, so
-                // whatever it still records is refused.
+                // A run of the job still here is ending (it postponed or failed the job, which came back at
+                // once) or lost its lease (its heartbeats failed until the lease ran out, and the job came
+                // back): the new run replaces it, and the old one is cancelled. A run of another attempt is
+                // counted as a lost lease (an ending one that failed the job is counted too: it cannot be told
+                // apart here); whatever a lost lease's run still records is refused, since it names its attempt.
                 let earlier = state.running[job.id]
                 earlier?.task.cancel()
                 state.runs += 1

@@ -152,6 +152,7 @@ struct CycleDefinitionTests {
             #"{"name": "long", "steps": [\#(steps.joined(separator: ","))]}"#,
             #"{"name": "s", "steps": [{"id": "a", "type": "split", "path": ""}, {"id": "b", "type": "split", "path": ""}]}"#,
             #"{"name": "h", "steps": [{"id": "c", "type": "http", "url": "https://x.example", "headers": {"Bad Name": "v"}}]}"#,
+            #"{"name": "b", "retry": {"backoff_seconds": 1e12, "max_backoff_seconds": 1e12}, "steps": [{"id": "d", "type": "delay", "seconds": 1e12}]}"#,
         ] {
             if case .success = CycleDefinition.parse(Array(text.utf8)) {
                 Issue.record("a new definition passed: \(text.prefix(40))")
@@ -160,6 +161,15 @@ struct CycleDefinitionTests {
                 Issue.record("a saved version was refused: \(failure)")
             }
         }
+        // A saved backoff or delay past the bound waits the bound.
+        let long = try? CycleDefinition.parse(
+            saved: Array(
+                #"{"name": "b", "retry": {"backoff_seconds": 1e12}, "steps": [{"id": "d", "type": "delay", "seconds": 1e12}]}"#
+                    .utf8)
+        ).get()
+        let thirtyDays: Double = 86_400 * 30
+        #expect(long?.retry.backoffSeconds == thirtyDays)
+        #expect(long?.steps.first?.action == .delay(seconds: thirtyDays))
         // The rules of every version still hold for saved ones.
         guard case .failure = CycleDefinition.parse(saved: Array(#"{"name": "", "steps": []}"#.utf8)) else {
             Issue.record("a nameless saved version was read")

@@ -104,8 +104,10 @@ public struct CycleDefinition: Sendable, Hashable {
     /// The most a `split` step's `max_items` may be, and the most the `max_items` of a cycle's splits may come to
     /// multiplied together (a split after another runs in each of its children).
     public static let splitMaxItemsLimit = 100_000
-    /// The most steps a cycle may have. A step can nest an earlier output one level deeper, so this also
-    /// bounds how deep outputs go (``CycleInterpreter/maxOutputDepth``).
+    /// The most steps a new cycle may have (versions saved before the rule are read as saved). A step can nest
+    /// an earlier output one level deeper, so this also bounds how deep the outputs of such cycles go
+    /// (``CycleInterpreter/maxOutputDepth``); a longer saved one whose outputs nest deeper fails its jobs with
+    /// that reason on resume, rather than losing its outputs.
     public static let maxSteps = 100
 
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]

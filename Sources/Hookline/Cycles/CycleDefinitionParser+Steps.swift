@@ -196,7 +196,7 @@ extension CycleDefinitionParser {
     }
 
     mutating func delay(_ object: [String: JSON], at location: String) -> CycleDefinition.Action? {
-        guard let seconds = object["seconds"]?.number, seconds > 0, seconds <= Self.maxBackoffSeconds else {
+        guard let seconds = bounded(object["seconds"]?.number), seconds > 0, seconds <= Self.maxBackoffSeconds else {
             problem("\(location)/seconds", "a delay needs \"seconds\": a number above 0, at most 30 days")
             return nil
         }

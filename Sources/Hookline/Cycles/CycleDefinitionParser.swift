@@ -105,20 +105,27 @@ struct CycleDefinitionParser {
         // At most 30 days, as a delay step: PostgreSQL's now() plus some 10¹³ seconds overflows, and the
         // failure that set such a backoff could not be recorded.
         if let value = object["backoff_seconds"] {
-            if let seconds = value.number, (0...Self.maxBackoffSeconds).contains(seconds) {
+            if let seconds = bounded(value.number), (0...Self.maxBackoffSeconds).contains(seconds) {
                 policy.backoffSeconds = seconds
             } else {
                 problem("/retry/backoff_seconds", "must be a number of seconds from 0 to 2592000 (30 days)")
             }
         }
         if let value = object["max_backoff_seconds"] {
-            if let seconds = value.number, (0...Self.maxBackoffSeconds).contains(seconds) {
+            if let seconds = bounded(value.number), (0...Self.maxBackoffSeconds).contains(seconds) {
                 policy.maxBackoffSeconds = seconds
             } else {
                 problem("/retry/max_backoff_seconds", "must be a number of seconds from 0 to 2592000 (30 days)")
             }
         }
         return policy
+    }
+
+    /// A number of seconds as a backoff or delay: a saved version's past 30 days (saved before the bound) is
+    /// read as 30 days, which it would have waited at most all the same; a new definition's is refused.
+    func bounded(_ seconds: Double?) -> Double? {
+        guard let seconds, !saving, seconds > Self.maxBackoffSeconds else { return seconds }
+        return Self.maxBackoffSeconds
     }
 
     mutating func step(_ json: JSON, at location: String) -> CycleDefinition.Step? {

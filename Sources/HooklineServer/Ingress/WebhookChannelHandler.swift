@@ -18,8 +18,9 @@ import NIOHTTPTypes
 /// while the access log is on (the router's middleware writes it) or `--router-webhooks` is given.
 ///
 /// A delivery is admitted from its head, before its body is read: a refusal is answered at once and the body
-/// read and dropped, as the router does. It is admitted again once its body has come (``store(_:context:)``). A body is held within the delivery limit (`--max-body-bytes`) and the
-/// body buffer budget (`--max-buffered-bytes`); past either it is answered at once (413, or 503 with
+/// read and dropped, as the router does. It is admitted again once its body has come (``store(_:context:)``).
+/// A body is held within the delivery limit (`--max-body-bytes`) and the body buffer budget
+/// (`--max-buffered-bytes`); past either it is answered at once (413, or 503 with
 /// `Retry-After`) and the rest dropped. While a delivery is being stored the handler reads nothing more from
 /// the connection, and holds what had already been read (requests, events) until the answer is written: at
 /// most what one pass of the event loop reads from a socket (NIO's `maxMessagesPerRead` reads of at most its
