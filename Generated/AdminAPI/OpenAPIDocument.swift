@@ -4,7 +4,7 @@
 /// The admin API's OpenAPI document, as JSON.
 package enum OpenAPIDocument {
     /// The SHA-256 of api/openapi.yaml and api/openapi-generator-config.yaml (scripts/openapi-hash).
-    package static let sourceSHA256 = "cb506eda67f03846c330770c58666d743adeec3a8017d37b62b90c3fc9e368ea"
+    package static let sourceSHA256 = "15bbac722d9dae4143522ec7fd2c578656cadc2da803d16f3da4c0642337e35e"
     package static let json = ###"""
 {
  "openapi": "3.1.0",
@@ -2511,6 +2511,7 @@ package enum OpenAPIDocument {
    },
    "BulkRetry": {
     "type": "object",
+    "description": "Which jobs: those of account_id, of cycle_id, or of both; or, with all true and neither, every account's. A body with none of them is refused (422), so that an empty filter cannot retry every account's jobs by mistake.",
     "properties": {
      "account_id": {
       "type": "string",
@@ -2519,6 +2520,11 @@ package enum OpenAPIDocument {
      "cycle_id": {
       "type": "string",
       "format": "uuid"
+     },
+     "all": {
+      "type": "boolean",
+      "default": false,
+      "description": "Every account's jobs, with no account_id or cycle_id."
      },
      "state": {
       "type": "string",
@@ -2786,10 +2792,16 @@ package enum OpenAPIDocument {
   "type": "object"
  },
  "retryJobs": {
+  "description": "Which jobs: those of account_id, of cycle_id, or of both; or, with all true and neither, every account's. A body with none of them is refused (422), so that an empty filter cannot retry every account's jobs by mistake.",
   "properties": {
    "account_id": {
     "format": "uuid",
     "type": "string"
+   },
+   "all": {
+    "default": false,
+    "description": "Every account's jobs, with no account_id or cycle_id.",
+    "type": "boolean"
    },
    "cycle_id": {
     "format": "uuid",

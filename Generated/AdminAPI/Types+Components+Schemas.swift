@@ -1223,12 +1223,18 @@ extension Components {
                 case fromStart = "from_start"
             }
         }
+        /// Which jobs: those of account_id, of cycle_id, or of both; or, with all true and neither, every account's. A body with none of them is refused (422), so that an empty filter cannot retry every account's jobs by mistake.
+        ///
         /// - Remark: Generated from `#/components/schemas/BulkRetry`.
         package struct BulkRetry: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/BulkRetry/account_id`.
             package var accountId: Swift.String?
             /// - Remark: Generated from `#/components/schemas/BulkRetry/cycle_id`.
             package var cycleId: Swift.String?
+            /// Every account's jobs, with no account_id or cycle_id.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BulkRetry/all`.
+            package var all: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/BulkRetry/state`.
             @frozen package enum StatePayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case dead = "dead"
@@ -1243,22 +1249,26 @@ extension Components {
             /// - Parameters:
             ///   - accountId:
             ///   - cycleId:
+            ///   - all: Every account's jobs, with no account_id or cycle_id.
             ///   - state:
             ///   - fromStart:
             package init(
                 accountId: Swift.String? = nil,
                 cycleId: Swift.String? = nil,
+                all: Swift.Bool? = nil,
                 state: Components.Schemas.BulkRetry.StatePayload? = nil,
                 fromStart: Swift.Bool? = nil
             ) {
                 self.accountId = accountId
                 self.cycleId = cycleId
+                self.all = all
                 self.state = state
                 self.fromStart = fromStart
             }
             package enum CodingKeys: String, CodingKey {
                 case accountId = "account_id"
                 case cycleId = "cycle_id"
+                case all
                 case state
                 case fromStart = "from_start"
             }

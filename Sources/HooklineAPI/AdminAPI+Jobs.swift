@@ -49,6 +49,15 @@ extension AdminAPI {
         guard case .json(let body) = input.body else { throw Problem(.badRequest) }
         let account = try body.accountId.map { try field($0, at: "/account_id") }
         let cycle = try body.cycleId.map { try field($0, at: "/cycle_id") }
+        // An empty filter (a script's unset variable) must not replay every account's calls: every account is
+        // asked for by name.
+        let all = body.all ?? false
+        if account == nil, cycle == nil, !all {
+            throw Problem.invalid("", "give account_id or cycle_id, or all: true for every account's jobs")
+        }
+        if all, account != nil || cycle != nil {
+            throw Problem.invalid("/all", "all retries every account's jobs: give no account_id or cycle_id")
+        }
         let state = body.state.flatMap { JobState(rawValue: $0.rawValue) } ?? .dead
         let retried = try await jobs.retry(
             account: account, cycle: cycle, state: state, fromStart: body.fromStart ?? false)

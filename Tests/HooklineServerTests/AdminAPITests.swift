@@ -111,6 +111,30 @@ struct AdminAPITests {
         }
     }
 
+    /// A bulk retry names its account or cycle, or says `all`: an empty filter (a script's unset variable) must
+    /// not replay every account's calls.
+    @Test func aBulkRetryNeedsAnAccountACycleOrAll() async throws {
+        try await ServerFixture.run { fixture in
+            let accounts = [try await fixture.database.makeAccount(), try await fixture.database.makeAccount()]
+            for account in accounts { try await fixture.deadJobs(account.id, count: 1) }
+            try await fixture.application().test(.live) { client in
+                let api = try await AdminAPIClient.console(fixture, client)
+                let account = accounts[0].id.lowercased
+                for (body, pointer) in [
+                    (#"{}"#, ""), (#"{"state": "dead"}"#, ""), (#"{"all": false}"#, ""),
+                    (#"{"all": true, "account_id": "\#(account)"}"#, "/all"),
+                ] {
+                    let refused = try await api.send(.post, "/jobs/retry", json: body)
+                    #expect(refused.status == .unprocessableContent, "\(body)")
+                    let errors = refused.json["errors"] as? [[String: Any]]
+                    #expect(errors?.compactMap { $0["pointer"] as? String } == [pointer], "\(body): \(refused.json)")
+                }
+                let all = try await api.send(.post, "/jobs/retry", json: #"{"all": true}"#)
+                #expect(all.json["retried"] as? Int == 2)
+            }
+        }
+    }
+
     /// Concurrent repeats of a creating request with one `Idempotency-Key` create one account: the others get
     /// its answer, or 409 while it still runs.
     @Test func concurrentRepeatsOfAnIdempotencyKeyCreateOnce() async throws {

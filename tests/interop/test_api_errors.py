@@ -70,7 +70,7 @@ def test_invalid_bodies_are_422_with_a_json_pointer_to_each_problem(api, resourc
         ("POST", "/clients", {"scope": "api", "token_lifetime_minutes": None, "description": 5},
          {"/token_lifetime_minutes", "/description"}),
         ("POST", "/jobs/1/retry", {"from_start": "yes"}, {"/from_start"}),
-        ("POST", "/jobs/retry", {"state": "completed", "from_start": None}, {"/state", "/from_start"}),
+        ("POST", "/jobs/retry", {"state": "completed", "from_start": None, "all": True}, {"/state", "/from_start"}),
     ]
     for method, path, body, expected in cases:
         headers = {"If-Match": "*"} if method == "PUT" else {}
