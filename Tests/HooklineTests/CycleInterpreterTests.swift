@@ -258,6 +258,30 @@ struct CycleInterpreterTests {
         }
     }
 
+    /// A body that says it is JSON but does not parse (a number past a double's range, a lone surrogate, nesting
+    /// past 512 levels) fails the job with the reason, rather than being read as text: a filter on it would end
+    /// the job `filtered` without a word, and a forwarding step would send it as a JSON string.
+    @Test(arguments: [#"{"type": "order.created", "n": 1e400}"#, #"{"type": "\ud800"}"#, "{\"type\": "])
+    func aBodyLabelledJSONThatDoesNotParseFailsTheJob(body: String) {
+        let definition = try! cycle(
+            #"{"name": "f", "steps": [{"id": "orders", "type": "filter", "path": "/type", "equals": "order.created"}]}"#
+        )
+        for type in ["application/json", "application/cloudevents+json; charset=utf-8"] {
+            var claimed = job(body)
+            claimed.contentType = type
+            var run = CycleInterpreter(job: claimed, definition: definition)
+            guard case .failed(let error, true, nil, nil, []) = run.executeInMemory() else {
+                Issue.record("\(type) \(body) was not failed for good")
+                continue
+            }
+            #expect(error.hasPrefix("the body is \(type) but cannot be read as JSON: invalid JSON at byte"), "\(error)")
+        }
+        var text = job(body)
+        text.contentType = "text/plain"
+        var run = CycleInterpreter(job: text, definition: definition)
+        #expect(run.executeInMemory().isFiltered, "a body that does not say JSON is text, as before")
+    }
+
     @Test func aFormBodyIsAnObjectOfFieldsAndAnythingElseIsText() {
         var form = job("a=1&b=x+y%21&c")
         form.contentType = "application/x-www-form-urlencoded"
@@ -281,5 +305,12 @@ struct CycleInterpreterTests {
 
     func outputs(_ checkpoint: StepCheckpoint) throws -> String {
         String(decoding: try JSON(parsing: checkpoint.outputs.bytes).bytes, as: UTF8.self)
+    }
+}
+
+extension JobResult {
+    fileprivate var isFiltered: Bool {
+        if case .completed(.filtered, _, _) = self { return true }
+        return false
     }
 }

@@ -26,9 +26,11 @@ public struct CycleInterpreter: Sendable {
     let limits: CycleLimits
     /// What `outputs` come to, as counted against ``CycleLimits/maxOutputBytes`` (``keep(_:of:)``).
     var outputBytes: Int
-    /// Why the outputs saved by earlier steps could not be read back, if they could not: the run then fails
-    /// for good rather than going on without them.
-    let unreadableOutputs: String?
+    /// Why the run cannot start, if it cannot: the body says it is JSON (its content type) but does not parse,
+    /// or the outputs saved by earlier steps cannot be read back. It then fails for good rather than going on
+    /// with something else: the body as text (a filter on it would end the job `filtered`, an http step would
+    /// forward it as a JSON string), or without the outputs.
+    let unreadable: String?
 
     /// How deep saved outputs may nest when read back: a payload, a definition's literal or an `http` answer
     /// nests up to 512 levels (``JSON/defaultMaxDepth``), and each of at most ``CycleDefinition/maxSteps``
@@ -39,18 +41,22 @@ public struct CycleInterpreter: Sendable {
         self.job = job
         self.definition = definition
         self.limits = limits
-        if let (json, exact) = try? JSON.parsingExactly(job.body) {
-            (payload, forwardsBody) = (json, exact)
-        } else {
+        var unreadable: String?
+        do {
+            (payload, forwardsBody) = try JSON.parsingExactly(job.body)
+        } catch {
             (payload, forwardsBody) = (Self.payload(of: job), false)
+            if let type = job.contentType, Self.saysJSON(type) {
+                unreadable = "the body is \(type) but cannot be read as JSON: \(error)"
+            }
         }
         do {
             outputs = try JSON(parsing: job.stepOutputs.bytes, maxDepth: Self.maxOutputDepth).object ?? [:]
-            unreadableOutputs = nil
         } catch {
             outputs = [:]
-            unreadableOutputs = "\(error)"
+            unreadable = "the job's saved step outputs cannot be read: \(error)"
         }
+        self.unreadable = unreadable
         outputBytes = JSON.object(outputs).size(atMost: .max) ?? 0
     }
 
@@ -175,9 +181,13 @@ public struct CycleInterpreter: Sendable {
         return .completed(outcome: .succeeded, checkpoint: checkpoint(next: index), runs: pending)
     }
 
-    /// The end of a run that cannot start: its saved outputs cannot be read (they stay as they were).
-    var refusal: JobResult? {
-        unreadableOutputs.map { .failed(error: "the job's saved step outputs cannot be read: \($0)", permanent: true) }
+    /// The end of a run that cannot start (``unreadable``): the job fails for good, its outputs as they were.
+    var refusal: JobResult? { unreadable.map { .failed(error: $0, permanent: true) } }
+
+    /// Whether a content type says JSON: `application/json`, or any `+json` type (`application/cloudevents+json`).
+    static func saysJSON(_ contentType: String) -> Bool {
+        let type = contentType.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
+        return type == "application/json" || type.hasSuffix("+json")
     }
 
     /// A step whose templates ran past their budget (they would on every try), or that failed otherwise.
