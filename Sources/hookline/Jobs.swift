@@ -26,7 +26,7 @@ extension HooklineCLI {
                 } text: {
                     $0.map {
                         "\($0.id)  \($0.state)  attempt \($0.attempt)/\($0.maxAttempts)  "
-                            + "account \($0.accountID.lowercased)  \($0.lastError ?? "")"
+                            + "account \($0.accountID.lowercased)  \(($0.lastError ?? "").shownOnTerminal)"
                     }
                 }
             }
@@ -97,22 +97,9 @@ extension HooklineCLI {
                         }
                         // The body and headers are a sender's: control characters (a terminal's escape
                         // sequences among them) are shown as \u escapes, not sent to the terminal.
-                        print("\(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(Self.printable(text))")
+                        print("\(key.padding(toLength: 16, withPad: " ", startingAt: 0)) \(text.shownOnTerminal)")
                     }
                 }
-            }
-
-            /// `text` with every control character but tab as a `\u` escape.
-            static func printable(_ text: String) -> String {
-                var shown = ""
-                for scalar in text.unicodeScalars {
-                    if scalar.properties.generalCategory == .control, scalar != "\t" {
-                        shown += String(format: "\\u%04x", scalar.value)
-                    } else {
-                        shown.unicodeScalars.append(scalar)
-                    }
-                }
-                return shown
             }
 
             static let order = [
