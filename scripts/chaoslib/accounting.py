@@ -25,8 +25,8 @@ def account(url, provider, destination):
 CREATE TEMP TABLE acked (delivery text, job bigint, route text);
 \\copy acked FROM '{path}'
 CREATE TEMP TABLE everything AS
-  SELECT id, state, last_error, idempotency_key, webhook_id, 'hot' AS place FROM hookline.jobs
-  UNION ALL SELECT id, state, last_error, idempotency_key, webhook_id, 'history' FROM hookline.job_history;
+  SELECT id, state, attempt, last_error, idempotency_key, webhook_id, 'hot' AS place FROM hookline.jobs
+  UNION ALL SELECT id, state, attempt, last_error, idempotency_key, webhook_id, 'history' FROM hookline.job_history;
 SELECT 'lost', count(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM everything e WHERE e.id = a.job);
 SELECT 'sharing_a_job', count(*) - count(DISTINCT job) FROM acked;
 SELECT 'foreign_key', count(*) FROM acked a JOIN everything e ON e.id = a.job
@@ -45,10 +45,12 @@ SELECT 'dead_without_reason', count(*) FROM acked a JOIN everything e ON e.id = 
 SELECT 'unexpected_end', count(*) FROM acked a JOIN everything e ON e.id = a.job
   WHERE (a.route = 'accept' AND e.state <> 'completed') OR (a.route = 'refuse' AND e.state <> 'dead');
 SELECT 'hot_table_bytes', pg_total_relation_size('hookline.jobs');
+SELECT 'job', e.id, e.attempt, e.state FROM acked a JOIN everything e ON e.id = a.job WHERE a.route = 'accept';
 """)
     finally:
         os.unlink(path)
-    figures = {name: int(value) for name, value in rows}
+    figures = {row[0]: int(row[1]) for row in rows if row[0] != "job"}
+    accepted = [(int(row[1]), int(row[2]), row[3]) for row in rows if row[0] == "job"]
 
     # The destination: every call carries `<job id>-send`; a repeated call repeats the same key.
     acked_jobs = set(provider.acked.values())
@@ -60,6 +62,15 @@ SELECT 'hot_table_bytes', pg_total_relation_size('hookline.jobs');
     figures["keys_called_more_than_once"] = sum(1 for count in destination.calls.values() if count > 1)
     figures["repeated_calls"] = sum(count - 1 for count in destination.calls.values() if count > 1)
     figures["keys_answered_2xx_more_than_once"] = sum(1 for count in destination.answered_ok.values() if count > 1)
+    # From the destination's side, not the database's: a job the database records completed must have had its
+    # call answered 2xx, and no job's call may have succeeded more often than the job had attempts (a call
+    # made again is at-least-once delivery after an interrupted attempt; a second success within one attempt
+    # is a job run twice). The database alone cannot show either: finishing a job moves its one row.
+    figures["completed_without_a_2xx"] = sum(
+        1 for job, _, state in accepted if state == "completed" and not destination.answered_ok[f"{job}-send"])
+    figures["succeeded_beyond_attempts"] = sum(
+        1 for job, attempt, _ in accepted if destination.answered_ok[f"{job}-send"] > max(attempt, 1))
+    figures["finished_twice"] += figures["succeeded_beyond_attempts"]
     return figures
 
 
@@ -78,6 +89,8 @@ def failures(figures, provider, drained):
         found.append("jobs were left in the hot table")
     if figures["unexpected_end"] or figures["dead_without_reason"]:
         found.append("jobs ended otherwise than expected")
+    if figures["completed_without_a_2xx"]:
+        found.append("jobs were recorded completed without their call's 2xx at the destination")
     if figures["keyless_calls"] or figures["calls_for_unknown_jobs"]:
         found.append("the destination got calls without their job's key")
     if provider.given_up or provider.refused:

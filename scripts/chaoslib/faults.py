@@ -122,11 +122,21 @@ async def watch_backlog(chaos, faults, stop):
             pass
 
 
-def kill(pid, sig=signal.SIGKILL):
+def kill(pid, sig=signal.SIGKILL, required=True):
+    """Signals `pid`. A fault's own target that is not there (no pid, or it had exited) raises, so that a fault
+    that hit nothing is recorded as not injected rather than reported as done; for the processes killed along
+    with it (`required` False: a killed supervisor's workers, a killed postmaster's backends, which may exit on
+    their own first) it returns whether one was there."""
+    if pid is None:
+        if required:
+            raise RuntimeError("no process to kill: its pid is unknown")
+        return False
     try:
         os.kill(pid, sig)
         return True
     except ProcessLookupError:
+        if required:
+            raise RuntimeError(f"no process {pid} to kill: it had already exited") from None
         return False
 
 

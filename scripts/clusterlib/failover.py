@@ -163,7 +163,7 @@ SELECT count(*) FROM (
         # The supervisor first, so that it does not start replacements.
         faultlib.kill(supervisor)
         for child in children:
-            faultlib.kill(child)
+            faultlib.kill(child, required=False)
         fault.tracked = held
         self.log(f"killed hookline work on wk1 (supervisor {supervisor}, workers {children}), "
                  f"which held {len(held)} running jobs")
@@ -192,7 +192,7 @@ SELECT count(*) FROM (
         if postmaster:
             faultlib.kill(postmaster)
         for backend in backends:
-            faultlib.kill(backend)
+            faultlib.kill(backend, required=False)
         self.killed_primary_at = time.monotonic()
         self.log(f"killed the primary {victim}: Patroni (pid {patroni}), the postmaster (pid {postmaster}) "
                  f"and its {len(backends)} children")
@@ -307,7 +307,10 @@ def report(args, run, provider, faults, figures, drained, seconds):
         # These two come with newer chaoslib.accounting; "n/a" with an older one.
         ("deliveries acknowledged with another delivery's job", figures.get("sharing_a_job", "n/a")),
         ("acknowledged jobs whose idempotency key is not their delivery's", figures.get("foreign_key", "n/a")),
-        ("**jobs finished twice**", figures["finished_twice"]),
+        ("**jobs finished twice** (recorded twice, or whose call succeeded more often than they had attempts)",
+         figures["finished_twice"]),
+        ("jobs recorded completed without their call's 2xx at the destination",
+         figures.get("completed_without_a_2xx", "n/a")),
         ("jobs completed", figures["completed"]),
         ("jobs dead, refused by the destination (422), with their reason", figures["dead_refused"]),
         ("jobs dead without a reason", figures["dead_without_reason"]),
@@ -337,8 +340,12 @@ def report(args, run, provider, faults, figures, drained, seconds):
                   if fault.window else "none")
         ingress = f"{fault.ingress_recovery:.1f} s" if fault.ingress_recovery is not None else "no 2xx in 60 s"
         drain = f"{fault.drain_recovery:.1f} s" if fault.drain_recovery is not None else "not within the run"
+        if fault.error:
+            ingress = f"not injected: {fault.error}"
         print(f"| {fault.kind} | {fault.at:.0f} | {window} | {ingress} | {drain} |")
     failures = accounting.failures(figures, provider, drained)
+    if any(fault.error for fault in faults):
+        failures.append("a fault could not be injected")
     if run.promoted_after is None:
         failures.append("the standby was not promoted")
     for failure in failures:
