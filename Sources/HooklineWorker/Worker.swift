@@ -28,7 +28,7 @@ public final class Worker: Service, Sendable {
     private let wakeup = Wakeup()
 
     private struct State {
-        var running: [Int64: Run] = [:]
+        var running: [Int64: WorkerRun] = [:]
         /// The number of the last run started: runs are told apart by it, since a job's attempt number can come
         /// round again (a delay's or a release's claim does not count one).
         var runs: UInt64 = 0
@@ -36,13 +36,6 @@ public final class Worker: Service, Sendable {
     }
 
     private let state = Mutex(State())
-
-    /// A job's run in this worker: its number, the attempt it runs, and its task.
-    private struct Run {
-        var number: UInt64
-        var attempt: Int
-        var task: Task<Void, Never>
-    }
 
     /// - Parameters:
     ///   - database: the pool; `concurrency` plus a few connections is enough.
@@ -217,7 +210,7 @@ public final class Worker: Service, Sendable {
                 earlier?.task.cancel()
                 state.runs += 1
                 let number = state.runs
-                state.running[job.id] = Run(
+                state.running[job.id] = WorkerRun(
                     number: number, attempt: job.attempt, task: Task { await self.execute(job, run: number) })
                 return earlier.map { $0.attempt != job.attempt } == true ? job.id : nil
             }
