@@ -36,6 +36,7 @@ public final class PostgresListener: Service, Sendable {
     private let reconnectDelay: Duration
     private let pingInterval: Duration
     private let pingTimeout: Duration
+    private let probeTimeout: Duration
     private let handler: @Sendable (Event) -> Void
     private let stopSignal = PostgresCancellation()
     private let state = Mutex(State())
@@ -49,17 +50,23 @@ public final class PostgresListener: Service, Sendable {
     ///     within this long: a connection dropped without a word (a NAT or firewall forgetting it, a server
     ///     host gone) is noticed within `pingInterval + pingTimeout`, 20 s by default, besides the TCP
     ///     keepalives every connection has.
+    ///   - probeTimeout: how long the listener waits for a notification of its own, sent once LISTEN is in place,
+    ///     before it reports ``Event/connected``: LISTEN through a transaction-mode pooler succeeds but
+    ///     delivers nothing (the session it ran in is handed to other clients), and caches trusted on that
+    ///     word would keep what a revocation evicts. Without it the listener reports
+    ///     ``Event/disconnected(_:)`` saying so, and tries again after `probeRetryDelay`.
     ///   - handler: called on the listener's thread, one event at a time; keep it short.
     public init(
         connectionString: String, channels: [String], reconnectDelay: Duration = .milliseconds(250),
         pingInterval: Duration = .seconds(10), pingTimeout: Duration = .seconds(10),
-        handler: @escaping @Sendable (Event) -> Void
+        probeTimeout: Duration = .seconds(5), handler: @escaping @Sendable (Event) -> Void
     ) {
         self.connectionString = connectionString
         self.channels = channels
         self.reconnectDelay = reconnectDelay
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
+        self.probeTimeout = probeTimeout
         self.handler = handler
     }
 
@@ -134,6 +141,7 @@ public final class PostgresListener: Service, Sendable {
                 let connection = try PostgresConnection(connectionString, applicationName: "hookline-listener")
                 try connection.withCancellation(stopSignal) {
                     for channel in channels { try connection.listen(channel) }
+                    try probe(connection)
                     handler(.connected)
                     let clock = ContinuousClock()
                     var lastHeard = clock.now
@@ -146,13 +154,24 @@ public final class PostgresListener: Service, Sendable {
                             timeout: min(.seconds(5), pingInterval - quiet))
                         {
                             lastHeard = clock.now
-                            handler(.notification(notification))
+                            // Another listener's probe (they share the channel) says nothing to the handler.
+                            if notification.channel != Self.probeChannel { handler(.notification(notification)) }
                         }
                     }
                 }
             } catch let error as PostgresError {
                 if error.kind == .cancelled || isStopped { return }
                 handler(.disconnected(error))
+            } catch is NotDelivered {
+                if isStopped { return }
+                handler(
+                    .disconnected(
+                        PostgresError(
+                            kind: .connectionLost,
+                            message:
+                                "LISTEN does not deliver notifications on this connection (a transaction-mode pooler?):"
+                                + " give a direct connection for LISTEN (--listen-database-url)")))
+                pause(Self.probeRetryDelay)
             } catch {
                 handler(.disconnected(PostgresError(kind: .connectionLost, message: "\(error)")))
             }
@@ -160,10 +179,40 @@ public final class PostgresListener: Service, Sendable {
         }
     }
 
-    /// Waits `reconnectDelay`, waking early when stopped.
-    private func pause() {
+    /// The channel of the listeners' probes (``probe(_:)``).
+    static let probeChannel = "hookline_listener_probe"
+    /// How long a listener whose probe went unanswered waits before it connects again: a pooler will not
+    /// start delivering, so it is not tried every quarter second, nor logged as often.
+    static let probeRetryDelay: Duration = .seconds(30)
+
+    /// The probe did not come back within `probeTimeout`.
+    private struct NotDelivered: Error {}
+
+    /// Sends a notification to itself, with a payload of its own, and waits for it: only a connection that
+    /// delivers notifications is reported ``Event/connected``. Notifications of the listened channels that
+    /// arrive meanwhile are handed on.
+    private func probe(_ connection: PostgresConnection) throws {
+        try connection.listen(Self.probeChannel)
+        let nonce = UUID().uuidString
+        try connection.query("SELECT pg_notify(\(Self.probeChannel), \(nonce))")
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: reconnectDelay)
+        let deadline = clock.now.advanced(by: probeTimeout)
+        while clock.now < deadline {
+            guard let notification = try connection.waitForNotification(timeout: clock.now.duration(to: deadline))
+            else { continue }
+            if notification.channel == Self.probeChannel {
+                if notification.payload == nonce { return }
+            } else {
+                handler(.notification(notification))
+            }
+        }
+        throw NotDelivered()
+    }
+
+    /// Waits `delay` (`reconnectDelay` unless told), waking early when stopped.
+    private func pause(_ delay: Duration? = nil) {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: delay ?? reconnectDelay)
         while !isStopped, clock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
     }
 }

@@ -15,6 +15,8 @@ public final class FreezingProxy: Sendable {
     public let port: Int
     private let listener: Int32
     private let target: Int
+    /// Whether the server's notifications are cut out of what it sends (``NotificationFilter``).
+    private let dropsNotifications: Bool
     /// The relayed connections by their client socket: the upstream socket and how many of the two relay
     /// threads still run. The last thread to finish closes both sockets, and nothing else closes them, so no
     /// socket is closed twice or used after it was closed (its number could belong to another socket by then).
@@ -26,9 +28,11 @@ public final class FreezingProxy: Sendable {
 
     private let state = Mutex(State())
 
-    /// Starts relaying from a free loopback port to `127.0.0.1:target`.
-    public init(target: Int) throws {
+    /// Starts relaying from a free loopback port to `127.0.0.1:target`; with `dropsNotifications`, the
+    /// PostgreSQL server's notifications never reach the client (a transaction-mode pooler's LISTEN).
+    public init(target: Int, dropsNotifications: Bool = false) throws {
         self.target = target
+        self.dropsNotifications = dropsNotifications
         (listener, port) = try LoopbackSocket.listening()
         Thread.detachNewThread { [self] in acceptLoop() }
     }
@@ -76,7 +80,8 @@ public final class FreezingProxy: Sendable {
                 continue
             }
             Thread.detachNewThread { [self] in relay(from: client, to: upstream, pair: client) }
-            Thread.detachNewThread { [self] in relay(from: upstream, to: client, pair: client) }
+            let filter = dropsNotifications ? NotificationFilter() : nil
+            Thread.detachNewThread { [self] in relay(from: upstream, to: client, pair: client, filter: filter) }
         }
     }
 
@@ -103,8 +108,9 @@ public final class FreezingProxy: Sendable {
 
     /// Copies bytes until either side closes; while frozen, reads nothing (the peer's sends fill the
     /// socket buffers and are acknowledged, but go nowhere).
-    private func relay(from source: Int32, to destination: Int32, pair: Int32) {
+    private func relay(from source: Int32, to destination: Int32, pair: Int32, filter: NotificationFilter? = nil) {
         defer { finished(pair) }
+        var filter = filter
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let (frozen, stopped) = state.withLock { ($0.frozen, $0.stopped) }
@@ -116,11 +122,13 @@ public final class FreezingProxy: Sendable {
             var pollDescriptor = pollfd(fd: source, events: Int16(POLLIN), revents: 0)
             guard poll(&pollDescriptor, 1, 50) >= 0 else { return }
             if pollDescriptor.revents == 0 { continue }
-            let count = recv(source, &buffer, buffer.count, 0)
-            if count <= 0 { return }
+            let received = recv(source, &buffer, buffer.count, 0)
+            if received <= 0 { return }
+            let passed = filter?.pass(buffer[..<received]) ?? Array(buffer[..<received])
+            let count = passed.count
             var offset = 0
             while offset < count {
-                let sent = buffer[offset..<count].withUnsafeBytes {
+                let sent = passed[offset..<count].withUnsafeBytes {
                     send(destination, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
                 }
                 if sent <= 0 { return }
