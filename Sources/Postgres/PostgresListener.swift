@@ -50,8 +50,8 @@ public final class PostgresListener: Service, Sendable {
     ///     within this long: a connection dropped without a word (a NAT or firewall forgetting it, a server
     ///     host gone) is noticed within `pingInterval + pingTimeout`, 20 s by default, besides the TCP
     ///     keepalives every connection has.
-    ///   - probeTimeout: how long the listener waits for a notification of its own, sent once LISTEN is in place,
-    ///     before it reports ``Event/connected``: LISTEN through a transaction-mode pooler succeeds but
+    ///   - probeTimeout: how long the listener waits for a notification of its own, sent to it from another
+    ///     session once LISTEN is in place, before it reports ``Event/connected``: LISTEN through a transaction-mode pooler succeeds but
     ///     delivers nothing (the session it ran in is handed to other clients), and caches trusted on that
     ///     word would keep what a revocation evicts. Without it the listener reports
     ///     ``Event/disconnected(_:)`` saying so, and tries again after `probeRetryDelay`.
@@ -188,13 +188,16 @@ public final class PostgresListener: Service, Sendable {
     /// The probe did not come back within `probeTimeout`.
     private struct NotDelivered: Error {}
 
-    /// Sends a notification to itself, with a payload of its own, and waits for it: only a connection that
-    /// delivers notifications is reported ``Event/connected``. Notifications of the listened channels that
-    /// arrive meanwhile are handed on.
+    /// Has a notification with a payload of its own sent to it from another session, and waits for it: only a
+    /// connection that delivers notifications is reported ``Event/connected``. From another session, because a
+    /// session's own NOTIFY comes back in its statement's answer, which a transaction-mode pooler passes on like
+    /// any answer: it is what comes between statements that it loses. Notifications of the listened channels
+    /// that arrive meanwhile are handed on.
     private func probe(_ connection: PostgresConnection) throws {
         try connection.listen(Self.probeChannel)
         let nonce = UUID().uuidString
-        try connection.query("SELECT pg_notify(\(Self.probeChannel), \(nonce))")
+        let sender = try PostgresConnection(connectionString, applicationName: "hookline-listener-probe")
+        try sender.query("SELECT pg_notify(\(Self.probeChannel), \(nonce))", timeout: probeTimeout)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: probeTimeout)
         while clock.now < deadline {

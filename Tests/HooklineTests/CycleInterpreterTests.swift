@@ -276,10 +276,13 @@ struct CycleInterpreterTests {
             }
             #expect(error.hasPrefix("the body is \(type) but cannot be read as JSON: invalid JSON at byte"), "\(error)")
         }
-        var text = job(body)
-        text.contentType = "text/plain"
-        var run = CycleInterpreter(job: text, definition: definition)
-        #expect(run.executeInMemory().isFiltered, "a body that does not say JSON is text, as before")
+        // A body that does not say JSON (an empty or bare type among them, as a sender may give) is text, as before.
+        for type in ["text/plain", "", ";", " ; charset=utf-8"] {
+            var text = job(body)
+            text.contentType = type
+            var run = CycleInterpreter(job: text, definition: definition)
+            #expect(run.executeInMemory().isFiltered, "\(type)")
+        }
     }
 
     @Test func aFormBodyIsAnObjectOfFieldsAndAnythingElseIsText() {

@@ -27,7 +27,7 @@ struct WorkerListenConnectionTests {
                 try await database.client.query(
                     """
                     SELECT count(*) FROM pg_stat_activity
-                    WHERE application_name = \(name) AND query ILIKE '%pg_notify%'  -- LISTEN, then its probe
+                    WHERE application_name = \(name) AND query ILIKE 'listen%'
                     """
                 )[0].decode(Int.self, at: 0) == 1
             }

@@ -39,7 +39,7 @@ struct WakeUpTests {
                     """
                     SELECT count(*) FROM pg_stat_activity
                     WHERE application_name = 'hookline-listener' AND datname = current_database()
-                      AND query ILIKE '%pg_notify%'  -- LISTEN is in place, and its probe sent
+                      AND query ILIKE 'listen%'
                     """
                 )[0].decode(Int.self, at: 0) == 2
             }

@@ -186,7 +186,8 @@ public struct CycleInterpreter: Sendable {
 
     /// Whether a content type says JSON: `application/json`, or any `+json` type (`application/cloudevents+json`).
     static func saysJSON(_ contentType: String) -> Bool {
-        let type = contentType.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
+        // An empty type (a sender's `Content-Type:` with nothing after it) splits into nothing.
+        let type = (contentType.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         return type == "application/json" || type.hasSuffix("+json")
     }
 
