@@ -13,8 +13,6 @@ public struct HooklineRequestContext: RequestContext, RemoteAddressRequestContex
     /// When the server took the request up, its head read: a delivery's `received_at`, however long the checks
     /// before it is stored take.
     let receivedAt: Date
-    /// The webhook a `/webhooks/{id}` request is for, set by ``WebhookLookupMiddleware``; `nil` on other routes.
-    var webhook: Webhook?
     /// The console client (its row id) whose token an `/api/v1` request carries, set by ``APITokenMiddleware``.
     var apiClient: UUID?
     /// The console session a `/console` request belongs to, set by ``ConsoleSessionMiddleware``.

@@ -6,6 +6,8 @@ import Postgres
 
 /// `--database-url`, shared by every command that talks to PostgreSQL.
 struct DatabaseOptions: ParsableArguments {
+    /// What `--pool-size` may be, for `serve` and `work` alike: each slot is a connection.
+    static let poolSizes = 1...1_000
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
@@ -57,10 +59,7 @@ struct DatabaseOptions: ParsableArguments {
 
     func validate() throws {
         _ = try url
-        // Each cancel request on its way is a thread: a bound, not only a floor.
-        if let most = try cancelRequestCap, !(1...1_024).contains(most) {
-            throw ValidationError("--max-cancel-requests must be from 1 to 1024")
-        }
+        if let most = try cancelRequestCap { try ValidationError.check(most, in: 1...1_024, "--max-cancel-requests") }
         if let listenURL {
             do { try PostgresConnection.validate(listenURL) } catch {
                 throw ValidationError("--listen-database-url: \(error)")

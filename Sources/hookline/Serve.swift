@@ -92,9 +92,8 @@ extension HooklineCLI {
             if let rate = settings.accountRateLimit, rate <= 0 {
                 throw ValidationError("--account-rate-limit must be positive")
             }
-            // A connection is opened for each slot at once: a bound, not only a floor.
-            if let pool = try poolSize ?? Env.integer("HOOKLINE_POOL_SIZE"), !(1...1_000).contains(pool) {
-                throw ValidationError("--pool-size must be from 1 to 1000")
+            if let pool = try poolSize ?? Env.integer("HOOKLINE_POOL_SIZE") {
+                try ValidationError.check(pool, in: DatabaseOptions.poolSizes, "--pool-size")
             }
         }
 

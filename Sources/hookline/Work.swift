@@ -141,17 +141,17 @@ extension HooklineCLI {
             let settings = try settings
             // Upper bounds too: past them a value is a mistake, and some would overflow (a lease in
             // milliseconds, the shutdown's grace) or fail every hour (a retention date before year 1).
-            try Self.check(settings.processes, 1...1_024, "--processes")
-            try Self.check(settings.concurrency, 1...10_000, "--concurrency")
-            try Self.check(settings.leaseSeconds, 1...86_400, "--lease-seconds")
+            try ValidationError.check(settings.processes, in: 1...1_024, "--processes")
+            try ValidationError.check(settings.concurrency, in: 1...10_000, "--concurrency")
+            try ValidationError.check(settings.leaseSeconds, in: 1...86_400, "--lease-seconds")
             guard settings.pollInterval >= .milliseconds(10) else {
                 throw ValidationError("--poll-ms must be at least 10")
             }
-            try Self.check(settings.historyDays, 1...3_650, "--history-days")
-            try Self.check(settings.shutdownSeconds, 0...86_400, "--shutdown-seconds")
-            try Self.check(settings.claimBatch, 1...10_000, "--claim-batch")
+            try ValidationError.check(settings.historyDays, in: 1...3_650, "--history-days")
+            try ValidationError.check(settings.shutdownSeconds, in: 0...86_400, "--shutdown-seconds")
+            try ValidationError.check(settings.claimBatch, in: 1...10_000, "--claim-batch")
             if let pool = try poolSize ?? Env.integer("HOOKLINE_WORKER_POOL_SIZE") {
-                try Self.check(pool, 1...1_000, "--pool-size")
+                try ValidationError.check(pool, in: DatabaseOptions.poolSizes, "--pool-size")
             }
             guard (1...WorkerSettings.mostDNSConcurrency).contains(settings.dnsConcurrency) else {
                 throw ValidationError("--dns-concurrency must be from 1 to \(WorkerSettings.mostDNSConcurrency)")
@@ -168,12 +168,6 @@ extension HooklineCLI {
                 throw ValidationError(
                     "--metrics-port must be from 1 to \(65_536 - settings.processes): one port for each of the processes"
                 )
-            }
-        }
-
-        private static func check(_ value: Int, _ range: ClosedRange<Int>, _ flag: String) throws {
-            guard range.contains(value) else {
-                throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound)")
             }
         }
 

@@ -289,8 +289,9 @@ struct CycleInterpreterTests {
         var form = job("a=1&b=x+y%21&c")
         form.contentType = "application/x-www-form-urlencoded"
         #expect(
-            CycleInterpreter.payload(of: form) == .object(["a": .string("1"), "b": .string("x y!"), "c": .string("")]))
-        #expect(CycleInterpreter.payload(of: job("not json")) == .string("not json"))
+            CycleInterpreter.payload(ofNonJSON: form)
+                == .object(["a": .string("1"), "b": .string("x y!"), "c": .string("")]))
+        #expect(CycleInterpreter.payload(ofNonJSON: job("not json")) == .string("not json"))
     }
 
     // MARK: - Fixtures

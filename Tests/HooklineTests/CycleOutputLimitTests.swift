@@ -22,12 +22,7 @@ struct CycleOutputLimitTests {
         return try CycleDefinition.parse(Array(text.utf8)).get()
     }
 
-    func job(_ body: String) -> ClaimedJob {
-        ClaimedJob(
-            id: 1, accountID: UUID(), webhookID: nil, cycleID: UUID(), cycleVersion: 1, attempt: 1, maxAttempts: 6,
-            nextStep: 0, stepOutputs: PostgresJSON(rawJSON: "{}"), headers: PostgresJSON(rawJSON: "{}"),
-            contentType: "application/json", body: Data(body.utf8), receivedAt: Date(), lockedUntil: Date())
-    }
+    func job(_ body: String) -> ClaimedJob { CycleInterpreterTests().job(body) }
 
     @Test func mapsThatDoubleTheirOutputStepAfterStepFailForGoodAtTheBound() throws {
         // Unbounded, the twentieth map holds 2^19 copies of the text: 10 MB written, and as many values

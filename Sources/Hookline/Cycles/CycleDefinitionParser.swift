@@ -8,7 +8,9 @@ struct CycleDefinitionParser {
     /// Whether the definition is new, to be saved. The rules added after versions were first saved (at most
     /// ``CycleDefinition/maxSteps`` steps, splits whose `max_items` multiply to at most
     /// ``CycleDefinition/splitMaxItemsLimit``, header names that are HTTP tokens) refuse a new definition but
-    /// not a saved version, whose jobs, queued or to come, must still run as before.
+    /// not a saved version, whose jobs, queued or to come, must still run as before. (The refusal of template
+    /// partials, parents and blocks is not among them: a block's indentation escapes the template budget, so
+    /// a saved version with one is refused too, and its jobs fail with the reason.)
     var saving = true
     /// The longest backoff and delay: 30 days.
     static let maxBackoffSeconds: Double = 86_400 * 30

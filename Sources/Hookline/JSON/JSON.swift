@@ -42,12 +42,14 @@ public enum JSON: Sendable, Hashable, Codable {
         }
     }
 
-    /// Parses JSON text as ``init(parsing:maxDepth:)`` does, and says whether the value is all the text says: no
-    /// key given twice (the last is kept) and no bytes that are not UTF-8 (replaced by U+FFFD).
-    public static func parsingExactly(_ bytes: some Collection<UInt8>) throws -> (value: JSON, exact: Bool) {
+    /// Parses JSON text as ``init(parsing:maxDepth:)`` does, and says whether an object in it gave a key twice
+    /// (the last is kept: the value says less than the text).
+    static func parsingNotingDuplicateKeys(_ bytes: some Collection<UInt8>) throws
+        -> (value: JSON, duplicateKeys: Bool)
+    {
         var parser = JSONParser(bytes)
         let value = try parser.parseDocument()
-        return (value, !parser.sawDuplicateKeys && String(validating: bytes, as: UTF8.self) != nil)
+        return (value, parser.sawDuplicateKeys)
     }
 
     /// The deepest payloads, definitions and answers may nest: the parser recurses once a level.

@@ -104,10 +104,7 @@ public struct JobStore: Sendable {
                      received_at, last_error, errors)
                 OVERRIDING SYSTEM VALUE
                 SELECT p.id, p.account_id, p.webhook_id, p.cycle_id, p.cycle_version, p.parent_id,
-                       -- Read FOR SHARE, as the ingress does: a retry and a cycle's stop or activation
-                       -- exclude each other, so no retried job is left available on a stopped cycle.
-                       CASE WHEN (SELECT c.active FROM hookline.cycles c WHERE c.id = p.cycle_id FOR SHARE) IS FALSE
-                            THEN 'held' ELSE 'available' END,
+                       \(unsafe: JobQueue.waitingState(of: "p")),
                        p.priority, 0,
                        p.max_attempts, now(), CASE WHEN \(fromStart) THEN 0 ELSE coalesce(p.next_step, 0) END,
                        CASE WHEN \(fromStart) THEN '{}'::jsonb ELSE p.step_outputs END, p.headers, p.content_type,

@@ -19,7 +19,6 @@ struct WebhookRoutes: Sendable {
     }
 
     func receive(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
-        _ = try context.lookedUpWebhook()  // admitted from the head, by the middleware
         // The body's bytes count against the ingress's buffer budget until the delivery is answered.
         return try await intake.bodyBudget.holding(
             request, maxBytes: intake.settings.maxBodyBytes, tooLarge: APIError.tooLarge, busy: APIError.busy

@@ -13,19 +13,16 @@ public struct CycleInterpreter: Sendable {
     let job: ClaimedJob
     let definition: CycleDefinition
     let payload: JSON
-    /// Whether the body is JSON that the payload is all of: then a step that forwards the payload sends the
-    /// body's own bytes (its order, spacing and numbers: one past 64 bits would come back as a double if
-    /// written again). Not for a body with a key given twice or bytes that are not UTF-8: the steps saw the
-    /// payload as parsed (the last of the keys), and a destination must get what they saw, not what its own
-    /// parser makes of the text (the first of the keys, say, past a filter that checked the last).
-    let forwardsBody: Bool
+    /// Whether the body parsed as JSON with no key given twice (``forwardsBody``).
+    let bodyIsPlainJSON: Bool
     var outputs: [String: JSON]
     /// Step runs not written yet.
     var pending: [StepRunRecord] = []
     /// What the run may take of the worker: its templates, its outputs.
     let limits: CycleLimits
-    /// What `outputs` come to, as counted against ``CycleLimits/maxOutputBytes`` (``keep(_:of:)``).
-    var outputBytes: Int
+    /// What `outputs` come to, as counted against ``CycleLimits/maxOutputBytes``: counted by the first
+    /// ``keep(_:of:)``, so that a run that keeps nothing (a filter) does not walk its saved outputs.
+    var outputBytes: Int?
     /// Why the run cannot start, if it cannot: the body says it is JSON (its content type) but does not parse,
     /// or the outputs saved by earlier steps cannot be read back. It then fails for good rather than going on
     /// with something else: the body as text (a filter on it would end the job `filtered`, an http step would
@@ -43,9 +40,10 @@ public struct CycleInterpreter: Sendable {
         self.limits = limits
         var unreadable: String?
         do {
-            (payload, forwardsBody) = try JSON.parsingExactly(job.body)
+            let (json, duplicateKeys) = try JSON.parsingNotingDuplicateKeys(job.body)
+            (payload, bodyIsPlainJSON) = (json, !duplicateKeys)
         } catch {
-            (payload, forwardsBody) = (Self.payload(of: job), false)
+            (payload, bodyIsPlainJSON) = (Self.payload(ofNonJSON: job), false)
             if let type = job.contentType, Self.saysJSON(type) {
                 unreadable = "the body is \(type) but cannot be read as JSON: \(error)"
             }
@@ -57,12 +55,17 @@ public struct CycleInterpreter: Sendable {
             unreadable = "the job's saved step outputs cannot be read: \(error)"
         }
         self.unreadable = unreadable
-        outputBytes = JSON.object(outputs).size(atMost: .max) ?? 0
     }
 
-    /// The body as JSON when it is JSON, as an object of fields when it is a form, else as text.
-    static func payload(of job: ClaimedJob) -> JSON {
-        if let json = try? JSON(parsing: job.body) { return json }
+    /// Whether a step that forwards the payload sends the body's own bytes (its order, spacing and numbers: one
+    /// past 64 bits would come back as a double if written again). Not for a body with a key given twice or
+    /// bytes that are not UTF-8: the steps saw the payload as parsed (the last of the keys, U+FFFD), and a
+    /// destination must get what they saw, not what its own parser makes of the text (the first of the keys,
+    /// say, past a filter that checked the last). Asked only by a step that forwards the payload.
+    var forwardsBody: Bool { bodyIsPlainJSON && String(validating: job.body, as: UTF8.self) != nil }
+
+    /// A body that is not JSON: an object of fields when it is a form, else text.
+    static func payload(ofNonJSON job: ClaimedJob) -> JSON {
         let text = String(decoding: job.body, as: UTF8.self)
         if job.contentType?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
             var fields: [String: JSON] = [:]
@@ -201,12 +204,13 @@ public struct CycleInterpreter: Sendable {
     /// - Throws: a failure for good when they would come to more (so would they on every attempt); the output
     ///   is not kept.
     mutating func keep(_ output: JSON, of step: CycleDefinition.Step) throws(StepFailure) {
-        guard let size = output.size(atMost: limits.maxOutputBytes - outputBytes) else {
+        let used = outputBytes ?? JSON.object(outputs).size(atMost: .max) ?? 0
+        guard let size = output.size(atMost: limits.maxOutputBytes - used) else {
             throw StepFailure(
                 message: "its output would bring the job's step outputs past \(limits.maxOutputBytes) bytes"
                     + " (hookline work --max-output-bytes)", permanent: true)
         }
-        outputBytes += size
+        outputBytes = used + size
         outputs[step.id] = output
     }
 
