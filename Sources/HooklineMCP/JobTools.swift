@@ -27,7 +27,8 @@ enum JobTools: String, CaseIterable {
             let states = JobState.allCases.map { Value.string($0.rawValue) }
             return Tool(
                 name: rawValue,
-                description: "This account's jobs, newest first, a page at a time (pass next_cursor back as cursor).",
+                description:
+                    "This account's waiting and running jobs and those that finished in the last 24 hours, newest first, a page at a time (pass next_cursor back as cursor).",
                 inputSchema: Self.object([
                     "state": ["type": "string", "enum": .array(states)],
                     "cycle": ["type": "string", "description": "A cycle's name (one of this server's tools)."],
@@ -37,7 +38,9 @@ enum JobTools: String, CaseIterable {
                 annotations: .init(readOnlyHint: true, openWorldHint: false))
         case .queueStats:
             return Tool(
-                name: rawValue, description: "This account's jobs counted by state.",
+                name: rawValue,
+                description:
+                    "This account's waiting and running jobs, and those that finished in the last 24 hours, counted by state.",
                 inputSchema: Self.object([:]), annotations: .init(readOnlyHint: true, openWorldHint: false))
         case .retryJob:
             return Tool(
@@ -55,9 +58,12 @@ enum JobTools: String, CaseIterable {
 
     /// Runs the tool for `entry`'s account.
     /// - Throws: ``HooklineError`` for bad arguments or a job that is not the account's.
-    func call(_ arguments: [String: JSON], entry: MCPServerDirectory.Entry, toolbox: MCPToolbox) async throws -> JSON {
+    func call(
+        _ arguments: [String: JSON], entry: MCPServerDirectory.Entry, toolbox: MCPToolbox, maxResultBytes: Int
+    ) async throws -> JSON {
         switch self {
-        case .getJob: return try await toolbox.job(try Self.jobID(arguments), of: entry.server)
+        case .getJob:
+            return try await toolbox.job(try Self.jobID(arguments), of: entry.server, maxBytes: maxResultBytes)
         case .listJobs:
             let state = try arguments["state"].map { value -> JobState in
                 guard let state = value.string.flatMap(JobState.init(rawValue:)) else {

@@ -67,8 +67,13 @@ struct MCPSessionServer: Sendable {
                 )
             }
             if let tool = JobTools(rawValue: parameters.name) {
+                // Job tools read the database as cycle tools write it: both spend the account's rate.
+                if let wait = toolbox.admit(entry.server.accountID) {
+                    return Self.result(.rateLimited(retryAfter: wait), maxResultBytes: maxResultBytes)
+                }
                 return Self.success(
-                    try await tool.call(arguments, entry: entry, toolbox: toolbox), maxResultBytes: maxResultBytes)
+                    try await tool.call(arguments, entry: entry, toolbox: toolbox, maxResultBytes: maxResultBytes),
+                    maxResultBytes: maxResultBytes)
             }
         } catch let error as HooklineError {
             return Self.failure(error.description)

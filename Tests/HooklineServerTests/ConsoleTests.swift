@@ -182,6 +182,20 @@ struct ConsoleTests {
                 #expect(stats[.available] == 30)
                 let others = try await JobStore(database: fixture.database.client).stats(account: other.id)
                 #expect(others[.dead] == 1, "another account's dead job stays")
+
+                // A mistyped filter is refused, not dropped: dropped, the page listed every account's dead jobs
+                // under a button that retried them all.
+                let mistyped = try await session.get(client, "/console/jobs?state=dead&account=not-an-id")
+                #expect(mistyped.status == .badRequest)
+                // Without an account or a cycle, a bulk retry reaches every account only when the form says so.
+                let unfiltered = try await session.post(client, "/console/jobs/retry", "account=&cycle=")
+                #expect(unfiltered.status == .badRequest)
+                #expect(try await JobStore(database: fixture.database.client).stats(account: other.id)[.dead] == 1)
+                let everyone = String(buffer: try await session.get(client, "/console/jobs?state=dead").body)
+                #expect(everyone.contains(#"name="all" value="yes""#))
+                let all = try await session.post(client, "/console/jobs/retry", "account=&cycle=&all=yes")
+                #expect(all.status == .seeOther)
+                #expect(try await JobStore(database: fixture.database.client).stats(account: other.id)[.dead] == 0)
             }
         }
     }

@@ -136,9 +136,11 @@ struct WebhookFastPathTests {
                 let port = try #require(client.port)
                 // Over two seconds: long enough for the LISTEN connection, and so the caches, to be up (the
                 // fast path takes a delivery within a second of the server's start: untilTheFastPathTakes).
-                for _ in 0..<10 {
+                for delivery in 0..<10 {
                     let connection = try RawConnection(port: port)
-                    connection.send(Self.post(created.webhook.urlPath, "{}", headers: "Connection: close\r\n"))
+                    // A sender whose base URL ends in `/` doubles the slash, and the router takes it all the same.
+                    let path = (delivery == 0 ? "/" : "") + created.webhook.urlPath
+                    connection.send(Self.post(path, "{}", headers: "Connection: close\r\n"))
                     let answer = try await onOwnThread {
                         connection.readUntilClosed(timeout: .seconds(10)).lowercased()
                     }
@@ -149,6 +151,8 @@ struct WebhookFastPathTests {
             }
             if setting == "access-log" {
                 #expect(fixture.logs.lines(containing: "/webhooks/").count >= 10, "every delivery logged")
+                let id = created.webhook.id.lowercased
+                #expect(fixture.logs.lines(containing: id).isEmpty, "no line holds the whole id, the credential")
             }
         }
     }

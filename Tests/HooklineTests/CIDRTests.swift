@@ -26,4 +26,21 @@ struct CIDRTests {
         #expect(!range.contains("not an address"))
         #expect(range.description == "10.1.0.0/16")
     }
+
+    /// Some proxies write the client's port into `X-Forwarded-For`. Read as it was, such an entry named no client:
+    /// every caller behind the proxy shared one key of the brake, so one caller's wrong secrets locked all out.
+    @Test func aForwardedForEntryWithAPortNamesItsAddress() {
+        let proxies = ["10.0.0.0/8"].compactMap(CIDR.init)
+        for (entry, address) in [
+            ("203.0.113.9:51234", "203.0.113.9"), ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[2001:db8::2]", "2001:db8::2"),
+            ("2001:db8::3", "2001:db8::3"),
+        ] {
+            let resolved = ClientAddress.resolve(
+                peer: "10.0.0.1", forwardedFor: "\(entry), 10.0.0.2:80", trustedProxies: proxies)
+            #expect(resolved == address, "\(entry)")
+        }
+        #expect(
+            ClientAddress.resolve(peer: "10.0.0.1", forwardedFor: "host.example:80", trustedProxies: proxies) == nil)
+    }
 }

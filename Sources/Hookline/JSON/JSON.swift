@@ -44,7 +44,7 @@ public enum JSON: Sendable, Hashable, Codable {
 
     /// Parses JSON text as ``init(parsing:maxDepth:)`` does, and says whether an object in it gave a key twice
     /// (the last is kept: the value says less than the text).
-    static func parsingNotingDuplicateKeys(_ bytes: some Collection<UInt8>) throws
+    package static func parsingNotingDuplicateKeys(_ bytes: some Collection<UInt8>) throws
         -> (value: JSON, duplicateKeys: Bool)
     {
         var parser = JSONParser(bytes)

@@ -10,6 +10,9 @@ public struct MCPToolbox: Sendable {
     /// How long a call waits for its job when it does not say, and at most.
     public static let defaultWait = 10.0
     public static let maxWait = 60.0
+    /// How far back `list_jobs` and `queue_stats` read finished jobs: history's newest partitions only, so that
+    /// an agent's calls cost the same with a year of history as with a day (``job(_:of:maxBytes:)`` finds any).
+    public static let historyWindow: TimeInterval = 24 * 3600
 
     public let database: PostgresClient
     public let waiter: JobWaiter
@@ -79,17 +82,30 @@ public struct MCPToolbox: Sendable {
         return .completed(jobID: job.id, output: last.flatMap { outputs[$0.id] } ?? job.stepOutputs)
     }
 
-    /// A job of the server's account, as `get_job` shows it.
-    /// - Throws: ``HooklineError/notFound(_:)`` for a job of another account, as for no job at all.
-    public func job(_ id: Int64, of server: MCPServer) async throws -> JSON {
-        let detail = try await JobStore(database: database).show(id)
+    /// A job of the server's account, as `get_job` shows it. Its size is asked first: a job that holds more
+    /// than `maxBytes` is refused before its body and outputs are loaded, so that calls in flight cannot hold
+    /// more than their results may carry.
+    /// - Throws: ``HooklineError/notFound(_:)`` for a job of another account, as for no job at all;
+    ///   ``HooklineError/invalidArgument(_:)`` for one too large.
+    public func job(_ id: Int64, of server: MCPServer, maxBytes: Int) async throws -> JSON {
+        let store = JobStore(database: database)
+        guard let size = try await store.storedBytes(of: id, account: server.accountID) else {
+            throw HooklineError.notFound("no job \(id)")
+        }
+        guard size <= maxBytes else {
+            throw HooklineError.invalidArgument(
+                "job \(id) holds \(size) bytes, more than the \(maxBytes) a tool result may carry: hookline jobs show prints it"
+            )
+        }
+        let detail = try await store.show(id)
         guard detail.accountID == server.accountID else { throw HooklineError.notFound("no job \(id)") }
         return try JSON(
             parsing: JSONSerialization.data(withJSONObject: detail.jsonObject(), options: [.sortedKeys]),
             maxDepth: CycleInterpreter.maxOutputDepth + 2)
     }
 
-    /// The account's jobs, newest first, a page at a time: `next_cursor` fetches the next page.
+    /// The account's jobs, newest first, a page at a time (`next_cursor` fetches the next page): those that wait
+    /// or run, and those that finished within ``historyWindow``.
     public func jobs(
         of server: MCPServer, state: JobState?, cycle: UUID?, cursor: String?, limit: Int
     ) async throws -> JSON {
@@ -98,16 +114,19 @@ public struct MCPToolbox: Sendable {
             return id
         }
         let page = try await JobStore(database: database).list(
-            state: state, account: server.accountID, cycle: cycle, before: before, limit: limit)
+            state: state, account: server.accountID, cycle: cycle, before: before,
+            finishedSince: Date().addingTimeInterval(-Self.historyWindow), limit: limit)
         let jobs = try JSON(parsing: JSONEncoder.hookline().encode(page))
         var result: [String: JSON] = ["jobs": jobs]
         if page.count == limit, let last = page.last { result["next_cursor"] = .string(String(last.id)) }
         return .object(result)
     }
 
-    /// The account's jobs counted by state.
+    /// The account's jobs counted by state: those that wait or run, and those that finished within
+    /// ``historyWindow``.
     public func stats(of server: MCPServer) async throws -> JSON {
-        let counts = try await JobStore(database: database).stats(account: server.accountID)
+        let counts = try await JobStore(database: database).stats(
+            account: server.accountID, finishedSince: Date().addingTimeInterval(-Self.historyWindow))
         return .object(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, .int(Int64($0.value))) }))
     }
 

@@ -151,15 +151,19 @@ public struct OAuthClientStore: Sendable {
 
     /// Revokes one of `client`'s own tokens (RFC 7009). Unknown tokens and other clients' tokens are left
     /// alone without error, as the RFC asks.
-    public func revokeToken(_ token: String, of client: OAuthClient) async throws {
+    /// - Returns: whether a live token of the client was revoked.
+    @discardableResult
+    public func revokeToken(_ token: String, of client: OAuthClient) async throws -> Bool {
         try await revokeToken(token, clientRowID: client.id)
     }
 
     /// Revokes one token of the client whose row id is `clientRowID` (a console session's, at sign-out).
-    public func revokeToken(_ token: String, clientRowID: UUID) async throws {
+    /// - Returns: whether a live token of the client was revoked.
+    @discardableResult
+    public func revokeToken(_ token: String, clientRowID: UUID) async throws -> Bool {
         let hash = Secrets.hash(token)
         let at = now()
-        try await database.withTransaction { connection in
+        return try await database.withTransaction { connection in
             let rows = try connection.query(
                 """
                 UPDATE hookline.access_tokens SET revoked_at = \(at)
@@ -168,6 +172,7 @@ public struct OAuthClientStore: Sendable {
             if rows.affectedRows > 0 {
                 try connection.notify(AuthNotifications.channel, payload: AuthNotifications.tokenRevoked(hash))
             }
+            return rows.affectedRows > 0
         }
     }
 

@@ -76,6 +76,23 @@ public struct JobDetail: Sendable {
 }
 
 extension JobStore {
+    /// What the job `id` of `account` holds, in bytes (its body, headers, step outputs and errors as stored
+    /// text), read without loading any of it; nil when the account has no such job. A caller that may show
+    /// only so much asks this before ``show(_:)``.
+    public func storedBytes(of id: Int64, account: UUID) async throws -> Int? {
+        let rows = try await database.query(
+            """
+            SELECT octet_length(body) + octet_length(headers::text) + octet_length(step_outputs::text)
+                   + octet_length(errors::text)
+            FROM hookline.jobs WHERE id = \(id) AND account_id = \(account)
+            UNION ALL
+            SELECT octet_length(body) + octet_length(headers::text) + octet_length(step_outputs::text)
+                   + octet_length(errors::text)
+            FROM hookline.job_history WHERE id = \(id) AND account_id = \(account)
+            """)
+        return try rows.first?.decode(Int.self, at: 0)
+    }
+
     /// One job, wherever it is.
     /// - Throws: ``HooklineError/notFound(_:)`` when no job has this id.
     public func show(_ id: Int64) async throws -> JobDetail {

@@ -137,13 +137,15 @@ public struct JobStore: Sendable {
         }
     }
 
-    /// Jobs by state, hot table and history together.
-    public func stats(account: UUID? = nil) async throws -> [JobState: Int] {
+    /// Jobs by state, hot table and history together; with `finishedSince`, history only from then on (its
+    /// partition key: the older partitions are not read).
+    public func stats(account: UUID? = nil, finishedSince: Date? = nil) async throws -> [JobState: Int] {
         let rows = try await database.query(
             """
             SELECT state, count(*) FROM (
                 SELECT state, account_id FROM hookline.jobs
                 UNION ALL SELECT state, account_id FROM hookline.job_history
+                WHERE finished_at >= coalesce(\(finishedSince)::timestamptz, '-infinity')
             ) j WHERE \(account)::uuid IS NULL OR account_id = \(account)
             GROUP BY state
             """)

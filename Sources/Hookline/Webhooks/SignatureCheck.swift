@@ -125,15 +125,19 @@ public enum SignatureCheck {
     /// The longest idempotency key kept as it is, in bytes of UTF-8 (`hookline serve --max-idempotency-key-bytes`).
     public static let defaultMaxKeyBytes = 255
 
+    /// `key` as stored: as it is, unless it is longer than `maxBytes` or holds U+0000, which PostgreSQL's text
+    /// refuses (a body's event id can: `"evt_\u0000"`), and which would fail the whole batch it is in.
     static func bounded(_ key: String, maxBytes: Int) -> String {
-        key.utf8.count <= maxBytes ? key : "sha256:" + Data(SHA256.hash(data: Data(key.utf8))).hexString
+        key.utf8.count <= maxBytes && !key.utf8.contains(0)
+            ? key : "sha256:" + Data(SHA256.hash(data: Data(key.utf8))).hexString
     }
 
-    /// The `id` of a Stripe event body, if it is a JSON object with a non-empty string `id`.
+    /// The `id` of a Stripe event body, if it is a JSON object with a non-empty string `id`: found by a scan,
+    /// not a parse of the whole body (``JSONMemberScanner``).
     private static func stripeEventID(_ body: some DataProtocol) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: body as? Data ?? Data(body)) as? [String: Any],
-            let id = object["id"] as? String, !id.isEmpty
-        else { return nil }
+        guard let id = JSONMemberScanner.string(named: "id", in: body as? Data ?? Data(body)), !id.isEmpty else {
+            return nil
+        }
         return id
     }
 

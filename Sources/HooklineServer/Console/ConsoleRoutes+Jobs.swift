@@ -19,6 +19,8 @@ extension ConsoleRoutes {
         var account: String
         var cycle: String
         var showBulkRetry: Bool
+        /// No account or cycle filter: the bulk retry says, and asks for, every account's dead jobs.
+        var everyAccount: Bool
         var older: String?
         var navJobs = true
     }
@@ -48,18 +50,24 @@ extension ConsoleRoutes {
         return id
     }
 
-    /// The filter of the jobs page (and of its bulk retry): empty or malformed values filter nothing.
+    /// The filter of the jobs page (and of its bulk retry): empty values filter nothing, and malformed ones are
+    /// refused rather than dropped (dropped, they would widen the page, and its bulk retry, to every account).
     struct JobFilter {
         var account: UUID?
         var cycle: UUID?
         var state: JobState?
         var before: Int64?
 
-        init(_ value: (String) -> String?) {
-            account = value("account").flatMap(UUID.init(uuidString:))
-            cycle = value("cycle").flatMap(UUID.init(uuidString:))
-            state = value("state").flatMap(JobState.init(rawValue:))
-            before = value("before").flatMap { Int64($0) }
+        init(_ value: (String) -> String?) throws {
+            func read<T>(_ name: String, _ parse: (String) -> T?) throws -> T? {
+                guard let text = value(name), !text.isEmpty else { return nil }
+                guard let parsed = parse(text) else { throw HooklineError.invalidField(name, "not one of ours") }
+                return parsed
+            }
+            account = try read("account") { UUID(uuidString: $0) }
+            cycle = try read("cycle") { UUID(uuidString: $0) }
+            state = try read("state") { JobState(rawValue: $0) }
+            before = try read("before") { Int64($0) }
         }
 
         /// The filter as a query string (`?account=…&cycle=…`), empty when it filters nothing.
@@ -77,7 +85,7 @@ extension ConsoleRoutes {
 
     func jobs(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
-        let filter = JobFilter { query.get($0) }
+        let filter = try JobFilter { query.get($0) }
         let accounts = try await AccountStore(database: database).list()
         let names = Dictionary(accounts.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         let cycles = try await CycleStore(database: database).list(account: filter.account)
@@ -107,18 +115,18 @@ extension ConsoleRoutes {
             accounts: accountOptions, cycles: cycleOptions, states: stateOptions,
             jobs: page.map { ConsoleJobRow($0, accountNames: names) },
             account: filter.account?.lowercased ?? "", cycle: filter.cycle?.lowercased ?? "",
-            showBulkRetry: filter.state == .dead || page.contains { $0.state == .dead }, older: older)
+            showBulkRetry: filter.state == .dead || page.contains { $0.state == .dead },
+            everyAccount: filter.account == nil && filter.cycle == nil, older: older)
         return renderer.page("jobs", view)
     }
 
     func bulkRetry(_ request: Request) async throws -> Response {
         var request = request
         let form = try await ConsoleForm.read(&request, maxBytes: maxFormBytes)
-        let filter = JobFilter { form[$0] }
-        // A filter that does not parse is refused rather than dropped: dropped, it would widen to every account.
-        for (name, parsed) in [("account", filter.account != nil), ("cycle", filter.cycle != nil)]
-        where !(form[name] ?? "").isEmpty && !parsed {
-            throw HooklineError.invalidField(name, "not an id")
+        let filter = try JobFilter { form[$0] }
+        // Every account's dead jobs only when the form says so (the page's form does when it has no filter).
+        guard filter.account != nil || filter.cycle != nil || form["all"] == "yes" else {
+            throw HooklineError.invalidField("account", "choose an account or a cycle, or all accounts")
         }
         let ids = try await JobStore(database: database).retry(
             account: filter.account, cycle: filter.cycle, state: .dead)

@@ -104,8 +104,9 @@ struct ConsoleRoutes: Sendable {
     func signOut(_ request: Request, _ context: HooklineRequestContext) async throws -> Response {
         if let session = context.consoleSession {
             do {
-                try await clients.revokeToken(session.token, clientRowID: session.grant.clientRowID)
-                verifier.forget(token: session.token)
+                if try await clients.revokeToken(session.token, clientRowID: session.grant.clientRowID) {
+                    verifier.forget(token: session.token)
+                }
             } catch {
                 // The cookie goes anyway; the token expires or is revoked with its client.
                 context.logger.error("console sign-out: the token was not revoked", metadata: ["error": "\(error)"])

@@ -39,8 +39,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// The path with a webhook id cut to its first 8 characters: enough to tell webhooks apart in a log,
-    /// too little to call one.
+    /// too little to call one. Runs of `/` are read as one first, as the router reads them (`//webhooks/…`).
     static func redacted(_ path: String) -> String {
+        let path = "/" + path.split(separator: "/").joined(separator: "/")
         let prefix = "/webhooks/"
         guard path.hasPrefix(prefix), path.count > prefix.count + 8 else { return path }
         return prefix + path.dropFirst(prefix.count).prefix(8) + "…"

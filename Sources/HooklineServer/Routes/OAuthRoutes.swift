@@ -89,8 +89,10 @@ struct OAuthRoutes: Sendable {
         let client = try await authenticateClient(request, form, context)
         // RFC 7009 §2.2: 200 whether or not the token existed or was this client's; the hint is only a hint.
         do {
-            try await clients.revokeToken(token, of: client)
-            verifier.forget(token: token)
+            // Only a token that was live is forgotten: each eviction makes the cache store nothing that was
+            // being read meanwhile, so a loop of revocations of junk would otherwise keep every tenant's tokens
+            // out of it.
+            if try await clients.revokeToken(token, of: client) { verifier.forget(token: token) }
         } catch {
             context.logger.error("token not revoked: database unavailable", metadata: ["error": "\(error)"])
             throw OAuthError.unavailable
