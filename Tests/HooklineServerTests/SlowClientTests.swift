@@ -71,6 +71,29 @@ struct SlowClientTests {
         }
     }
 
+    /// A body the server has refused (answered while it still arrives) is read and thrown away, but only for
+    /// the body timeout in all, as nginx's `lingering_time` bounds it: trickled a byte at a time, it held a
+    /// connection slot for as long as the client liked, with no credentials needed.
+    @Test func aRefusedBodyIsDrainedForTheBodyTimeoutInAll() async throws {
+        try await ServerFixture.run { fixture in
+            try await fixture.application(settings).test(.live) { client in
+                let port = try #require(client.port)
+                let connection = try RawConnection(port: port)
+                connection.send("POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{")
+                #expect(connection.read(timeout: .seconds(10)).hasPrefix("HTTP/1.1 404"))
+                let clock = ContinuousClock()
+                let refused = clock.now
+                // A byte every 0.5 s: never the 2 s stall of the body timeout.
+                while !connection.isClosedByServer, refused.duration(to: clock.now) < .seconds(8) {
+                    connection.send("x")
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+                #expect(connection.isClosedByServer, "closed within the body timeout of the refusal, not after 8 s")
+                #expect(refused.duration(to: clock.now) < .seconds(4))
+            }
+        }
+    }
+
     /// A kept-alive connection is closed after the keep-alive timeout.
     @Test func anIdleKeptAliveConnectionIsClosed() async throws {
         try await ServerFixture.run { fixture in

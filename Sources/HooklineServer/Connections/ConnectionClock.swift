@@ -7,6 +7,9 @@ import NIOCore
 /// - A new connection must start its first request, and any request must finish its head, within
 ///   `header` of the request's first byte (or of the connection's opening).
 /// - A request body must not go `body` without a byte arriving.
+/// - A body answered before it has all come (a refusal) is read and thrown away for `body` in all from the
+///   answer, however it trickles, as nginx's `lingering_time` bounds it: the connection is not the client's
+///   to hold once its request is answered.
 /// - Between requests, a kept-alive connection may sit idle for `keepAlive`.
 /// - While the application works on a request (the body has arrived, the answer has not gone), no deadline
 ///   runs: that time is the server's, not the client's. Nor while the application has stopped reading a body
@@ -51,6 +54,8 @@ final class ConnectionClock: @unchecked Sendable {
     private var unanswered = 0
     /// Whether the last request whose head arrived has arrived whole.
     private var lastEnded = true
+    /// When the rest of a body answered before it arrived must have come: no deadline moves past it.
+    private var lingerUntil: NIODeadline?
 
     init(timeouts: Timeouts, channel: any Channel) {
         self.timeouts = timeouts
@@ -65,7 +70,8 @@ final class ConnectionClock: @unchecked Sendable {
             phase = .readingHead
             extend(by: timeouts.header)
         case .readingBody:
-            deadline = nil
+            // The application reads on when it asks; a refused body's total deadline runs all the same.
+            deadline = lingerUntil
         case .readingHead, .working:
             break
         }
@@ -97,12 +103,18 @@ final class ConnectionClock: @unchecked Sendable {
 
     /// Whose turn it is, after a request or an answer moved on.
     private func settle() {
+        if lastEnded { lingerUntil = nil }
         switch (unanswered, lastEnded) {
         case (0, true):
             becomeIdle()
         case (0, false):
-            // Answered while its body was still arriving (a refusal): the body's deadline still runs.
+            // Answered while its body was still arriving (a refusal): the body's deadline still runs, and the
+            // rest of the body has `body` in all.
             phase = .readingBody
+            if lingerUntil == nil {
+                lingerUntil = NIODeadline.now() + timeouts.body
+                extend(by: timeouts.body)
+            }
         case (1, false):
             // The request answered next is the one arriving: the client's turn.
             if phase != .readingBody {
@@ -131,7 +143,8 @@ final class ConnectionClock: @unchecked Sendable {
     /// Sets the deadline `amount` from now. A timer already armed for no later than that is left to fire and
     /// re-arm itself; one armed for later is replaced.
     private func extend(by amount: TimeAmount) {
-        let next = NIODeadline.now() + amount
+        var next = NIODeadline.now() + amount
+        if let lingerUntil { next = min(next, lingerUntil) }
         deadline = next
         if let armedFor, armedFor <= next { return }
         timer?.cancel()
