@@ -23,6 +23,10 @@ public actor MCPSessions {
         /// The event streams being written for the session, each with what ends it, by the number it was
         /// given when it opened (``opened(stream:in:)``): the lowest is the oldest.
         var streams: [UInt64: @Sendable () -> Void] = [:]
+        /// The last event written on the session's standalone (GET) stream, and that stream's number while it
+        /// is open: a plain GET resumes from it (``takeOverStandaloneStream(in:)``).
+        var standaloneEvent: String?
+        var standaloneStream: UInt64?
     }
 
     private let limits: MCPSessionLimits
@@ -154,6 +158,31 @@ public actor MCPSessions {
     /// The event stream `number` of session `id` was written to its end.
     public func closed(stream number: UInt64, in id: String) {
         sessions[id]?.streams[number] = nil
+        if sessions[id]?.standaloneStream == number { sessions[id]?.standaloneStream = nil }
+    }
+
+    /// The event `eventID` of the session's standalone stream was written on the stream `number`.
+    public func wrote(standaloneEvent eventID: String, on number: UInt64, in id: String) {
+        guard sessions[id]?.streams[number] != nil else { return }
+        sessions[id]?.standaloneEvent = eventID
+        sessions[id]?.standaloneStream = number
+    }
+
+    /// A plain GET (no `Last-Event-ID`) of session `id` takes its standalone stream over: the stream before
+    /// ends, and the new one resumes after the last event it wrote (returned; nil for the session's first).
+    ///
+    /// The SDK's transport holds the first GET stream as live until the session ends, however it ended, and
+    /// answers any later plain GET 409, which Streamable HTTP does not allow (a GET gets a stream or 405).
+    /// A stream that a proxy cut while idle is not seen to end until an event fails to be written, so the
+    /// newest GET wins, as a client that opens one means it.
+    public func takeOverStandaloneStream(in id: String) -> String? {
+        guard var session = sessions[id], let last = session.standaloneEvent else { return nil }
+        if let number = session.standaloneStream {
+            session.streams.removeValue(forKey: number)?()
+            session.standaloneStream = nil
+        }
+        sessions[id] = session
+        return last
     }
 
     private func open(

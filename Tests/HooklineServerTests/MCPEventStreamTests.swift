@@ -46,6 +46,27 @@ struct MCPEventStreamTests {
         }
     }
 
+    /// A plain GET opens the session's stream anew, ending the one before, which the server may not know has
+    /// gone (a proxy cut it while it was idle): the SDK's transport keeps its first GET stream as live forever,
+    /// and answered every later plain GET 409, which Streamable HTTP does not allow, so the client heard no
+    /// more `list_changed`. The new stream resumes after the last event the old one carried.
+    @Test func aPlainGETAfterTheSessionsStreamReplacesIt() async throws {
+        try await live(settings: { $0.mcp.idleTimeout = .seconds(120) }) { live in
+            var mcp = live.mcp()
+            #expect(try await mcp.initialize().status == 200)
+            let first = try await mcp.openEventStream()
+            #expect(first.status == 200)
+            try await eventually(within: .seconds(5)) { !first.eventIDs.isEmpty }
+            let second = try await mcp.openEventStream()
+            #expect(second.status == 200)
+            try await eventually(within: .seconds(5)) { first.ended }
+            #expect(!second.ended)
+            let third = try await mcp.openEventStream()
+            #expect(third.status == 200)
+            try await eventually(within: .seconds(5)) { second.ended }
+        }
+    }
+
     @Test func shutdownEndsOpenEventStreams() async throws {
         try await ServerFixture.run { fixture in
             let (_, _, server) = try await mcpServer(fixture, auth: .none)

@@ -66,11 +66,18 @@ struct MCPRoutes: Sendable {
     private func handle(_ request: Request, body: ByteBuffer, entry: MCPServerDirectory.Entry) async throws
         -> Response
     {
-        let message = MCP.HTTPRequest(
-            method: request.method.rawValue, headers: Self.headers(request.headers),
-            body: body.readableBytes > 0 ? Data(buffer: body) : nil, path: request.uri.path)
+        var headers = Self.headers(request.headers)
         // The SDK looks header names up in any case; the dictionary's keys are lower-case.
-        let sessionID = message.header(HTTPHeaderName.sessionID)
+        let sessionID = headers[HTTPHeaderName.sessionID.lowercased()]
+        let lastEventID = HTTPHeaderName.lastEventID.lowercased()
+        if request.method == .get, let sessionID, headers[lastEventID] == nil,
+            let resume = await sessions.takeOverStandaloneStream(in: sessionID)
+        {
+            headers[lastEventID] = resume
+        }
+        let message = MCP.HTTPRequest(
+            method: request.method.rawValue, headers: headers,
+            body: body.readableBytes > 0 ? Data(buffer: body) : nil, path: request.uri.path)
         // Whether this is an `initialize` is found out here, outside the sessions' actor, since only a request
         // without a session id needs its body parsed for it.
         let initialize =
@@ -80,6 +87,15 @@ struct MCPRoutes: Sendable {
         let session = answer.headers[HTTPHeaderName.sessionID] ?? sessionID
         let resumed = request.method == .get && message.header(HTTPHeaderName.lastEventID) != nil
         return Self.response(answer, of: session.map { (sessions, $0) }, replays: resumed)
+    }
+
+    /// The id of an event of the session's standalone (GET) stream, which the SDK's transport names
+    /// `_GET_stream_<n>` (an answer's stream has the request's id in its place).
+    static func standaloneEventID(_ event: ByteBuffer) -> String? {
+        let prefix = "id: _GET_stream_".utf8
+        let bytes = event.readableBytesView
+        guard bytes.starts(with: prefix), let end = bytes.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        return String(decoding: bytes[(bytes.startIndex + 4)..<end], as: UTF8.self)
     }
 
     static let tooLarge = MCPRefusal(
@@ -160,6 +176,7 @@ struct MCPRoutes: Sendable {
                     if let (sessions, id) = session {
                         number = await sessions.opened(stream: { relay.end() }, in: id)
                     }
+                    let stream = number
                     let pump = Task {
                         // A resumption's replay ends with its priming event (empty data), after which the
                         // stream's events are new ones, counted when the server sent them.
@@ -177,6 +194,9 @@ struct MCPRoutes: Sendable {
                         for await chunk in relay.chunks {
                             if relay.isEnded { break }
                             do { try await writer.write(chunk) } catch { break }
+                            if let (sessions, id) = session, let stream, let event = Self.standaloneEventID(chunk) {
+                                await sessions.wrote(standaloneEvent: event, on: stream, in: id)
+                            }
                         }
                     } onGracefulShutdown: {
                         relay.end()
