@@ -53,4 +53,40 @@ struct SilentOutageTests {
             }
         }
     }
+
+    /// `GET /readyz` answers within two seconds whatever the database does (a balancer's check waits 3 s): its
+    /// probe's task group waited for the cancelled `SELECT 1`, which against a silent server returns only at the
+    /// answer timeout (the database timeout and 5 s more).
+    @Test func readinessAnswersWithinTwoSecondsOfASilentDatabase() async throws {
+        try await ServerFixture.run { fixture in
+            var url = try #require(URLComponents(string: fixture.database.url))
+            let proxy = try FreezingProxy(target: try #require(url.port))
+            defer { proxy.stop() }
+            url.port = proxy.port
+            let database = PostgresClient(
+                configuration: .init(
+                    connectionString: try #require(url.string), maxConnections: 4, statementTimeout: .seconds(10)))
+            defer { database.close() }
+            let app = buildApplication(
+                settings: ServerSettings(host: "127.0.0.1", port: 0),
+                dependencies: ServerDependencies(
+                    database: database, now: fixture.clock.closure, logger: fixture.logs.logger()))
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let ready = try RawConnection(port: port)
+                ready.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(ready.read(timeout: .seconds(10)).hasPrefix("HTTP/1.1 200"))
+                proxy.freeze()
+                let clock = ContinuousClock()
+                for _ in 0..<3 {
+                    let start = clock.now
+                    let probe = try RawConnection(port: port)
+                    probe.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    let answer = try await onOwnThread { probe.read(timeout: .seconds(20)) }
+                    #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer.prefix(40))")
+                    #expect(start.duration(to: clock.now) < .seconds(3))
+                }
+            }
+        }
+    }
 }

@@ -4,6 +4,12 @@ import Postgres
 /// `GET /healthz` (the process answers) and `GET /readyz` (the database answers within two seconds).
 struct HealthRoutes: Sendable {
     let database: PostgresClient
+    let probe: ReadinessProbe
+
+    init(database: PostgresClient) {
+        self.database = database
+        self.probe = ReadinessProbe(database: database)
+    }
 
     func register(on router: Router<HooklineRequestContext>) {
         router.get("/healthz") { _, _ in JSONResponse.make(["status": "ok"], status: .ok) }
@@ -16,16 +22,5 @@ struct HealthRoutes: Sendable {
         }
     }
 
-    func isDatabaseReachable() async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await database.query("SELECT 1")) != nil }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
+    func isDatabaseReachable() async -> Bool { await probe.answer(within: .seconds(2)) }
 }
