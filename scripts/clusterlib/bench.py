@@ -79,6 +79,39 @@ def check_caller_address(hookline, account, cycle, ingress):
     note(f"cluster: serve sees the caller's address through HAProxy ({caller}, not {balancer})")
 
 
+def check_mcp_sessions(hookline, account, cycle, ingress, requests=12):
+    """An MCP session lives in the `serve` instance that answered its initialize: through HAProxy, each of its
+    later requests must reach that instance (the mcp backend balances on Mcp-Session-Id). Round robin sent
+    every other one to the other instance, which answered 404."""
+    server = hookline("mcp-servers", "create", "--account", account, "--name", "bench", "--auth", "none",
+                      "--cycle", cycle)["id"]
+    url = f"http://{ingress}/mcp/{server}"
+    version = "2025-06-18"
+
+    def post(message, session=None):
+        headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        if session:
+            headers.update({"Mcp-Session-Id": session, "MCP-Protocol-Version": version})
+        request = urllib.request.Request(url, json.dumps(message).encode(), headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                answer.read()
+                return answer.status, answer.headers.get("Mcp-Session-Id")
+        except urllib.error.HTTPError as error:
+            return error.code, None
+
+    status, session = post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}})
+    if status != 200 or not session:
+        raise SystemExit(f"bench: an MCP initialize through HAProxy was answered {status}")
+    post({"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+    statuses = [post({"jsonrpc": "2.0", "id": n, "method": "tools/list"}, session)[0] for n in range(2, 2 + requests)]
+    if any(status != 200 for status in statuses):
+        raise SystemExit(f"bench: an MCP session's requests through HAProxy were answered {statuses}: they do not "
+                         "all reach the instance that holds the session")
+    note(f"cluster: an MCP session's {requests} requests through HAProxy all reached its instance")
+
+
 def main():
     parser = argparse.ArgumentParser(prog="scripts/cluster bench")
     parser.add_argument("--seconds", type=int, default=20, help="length of each wrk run (default 20)")
@@ -175,6 +208,7 @@ def main():
     with urllib.request.urlopen(f"http://{args.ingress}/oauth/token", form, timeout=30) as answer:
         token = json.load(answer)["access_token"]
     check_caller_address(hookline, account, cycle, args.ingress)
+    check_mcp_sessions(hookline, account, cycle, args.ingress)
     body = json.dumps({"type": "order.created", "id": "evt_0001", "data": {"pad": ""}}, separators=(",", ":"))
     body = json.dumps({"type": "order.created", "id": "evt_0001", "data": {"pad": "x" * (1024 - len(body))}},
                       separators=(",", ":"))

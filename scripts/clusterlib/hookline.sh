@@ -34,6 +34,23 @@ start_serve() {
   log "hookline serve up on $host ($(ip_of "$host"):8080)"
 }
 
+# The two serve hosts, as the serve and mcp backends both list them.
+serve_servers() {
+  cat <<CFG
+    # The caller's address for allow-lists and the brake on failed client authentications: serve believes
+    # X-Forwarded-For from this host (--trusted-proxy). Without it every caller would be the balancer, and one
+    # caller's wrong secrets would lock a client ID out for all.
+    option forwardfor
+    # An instance whose database does not answer (GET /readyz is not 200) gets no new requests.
+    option httpchk
+    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host hookline
+    http-check expect status 200
+    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2 check
+    server in1 $(ip_of in1):8080
+    server in2 $(ip_of in2):8080
+CFG
+}
+
 write_haproxy_config() {
   cat >"$state/haproxy.cfg" <<CFG
 # Written by scripts/cluster.
@@ -67,21 +84,27 @@ defaults
 
 frontend ingress
     bind $(ip_of lb):$lb_port
+    # An MCP tool call's answer may take 60 s after its first event (see backend mcp).
+    timeout client 90s
+    use_backend mcp if { path_beg /mcp/ }
     default_backend serve
 
 backend serve
     balance roundrobin
-    # The caller's address for allow-lists and the brake on failed client authentications: serve believes
-    # X-Forwarded-For from this host (--trusted-proxy). Without it every caller would be the balancer, and one
-    # caller's wrong secrets would lock a client ID out for all.
-    option forwardfor
-    # An instance whose database does not answer (GET /readyz is not 200) gets no new requests.
-    option httpchk
-    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host hookline
-    http-check expect status 200
-    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2 check
-    server in1 $(ip_of in1):8080
-    server in2 $(ip_of in2):8080
+$(serve_servers)
+
+# An MCP session lives in the instance that answered its initialize: the answer's Mcp-Session-Id is stored
+# with that instance, and every later request with the id goes there. (Hashing the header instead sends them
+# to whichever instance the id hashes to, not the one that made it: all 404.) A tool call may wait 60 s for
+# its job, and an idle event stream is cut at the longer timeout, after which the client opens it again and
+# resumes. With more than one HAProxy, share the table with a peers section.
+backend mcp
+    balance roundrobin
+    stick-table type string len 64 size 100k expire 1h
+    stick store-response res.hdr(Mcp-Session-Id)
+    stick match req.hdr(Mcp-Session-Id)
+    timeout server 90s
+$(serve_servers)
 CFG
   [ "$variant" = pgbouncer ] || return 0
   cat >>"$state/haproxy.cfg" <<CFG
