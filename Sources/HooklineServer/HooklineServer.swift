@@ -45,7 +45,8 @@ public func buildApplication(
         logger: dependencies.logger)
     let directory = WebhookDirectory(
         store: WebhookStore(database: database), maxEntries: caches.entries, timeToLive: caches.timeToLive)
-    let clients = OAuthClientStore(database: database, now: dependencies.now)
+    let clients = OAuthClientStore(
+        database: database, now: dependencies.now, liveTokensPerClient: settings.maxTokensPerClient)
     let limiter = FailedAuthenticationLimiter(
         maxFailures: settings.authFailuresPerMinute, maxKeys: caches.authFailureKeys, now: dependencies.now)
     let metrics = IngressMetrics()

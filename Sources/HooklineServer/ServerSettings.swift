@@ -55,6 +55,8 @@ public struct ServerSettings: Sendable, Hashable {
     /// Failed client authentications per client ID and client address within a minute, after which the
     /// token endpoint and the console's sign-in answer 429 until the oldest is a minute old.
     public var authFailuresPerMinute = FailedAuthenticationLimiter.defaultMaxFailures
+    /// The live tokens one client keeps: issuing one more drops its oldest (``OAuthClientStore/issueToken(to:)``).
+    public var maxTokensPerClient = OAuthClientStore.defaultLiveTokensPerClient
     /// Form bodies at `/oauth/token` and `/oauth/revoke` larger than this are refused (400 `invalid_request`).
     public var maxTokenFormBytes = OAuthRoutes.defaultMaxFormBytes
     /// Console form bodies larger than this are refused (413).
@@ -157,6 +159,7 @@ public struct ServerSettings: Sendable, Hashable {
             return "--auth-failures-per-minute must be from 1 to \(Self.mostAuthFailuresPerMinute)"
         }
         if maxHeaderBytes < 1 { return "--max-header-bytes must be at least 1" }
+        if !(1...1_000_000).contains(maxTokensPerClient) { return "--max-tokens-per-client must be from 1 to 1000000" }
         if maxHeaderFields < 1 { return "--max-header-fields must be at least 1" }
         if maxRefusedBodyBytes < 0 { return "--max-refused-body-bytes must be 0 or more" }
         if maxTokenFormBytes < 1 { return "--max-token-form-bytes must be at least 1" }

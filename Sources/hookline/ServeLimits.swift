@@ -65,6 +65,12 @@ struct ServeLimits: ParsableArguments {
 
     @Option(
         help: .setting(
+            "Live tokens one OAuth client keeps; issuing one more drops its oldest",
+            env: "HOOKLINE_MAX_TOKENS_PER_CLIENT", unit: "n"))
+    var maxTokensPerClient: Int?
+
+    @Option(
+        help: .setting(
             "Largest form body at /oauth/token and /oauth/revoke", env: "HOOKLINE_MAX_TOKEN_FORM_BYTES", unit: "bytes"))
     var maxTokenFormBytes: Int?
 
@@ -114,6 +120,7 @@ struct ServeLimits: ParsableArguments {
             .milliseconds($0)
         }
         try Env.set(&settings, \.authFailuresPerMinute, authFailuresPerMinute, "HOOKLINE_AUTH_FAILURES_PER_MINUTE")
+        try Env.set(&settings, \.maxTokensPerClient, maxTokensPerClient, "HOOKLINE_MAX_TOKENS_PER_CLIENT")
         try Env.set(&settings, \.maxTokenFormBytes, maxTokenFormBytes, "HOOKLINE_MAX_TOKEN_FORM_BYTES")
         try Env.set(&settings, \.maxConsoleFormBytes, maxConsoleFormBytes, "HOOKLINE_MAX_CONSOLE_FORM_BYTES")
         try Env.set(&settings, \.maxIdempotencyKeyBytes, maxIdempotencyKeyBytes, "HOOKLINE_MAX_IDEMPOTENCY_KEY_BYTES")

@@ -204,4 +204,41 @@ struct TokenVerifierTests {
         }
         return false
     }
+
+    /// A client keeps its newest `liveTokensPerClient` tokens: one more drops its oldest, from the database
+    /// and from a listening verifier's cache. Without the bound, a client that fetched a token per request
+    /// grew `access_tokens` by a row each time, for the tokens' lifetime.
+    @Test func aClientKeepsItsNewestTokensOnly() async throws {
+        try await withFixture { fixture in
+            let account = try await fixture.database.makeAccount()
+            let store = OAuthClientStore(
+                database: fixture.database.client, now: fixture.clock.closure, liveTokensPerClient: 3)
+            let created = try await store.create(account: account.id, scope: .webhook, expiresMinutes: nil)
+            let (verifier, listener) = try await fixture.listeningVerifier()
+            defer { listener.stop() }
+            let valid = { (token: String) async throws -> Bool in
+                if case .valid = try await verifier.verify(token: token, scope: .webhook, account: account.id) {
+                    return true
+                }
+                return false
+            }
+            var tokens: [String] = []
+            for _ in 0..<5 {
+                fixture.clock.advance(by: 1)
+                let token = try await store.issueToken(to: created.client).accessToken
+                #expect(try await valid(token))
+                tokens.append(token)
+            }
+            let rows = try await fixture.database.client.query(
+                "SELECT count(*) FROM hookline.access_tokens WHERE client_id = \(created.client.id)")
+            #expect(try rows[0].decode(Int.self, at: 0) == 3)
+            try await eventually(within: .seconds(5)) {
+                try await !valid(tokens[1])
+            }
+            #expect(try await !valid(tokens[0]))
+            for token in tokens.suffix(3) {
+                #expect(try await valid(token))
+            }
+        }
+    }
 }

@@ -7,7 +7,17 @@ public struct OAuthClientStore: Sendable {
     /// The clock that stamps issue and expiry times (tests drive it).
     public let now: @Sendable () -> Date
 
-    public init(database: PostgresClient, now: @escaping @Sendable () -> Date = { Date() }) {
+    /// The live tokens a client keeps at most (`hookline serve --max-tokens-per-client`).
+    public static let defaultLiveTokensPerClient = 1_000
+
+    /// The live tokens a client keeps: issuing one more drops its oldest.
+    public let liveTokensPerClient: Int
+
+    public init(
+        database: PostgresClient, now: @escaping @Sendable () -> Date = { Date() },
+        liveTokensPerClient: Int = defaultLiveTokensPerClient
+    ) {
+        self.liveTokensPerClient = liveTokensPerClient
         self.database = database
         self.now = now
     }
@@ -132,18 +142,39 @@ public struct OAuthClientStore: Sendable {
     /// and issues nothing) or waits for this insert to commit (then its own token update, a later statement,
     /// sees the new token and revokes it). No token can outlive its client's revocation.
     /// - Throws: ``HooklineError/revoked(_:)`` when the client was revoked since it authenticated.
+    ///
+    /// A client keeps its ``liveTokensPerClient`` newest live tokens: the ones before go as the new one is issued (and every
+    /// instance's cache drops them), as GitHub keeps ten per app and scope. A client that fetches a token for
+    /// every request would otherwise grow the shared database by a row each time for its tokens' lifetime
+    /// (14 days by default: 60 million rows at 50 a second), and revoking it would update them all at once.
     public func issueToken(to client: OAuthClient) async throws -> IssuedToken {
         let token = Secrets.generate(prefix: Secrets.tokenPrefix, bytes: Secrets.tokenBytes)
+        let hash = Secrets.hash(token)
         let issuedAt = now()
         let expiresAt = issuedAt.addingTimeInterval(TimeInterval(client.tokenLifetimeSeconds))
-        let rows = try await database.query(
-            """
-            INSERT INTO hookline.access_tokens (token_hash, client_id, account_id, scope, issued_at, expires_at)
-            SELECT \(Secrets.hash(token)), c.id, c.account_id, c.scope, \(issuedAt), \(expiresAt)
-            FROM hookline.oauth_clients c WHERE c.id = \(client.id) AND c.revoked_at IS NULL
-            FOR SHARE
-            """)
-        guard rows.affectedRows == 1 else { throw HooklineError.revoked("client \(client.clientID) is revoked") }
+        try await database.withTransaction { connection in
+            let rows = try connection.query(
+                """
+                INSERT INTO hookline.access_tokens (token_hash, client_id, account_id, scope, issued_at, expires_at)
+                SELECT \(hash), c.id, c.account_id, c.scope, \(issuedAt), \(expiresAt)
+                FROM hookline.oauth_clients c WHERE c.id = \(client.id) AND c.revoked_at IS NULL
+                FOR SHARE
+                """)
+            guard rows.affectedRows == 1 else { throw HooklineError.revoked("client \(client.clientID) is revoked") }
+            let dropped = try connection.query(
+                """
+                DELETE FROM hookline.access_tokens WHERE token_hash IN (
+                    SELECT token_hash FROM hookline.access_tokens
+                    WHERE client_id = \(client.id) AND revoked_at IS NULL AND expires_at > \(issuedAt)
+                      AND token_hash <> \(hash)
+                    ORDER BY issued_at DESC, token_hash OFFSET \(liveTokensPerClient - 1))
+                RETURNING token_hash
+                """)
+            for row in dropped {
+                let hash = try row.decode(Data.self, at: 0)
+                try connection.notify(AuthNotifications.channel, payload: AuthNotifications.tokenRevoked(hash))
+            }
+        }
         return IssuedToken(
             accessToken: token, expiresIn: client.tokenLifetimeSeconds, expiresAt: expiresAt, scope: client.scope,
             clientID: client.clientID)
