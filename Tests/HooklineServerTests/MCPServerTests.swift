@@ -130,8 +130,27 @@ struct MCPServerTests {
             #expect(evil.sessionID == nil)
             var console = live.mcp()
             console.origin = "https://console.example"
-            #expect(try await console.initialize().status == 200)
+            // A browser asks first (CORS preflight), and reads an answer only with Access-Control-Allow-Origin:
+            // an allowed origin could not call at all without them.
+            let preflight = try await console.send(
+                .OPTIONS,
+                headers: [
+                    ("Access-Control-Request-Method", "POST"),
+                    ("Access-Control-Request-Headers", "content-type, mcp-session-id"),
+                ])
+            #expect(preflight.status == 204)
+            #expect(preflight.headers["Access-Control-Allow-Origin"].first == "https://console.example")
+            #expect(preflight.headers["Access-Control-Allow-Methods"].first?.contains("POST") == true)
+            #expect(
+                preflight.headers["Access-Control-Allow-Headers"].first?.lowercased().contains("mcp-session-id") == true
+            )
+            let opened = try await console.initialize()
+            #expect(opened.status == 200)
+            #expect(opened.headers["Access-Control-Allow-Origin"].first == "https://console.example")
+            #expect(opened.headers["Access-Control-Expose-Headers"].first?.contains("Mcp-Session-Id") == true)
             #expect(try await console.request("tools/list", id: 2).status == 200)
+            let refused = try await evil.send(.OPTIONS, headers: [("Access-Control-Request-Method", "POST")])
+            #expect(refused.headers["Access-Control-Allow-Origin"].isEmpty, "no other origin is allowed")
             // The origin is checked on every request of a session.
             var hijacked = console
             hijacked.origin = "https://evil.example"

@@ -23,8 +23,13 @@ struct MCPRoutes: Sendable {
     let settings: ServerSettings
 
     func register(on router: Router<HooklineRequestContext>) {
+        let mcp = router.group("/mcp").add(middleware: MCPCORSMiddleware(origins: settings.mcpAllowedOrigins))
         for method in [HTTPRequest.Method.post, .get, .delete] {
-            router.on("/mcp/{id}", method: method) { request, context in try await serve(request, context) }
+            mcp.on("{id}", method: method) { request, context in try await serve(request, context) }
+        }
+        // A preflight from an allowed origin is answered by the middleware; any other, plainly.
+        mcp.on("{id}", method: .options) { _, _ in
+            Response(status: .noContent, headers: [.allow: "GET, POST, DELETE, OPTIONS"])
         }
         router.get("/.well-known/oauth-protected-resource/mcp/{id}") { request, context in
             let entry = try await entry(context)
