@@ -278,6 +278,11 @@ struct AdminAPITests {
                 }
                 let names = try await fixture.database.client.query("SELECT name FROM hookline.accounts")
                 #expect(try names.map { try $0.decode(String.self, at: 0) }.allSatisfy { $0.count <= 200 })
+                // A client ID that is not one of ours names no client (it was 422, from PostgreSQL's refusal of
+                // U+0000, which the document does not list for these operations).
+                for (method, path) in [(HTTPRequest.Method.get, "/clients/%00"), (.post, "/clients/%00/revoke")] {
+                    #expect(try await api.send(method, path).status == .notFound, "\(method) \(path)")
+                }
             }
         }
     }

@@ -82,7 +82,9 @@ public struct OAuthClientStore: Sendable {
 
     /// The client with this client ID (revoked or not), if any.
     public func find(clientID: String) async throws -> OAuthClient? {
-        try await database.query(
+        // Not one of ours, such as a path's `%00` (which PostgreSQL's text refuses with an error): no client.
+        guard Secrets.isClientIDShaped(clientID) else { return nil }
+        return try await database.query(
             "SELECT \(unsafe: Self.columns) FROM hookline.oauth_clients WHERE client_id = \(clientID)"
         ).first.map(Self.client)
     }
@@ -92,6 +94,7 @@ public struct OAuthClientStore: Sendable {
     /// - Throws: ``HooklineError/notFound(_:)`` for an unknown client ID.
     @discardableResult
     public func revoke(clientID: String) async throws -> OAuthClient {
+        guard Secrets.isClientIDShaped(clientID) else { throw HooklineError.notFound("no such client") }
         let at = now()
         let client = try await database.withTransaction { connection -> OAuthClient? in
             let rows = try connection.query(
