@@ -219,6 +219,14 @@ struct ConsoleTests {
                     try await CycleStore(database: fixture.database.client).list(account: account.id)[0].active == false
                 )
 
+                // The API's rules hold here too: a U+0000 was a 500 (PostgreSQL's refusal), and any length passed.
+                let long = String(repeating: "a", count: 201)
+                for description in ["%00", long] {
+                    let refused = try await session.post(
+                        client, "/console/accounts/\(account.id.lowercased)/clients",
+                        "scope=mcp&description=\(description)")
+                    #expect(refused.status == .badRequest, "\(description.prefix(8))")
+                }
                 let created = try await session.post(
                     client, "/console/accounts/\(account.id.lowercased)/clients",
                     "scope=mcp&token_lifetime_minutes=30&description=agent")

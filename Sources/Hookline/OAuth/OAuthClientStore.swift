@@ -44,6 +44,10 @@ public struct OAuthClientStore: Sendable {
         if !scope.isAccountLevel && account != nil {
             throw HooklineError.invalidField("account_id", "console-level (api) clients belong to no account")
         }
+        // The API's schema says as much; the console and the CLI reach this without it.
+        guard description.count <= 200, !description.unicodeScalars.contains("\u{0}") else {
+            throw HooklineError.invalidField("description", "at most 200 characters, without U+0000")
+        }
         var lifetime = OAuthClient.defaultTokenLifetimeSeconds
         if let expiresMinutes {
             guard (1...5_256_000).contains(expiresMinutes) else {
