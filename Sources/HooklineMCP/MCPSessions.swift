@@ -46,6 +46,8 @@ public actor MCPSessions {
         limits: MCPSessionLimits, directory: MCPServerDirectory, toolbox: MCPToolbox, allowedOrigins: [String],
         logger: Logger
     ) {
+        // No cycle of a server may be named as a job tool: the stores check ``MCPTool/jobToolNames``.
+        assert(Set(JobTools.allCases.map(\.rawValue)) == MCPTool.jobToolNames)
         self.limits = limits
         self.directory = directory
         self.factory = MCPSessionServer(

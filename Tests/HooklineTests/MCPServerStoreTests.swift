@@ -30,4 +30,24 @@ struct MCPServerStoreTests {
             #expect(try await cycles.update(lone.id, definition: definition("first")).name == "first")
         }
     }
+
+    /// Every server offers the job tools beside its cycles: a cycle named `get_job` listed two tools of that
+    /// name, and calls of it reached the cycle, so the job tool could no longer be called.
+    @Test func noCycleOfAServerIsNamedAsAJobTool() async throws {
+        try await MigratedDatabase.with { database in
+            let account = try await database.makeAccount()
+            let cycles = CycleStore(database: database.client)
+            let servers = MCPServerStore(database: database.client)
+            let named = try await cycles.create(account: account.id, definition: definition("get_job"))
+            await #expect(throws: HooklineError.self) {
+                try await servers.create(account: account.id, name: "s", cycles: [named.id])
+            }
+            let plain = try await cycles.create(account: account.id, definition: definition("plain"))
+            _ = try await servers.create(account: account.id, name: "s", cycles: [plain.id])
+            await #expect(throws: HooklineError.self) {
+                try await cycles.update(plain.id, definition: definition("queue_stats"))
+            }
+            #expect(try await cycles.show(plain.id).cycle.name == "plain")
+        }
+    }
 }

@@ -79,6 +79,19 @@ public struct CycleStore: Sendable {
                 JOIN hookline.cycles c ON c.id = o.cycle_id
                 WHERE m.cycle_id = \(id) AND c.name = \(parsed.name) LIMIT 1
                 """)
+            if MCPTool.jobToolNames.contains(parsed.name),
+                let server = try connection.query(
+                    """
+                    SELECT s.name FROM hookline.mcp_server_cycles m
+                    JOIN hookline.mcp_servers s ON s.id = m.server_id AND s.deleted_at IS NULL
+                    WHERE m.cycle_id = \(id) LIMIT 1
+                    """
+                ).first?.decode(String.self, at: 0)
+            {
+                throw HooklineError.invalidField(
+                    "definition/name",
+                    "the MCP server \(server) offers this cycle, and \(parsed.name) is one of its job tools")
+            }
             if let server = try clash.first?.decode(String.self, at: 0) {
                 throw HooklineError.invalidField(
                     "definition/name",

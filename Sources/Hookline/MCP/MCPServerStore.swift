@@ -146,6 +146,16 @@ public struct MCPServerStore: Sendable {
             throw HooklineError.invalidField(
                 "cycle_ids", "two cycles are named \(name): a server's tools need distinct names")
         }
+        let offered = try connection.query(
+            """
+            SELECT c.name FROM hookline.mcp_server_cycles m JOIN hookline.cycles c ON c.id = m.cycle_id
+            WHERE m.server_id = \(server)
+            """)
+        if let name = try offered.map({ try $0.decode(String.self, at: 0) }).first(where: MCPTool.jobToolNames.contains)
+        {
+            throw HooklineError.invalidField(
+                "cycle_ids", "a cycle is named \(name), as one of the job tools every server offers")
+        }
     }
 
     static func server(_ row: PostgresRow) throws -> MCPServer {

@@ -9,6 +9,9 @@ public struct MCPTool: Sendable, Hashable {
     /// The cycle's current definition.
     public var definition: CycleDefinition
 
+    /// The tools every server offers besides its cycles, which no cycle of a server may be named as.
+    public static let jobToolNames: Set = ["get_job", "list_jobs", "queue_stats", "retry_job", "cancel_job"]
+
     public init(cycleID: UUID, name: String, definition: CycleDefinition) {
         self.cycleID = cycleID
         self.name = name
