@@ -18,14 +18,11 @@ struct SilentOutageTests {
             let (created, account, _) = try await fixture.webhook(.bearer)
             let credentials = try await fixture.clients.create(account: account.id, scope: .webhook)
             let token = try await fixture.clients.issueToken(to: credentials.client)
-            var url = try #require(URLComponents(string: fixture.database.url))
-            let proxy = try FreezingProxy(target: try #require(url.port))
-            defer { proxy.stop() }
-            url.port = proxy.port
-            let database = PostgresClient(
-                configuration: .init(
-                    connectionString: try #require(url.string), maxConnections: 4, statementTimeout: .seconds(1)))
-            defer { database.close() }
+            let (proxy, database) = try Self.pool(through: fixture, statementTimeout: .seconds(1))
+            defer {
+                proxy.stop()
+                database.close()
+            }
             let app = buildApplication(
                 settings: ServerSettings(host: "127.0.0.1", port: 0),
                 dependencies: ServerDependencies(
@@ -59,14 +56,11 @@ struct SilentOutageTests {
     /// answer timeout (the database timeout and 5 s more).
     @Test func readinessAnswersWithinTwoSecondsOfASilentDatabase() async throws {
         try await ServerFixture.run { fixture in
-            var url = try #require(URLComponents(string: fixture.database.url))
-            let proxy = try FreezingProxy(target: try #require(url.port))
-            defer { proxy.stop() }
-            url.port = proxy.port
-            let database = PostgresClient(
-                configuration: .init(
-                    connectionString: try #require(url.string), maxConnections: 4, statementTimeout: .seconds(10)))
-            defer { database.close() }
+            let (proxy, database) = try Self.pool(through: fixture, statementTimeout: .seconds(10))
+            defer {
+                proxy.stop()
+                database.close()
+            }
             let app = buildApplication(
                 settings: ServerSettings(host: "127.0.0.1", port: 0),
                 dependencies: ServerDependencies(
@@ -88,5 +82,18 @@ struct SilentOutageTests {
                 }
             }
         }
+    }
+
+    /// A pool of four on the fixture's database through a proxy that can go silent; stop and close both.
+    static func pool(through fixture: ServerFixture, statementTimeout: Duration) throws -> (
+        FreezingProxy, PostgresClient
+    ) {
+        var url = try #require(URLComponents(string: fixture.database.url))
+        let proxy = try FreezingProxy(target: try #require(url.port))
+        url.port = proxy.port
+        let database = PostgresClient(
+            configuration: .init(
+                connectionString: try #require(url.string), maxConnections: 4, statementTimeout: statementTimeout))
+        return (proxy, database)
     }
 }

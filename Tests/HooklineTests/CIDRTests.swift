@@ -40,7 +40,12 @@ struct CIDRTests {
                 peer: "10.0.0.1", forwardedFor: "\(entry), 10.0.0.2:80", trustedProxies: proxies)
             #expect(resolved == address, "\(entry)")
         }
-        #expect(
-            ClientAddress.resolve(peer: "10.0.0.1", forwardedFor: "host.example:80", trustedProxies: proxies) == nil)
+        // Only a port after an address is dropped: what is left must be the address alone (the fuzzer found
+        // "192.168.1.4 :1", which a looser reading turned into "192.168.1.4 " with its blank).
+        for entry in ["host.example:80", "192.168.1.4 :1", "[2001:db8::1] :443", "[2001:db8::zz]:1", "1.2.3.4:"] {
+            #expect(
+                ClientAddress.resolve(peer: "10.0.0.1", forwardedFor: entry, trustedProxies: proxies) == nil, "\(entry)"
+            )
+        }
     }
 }

@@ -21,19 +21,27 @@ public enum TestDatabase {
         "\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
     }
 
+    private static func withAdmin(_ body: (PostgresClient) async throws -> Void) async throws {
+        let admin = try client(maxConnections: 1)
+        defer { admin.close() }
+        try await body(admin)
+    }
+
     /// Creates an empty database of the test's own and returns its URL; `drop` removes it.
     /// - Parameter options: what follows `CREATE DATABASE name`, e.g. another encoding.
     public static func makeDatabase(options: String = "") async throws
         -> (url: String, drop: @Sendable () async -> Void)
     {
         let name = uniqueName("test")
-        let admin = try client(maxConnections: 1)
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) \(options)"))
+        // A connection to the main database only while it creates or drops: kept for the test's life, each
+        // live test database held one more, and the suite's hundred at once reached max_connections.
+        try await withAdmin { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) \(options)")) }
         var components = try #require(URLComponents(string: try url))
         components.path = "/\(name)"
         let drop: @Sendable () async -> Void = {
-            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
-            admin.close()
+            try? await withAdmin {
+                try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+            }
         }
         return (try #require(components.string), drop)
     }

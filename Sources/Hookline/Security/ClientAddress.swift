@@ -20,12 +20,26 @@ public enum ClientAddress {
     /// kept, the port made every caller's address unreadable, and all of them one key of the brake on failed
     /// client authentications.
     static func withoutPort(_ hop: String) -> String {
-        if hop.hasPrefix("["), let end = hop.firstIndex(of: "]") {
-            return String(hop[hop.index(after: hop.startIndex)..<end])
+        let bytes = Array(hop.utf8)
+        let isDigit = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        let isPort = { (rest: ArraySlice<UInt8>) in
+            rest.first == UInt8(ascii: ":") && rest.count > 1 && rest.dropFirst().allSatisfy(isDigit)
         }
-        let parts = hop.split(separator: ":", omittingEmptySubsequences: false)
-        if parts.count == 2, parts[1].allSatisfy(\.isASCII), parts[1].allSatisfy(\.isNumber), !parts[1].isEmpty {
-            return String(parts[0])
+        if bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")) {
+            let inner = bytes[1..<close]
+            let isIPv6 = { (byte: UInt8) in
+                isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
+                    || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")
+            }
+            let rest = bytes[(close + 1)...]
+            guard !inner.isEmpty, inner.allSatisfy(isIPv6), rest.isEmpty || isPort(rest) else { return hop }
+            return String(decoding: inner, as: UTF8.self)
+        }
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes.lastIndex(of: UInt8(ascii: ":")) == colon {
+            let host = bytes[..<colon]
+            guard !host.isEmpty, host.allSatisfy({ isDigit($0) || $0 == UInt8(ascii: ".") }), isPort(bytes[colon...])
+            else { return hop }
+            return String(decoding: host, as: UTF8.self)
         }
         return hop
     }
