@@ -67,8 +67,43 @@ public actor MCPSessions {
     public var count: Int { sessions.count }
 
     /// Answers one HTTP request to the MCP server `entry` (already authorized). `initialize` says whether its
-    /// body is an `initialize` request, found out before the request reaches this actor.
+    /// body is an `initialize` request, found out before the request reaches this actor. `replays`: the answer
+    /// is a resumed event stream (`Last-Event-ID`, or a plain GET that took the session's stream over), whose
+    /// first events the transport replays from its store.
     public func handle(_ request: MCP.HTTPRequest, entry: MCPServerDirectory.Entry, initialize: Bool) async
+        -> (answer: MCP.HTTPResponse, replays: Bool)
+    {
+        if request.method == "GET", let id = request.header(HTTPHeaderName.sessionID) {
+            guard let (request, replays) = streamRequest(request, of: id, entry: entry) else {
+                return (await answer(request, entry: entry, initialize: initialize), false)
+            }
+            return (await answer(request, entry: entry, initialize: initialize), replays)
+        }
+        return (await answer(request, entry: entry, initialize: initialize), false)
+    }
+
+    /// A GET of session `id` as the transport is to see it: a plain one (no `Last-Event-ID`) takes the
+    /// session's standalone stream over (``takeOverStandaloneStream(in:)``) once it is known to be the server's
+    /// session and the request passes the transport's checks, so that a GET that would be refused ends
+    /// nothing. Nil when the request goes as it is.
+    private func streamRequest(_ request: MCP.HTTPRequest, of id: String, entry: MCPServerDirectory.Entry)
+        -> (MCP.HTTPRequest, replays: Bool)?
+    {
+        if request.header(HTTPHeaderName.lastEventID) != nil { return (request, true) }
+        guard let session = sessions[id], session.mcpServerID == entry.server.id, session.standaloneEvent != nil,
+            validation.validate(
+                request,
+                context: .init(
+                    httpMethod: "GET", sessionID: id, isInitializationRequest: false,
+                    supportedProtocolVersions: Version.supported)) == nil,
+            let resume = takeOverStandaloneStream(in: id)
+        else { return nil }
+        var headers = request.headers
+        headers[HTTPHeaderName.lastEventID.lowercased()] = resume
+        return (MCP.HTTPRequest(method: request.method, headers: headers, body: request.body, path: request.path), true)
+    }
+
+    private func answer(_ request: MCP.HTTPRequest, entry: MCPServerDirectory.Entry, initialize: Bool) async
         -> MCP.HTTPResponse
     {
         let now = ContinuousClock.now
@@ -177,7 +212,7 @@ public actor MCPSessions {
     /// answers any later plain GET 409, which Streamable HTTP does not allow (a GET gets a stream or 405).
     /// A stream that a proxy cut while idle is not seen to end until an event fails to be written, so the
     /// newest GET wins, as a client that opens one means it.
-    public func takeOverStandaloneStream(in id: String) -> String? {
+    func takeOverStandaloneStream(in id: String) -> String? {
         guard var session = sessions[id], let last = session.standaloneEvent else { return nil }
         if let number = session.standaloneStream {
             session.streams.removeValue(forKey: number)?()

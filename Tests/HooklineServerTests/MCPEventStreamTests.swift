@@ -61,6 +61,12 @@ struct MCPEventStreamTests {
             #expect(second.status == 200)
             try await eventually(within: .seconds(5)) { first.ended }
             #expect(!second.ended)
+            // A GET the transport refuses (another origin) ends nothing.
+            var other = mcp
+            other.origin = "https://evil.example"
+            #expect(try await other.openEventStream().status == 403)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(!second.ended, "a refused GET left the stream alone")
             let third = try await mcp.openEventStream()
             #expect(third.status == 200)
             try await eventually(within: .seconds(5)) { second.ended }

@@ -49,6 +49,10 @@ public struct CycleStore: Sendable {
     public func update(_ id: UUID, definition: [UInt8], ifVersion: [Int]? = nil) async throws -> Cycle {
         let parsed = try CycleDefinition.parse(definition).get()
         let cycle = try await database.withTransaction { connection -> Cycle? in
+            // A name checked only when it changes: a server that offered a cycle of a job tool's name before
+            // that was refused can still have the cycle's steps changed.
+            let before = try connection.query("SELECT name FROM hookline.cycles WHERE id = \(id)").first?.decode(
+                String.self, at: 0)
             let rows = try connection.query(
                 """
                 UPDATE hookline.cycles
@@ -79,7 +83,7 @@ public struct CycleStore: Sendable {
                 JOIN hookline.cycles c ON c.id = o.cycle_id
                 WHERE m.cycle_id = \(id) AND c.name = \(parsed.name) LIMIT 1
                 """)
-            if MCPTool.jobToolNames.contains(parsed.name),
+            if MCPTool.jobToolNames.contains(parsed.name), parsed.name != before,
                 let server = try connection.query(
                     """
                     SELECT s.name FROM hookline.mcp_server_cycles m

@@ -8,7 +8,8 @@ import Foundation
 /// has already read. It does not validate what it skips: a body that is not JSON is refused by the worker.
 enum JSONMemberScanner {
     /// The string value of the top-level member `name` of the object `text` is; nil when `text` is not an
-    /// object, has no such member, or its value is not a string. The first of repeated members counts.
+    /// object, has no such member, or its value is not a string. The last of repeated members counts, as
+    /// Hookline's parser (the workers') reads them.
     static func string(named name: String, in text: Data) -> String? {
         text.withUnsafeBytes { raw in
             var cursor = Cursor(bytes: raw)
@@ -33,6 +34,9 @@ enum JSONMemberScanner {
             skipSpace()
             guard current == Self.openBrace else { return nil }
             index += 1
+            skipSpace()
+            if current == Self.closeBrace { return nil }
+            var found: String?
             while true {
                 skipSpace()
                 guard current == Self.quote, let key = stringToken() else { return nil }
@@ -41,10 +45,15 @@ enum JSONMemberScanner {
                 index += 1
                 skipSpace()
                 if Self.decode(key, in: bytes) == name {
-                    guard current == Self.quote, let value = stringToken() else { return nil }
-                    return Self.decode(value, in: bytes)
+                    found = nil
+                    if current == Self.quote {
+                        guard let value = stringToken() else { return nil }
+                        found = Self.decode(value, in: bytes)
+                    }
                 }
-                guard skipValue(), current == Self.comma else { return nil }
+                guard skipValue() else { return nil }
+                if current == Self.closeBrace { return found }
+                guard current == Self.comma else { return nil }
                 index += 1
             }
         }

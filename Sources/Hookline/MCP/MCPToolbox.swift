@@ -145,8 +145,10 @@ public struct MCPToolbox: Sendable {
     static func idempotencyKey(_ value: JSON?) throws -> String? {
         switch value {
         case nil, .null?: return nil
-        case .string(let key)? where !key.isEmpty && key.utf8.count <= 200: return key
-        default: throw HooklineError.invalidArgument("idempotency_key must be a string of 1 to 200 bytes")
+        // U+0000 cannot be stored as text: such a key failed the ingress batch it went in, other senders' too.
+        case .string(let key)? where !key.isEmpty && key.utf8.count <= 200 && !key.utf8.contains(0): return key
+        default:
+            throw HooklineError.invalidArgument("idempotency_key must be a string of 1 to 200 bytes, without U+0000")
         }
     }
 

@@ -9,6 +9,8 @@ public struct OAuthClientStore: Sendable {
 
     /// The live tokens a client keeps at most (`hookline serve --max-tokens-per-client`).
     public static let defaultLiveTokensPerClient = 1_000
+    /// The most tokens past the cap that one issuance drops.
+    static let tokensDroppedPerIssue = 20
 
     /// The live tokens a client keeps: issuing one more drops its oldest.
     public let liveTokensPerClient: Int
@@ -45,7 +47,8 @@ public struct OAuthClientStore: Sendable {
             throw HooklineError.invalidField("account_id", "console-level (api) clients belong to no account")
         }
         // The API's schema says as much; the console and the CLI reach this without it.
-        guard description.count <= 200, !description.unicodeScalars.contains("\u{0}") else {
+        // Counted as JSON Schema's maxLength counts (code points): grapheme clusters can hide any number.
+        guard description.unicodeScalars.count <= 200, !description.unicodeScalars.contains("\u{0}") else {
             throw HooklineError.invalidField("description", "at most 200 characters, without U+0000")
         }
         var lifetime = OAuthClient.defaultTokenLifetimeSeconds
@@ -150,8 +153,9 @@ public struct OAuthClientStore: Sendable {
     /// sees the new token and revokes it). No token can outlive its client's revocation.
     /// - Throws: ``HooklineError/revoked(_:)`` when the client was revoked since it authenticated.
     ///
-    /// A client keeps its ``liveTokensPerClient`` newest live tokens: the ones before go as the new one is issued (and every
-    /// instance's cache drops them), as GitHub keeps ten per app and scope. A client that fetches a token for
+    /// A client keeps its ``liveTokensPerClient`` newest live tokens: the ones before go as the new one is
+    /// issued, up to ``tokensDroppedPerIssue`` at a time (and every instance's cache drops them), as GitHub keeps
+    /// ten per app and scope. Issuances of one client at its cap take turns on the oldest row. A client that fetches a token for
     /// every request would otherwise grow the shared database by a row each time for its tokens' lifetime
     /// (14 days by default: 60 million rows at 50 a second), and revoking it would update them all at once.
     public func issueToken(to client: OAuthClient) async throws -> IssuedToken {
@@ -168,13 +172,16 @@ public struct OAuthClientStore: Sendable {
                 FOR SHARE
                 """)
             guard rows.affectedRows == 1 else { throw HooklineError.revoked("client \(client.clientID) is revoked") }
+            // A few at a time, newest first by an index: a client with millions of tokens from before the cap
+            // (or a lowered cap) converges over its next issuances, each as cheap as the last, instead of one
+            // that deletes them all and outlasts the statement timeout.
             let dropped = try connection.query(
                 """
                 DELETE FROM hookline.access_tokens WHERE token_hash IN (
                     SELECT token_hash FROM hookline.access_tokens
                     WHERE client_id = \(client.id) AND revoked_at IS NULL AND expires_at > \(issuedAt)
                       AND token_hash <> \(hash)
-                    ORDER BY issued_at DESC, token_hash OFFSET \(liveTokensPerClient - 1))
+                    ORDER BY issued_at DESC OFFSET \(liveTokensPerClient - 1) LIMIT \(Self.tokensDroppedPerIssue))
                 RETURNING token_hash
                 """)
             for row in dropped {

@@ -71,27 +71,19 @@ struct MCPRoutes: Sendable {
     private func handle(_ request: Request, body: ByteBuffer, entry: MCPServerDirectory.Entry) async throws
         -> Response
     {
-        var headers = Self.headers(request.headers)
-        // The SDK looks header names up in any case; the dictionary's keys are lower-case.
-        let sessionID = headers[HTTPHeaderName.sessionID.lowercased()]
-        let lastEventID = HTTPHeaderName.lastEventID.lowercased()
-        if request.method == .get, let sessionID, headers[lastEventID] == nil,
-            let resume = await sessions.takeOverStandaloneStream(in: sessionID)
-        {
-            headers[lastEventID] = resume
-        }
         let message = MCP.HTTPRequest(
-            method: request.method.rawValue, headers: headers,
+            method: request.method.rawValue, headers: Self.headers(request.headers),
             body: body.readableBytes > 0 ? Data(buffer: body) : nil, path: request.uri.path)
+        // The SDK looks header names up in any case; the dictionary's keys are lower-case.
+        let sessionID = message.header(HTTPHeaderName.sessionID)
         // Whether this is an `initialize` is found out here, outside the sessions' actor, since only a request
         // without a session id needs its body parsed for it.
         let initialize =
             sessionID == nil && request.method == .post
             && (try? JSON(parsing: body.readableBytesView))?["method"]?.string == "initialize"
-        let answer = await sessions.handle(message, entry: entry, initialize: initialize)
+        let (answer, replays) = await sessions.handle(message, entry: entry, initialize: initialize)
         let session = answer.headers[HTTPHeaderName.sessionID] ?? sessionID
-        let resumed = request.method == .get && message.header(HTTPHeaderName.lastEventID) != nil
-        return Self.response(answer, of: session.map { (sessions, $0) }, replays: resumed)
+        return Self.response(answer, of: session.map { (sessions, $0) }, replays: replays)
     }
 
     /// The id of an event of the session's standalone (GET) stream, which the SDK's transport names
