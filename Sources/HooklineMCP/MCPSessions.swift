@@ -73,13 +73,13 @@ public actor MCPSessions {
     public func handle(_ request: MCP.HTTPRequest, entry: MCPServerDirectory.Entry, initialize: Bool) async
         -> (answer: MCP.HTTPResponse, replays: Bool)
     {
-        if request.method == "GET", let id = request.header(HTTPHeaderName.sessionID) {
-            guard let (request, replays) = streamRequest(request, of: id, entry: entry) else {
-                return (await answer(request, entry: entry, initialize: initialize), false)
-            }
-            return (await answer(request, entry: entry, initialize: initialize), replays)
+        var (request, replays) = (request, false)
+        if request.method == "GET", let id = request.header(HTTPHeaderName.sessionID),
+            let stream = streamRequest(request, of: id, entry: entry)
+        {
+            (request, replays) = stream
         }
-        return (await answer(request, entry: entry, initialize: initialize), false)
+        return (await answer(request, entry: entry, initialize: initialize), replays)
     }
 
     /// A GET of session `id` as the transport is to see it: a plain one (no `Last-Event-ID`) takes the

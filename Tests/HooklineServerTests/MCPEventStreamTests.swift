@@ -12,10 +12,7 @@ struct MCPEventStreamTests {
     @Test func everyEventStreamOfASessionEndsWithIt() async throws {
         try await live(settings: { $0.mcp.idleTimeout = .seconds(120) }) { live in
             var mcp = live.mcp()
-            #expect(try await mcp.initialize().status == 200)
-            let first = try await mcp.openEventStream()
-            #expect(first.status == 200)
-            try await eventually(within: .seconds(5)) { !first.eventIDs.isEmpty }
+            let first = try await Self.sessionWithAStream(&mcp)
             let resume = try #require(first.eventIDs.first)
             var streams = [first]
             for _ in 0..<4 {
@@ -32,9 +29,7 @@ struct MCPEventStreamTests {
     @Test func aNewStreamPastTheSessionsLimitEndsItsOldest() async throws {
         try await live(settings: { $0.mcp.maxStreamsPerSession = 3 }) { live in
             var mcp = live.mcp()
-            #expect(try await mcp.initialize().status == 200)
-            let first = try await mcp.openEventStream()
-            try await eventually(within: .seconds(5)) { !first.eventIDs.isEmpty }
+            let first = try await Self.sessionWithAStream(&mcp)
             let resume = try #require(first.eventIDs.first)
             var streams = [first]
             for _ in 0..<4 {
@@ -53,10 +48,7 @@ struct MCPEventStreamTests {
     @Test func aPlainGETAfterTheSessionsStreamReplacesIt() async throws {
         try await live(settings: { $0.mcp.idleTimeout = .seconds(120) }) { live in
             var mcp = live.mcp()
-            #expect(try await mcp.initialize().status == 200)
-            let first = try await mcp.openEventStream()
-            #expect(first.status == 200)
-            try await eventually(within: .seconds(5)) { !first.eventIDs.isEmpty }
+            let first = try await Self.sessionWithAStream(&mcp)
             let second = try await mcp.openEventStream()
             #expect(second.status == 200)
             try await eventually(within: .seconds(5)) { first.ended }
@@ -93,5 +85,14 @@ struct MCPEventStreamTests {
                 #expect(stream.ended)
             }
         }
+    }
+
+    /// Opens a session with `mcp` and its event stream, once the stream's first event (its priming one) came.
+    static func sessionWithAStream(_ mcp: inout MCPClient) async throws -> EventStream {
+        #expect(try await mcp.initialize().status == 200)
+        let stream = try await mcp.openEventStream()
+        #expect(stream.status == 200)
+        try await eventually(within: .seconds(5)) { !stream.eventIDs.isEmpty }
+        return stream
     }
 }

@@ -18,17 +18,8 @@ struct SilentOutageTests {
             let (created, account, _) = try await fixture.webhook(.bearer)
             let credentials = try await fixture.clients.create(account: account.id, scope: .webhook)
             let token = try await fixture.clients.issueToken(to: credentials.client)
-            let (proxy, database) = try Self.pool(through: fixture, statementTimeout: .seconds(1))
-            defer {
-                proxy.stop()
-                database.close()
-            }
-            let app = buildApplication(
-                settings: ServerSettings(host: "127.0.0.1", port: 0),
-                dependencies: ServerDependencies(
-                    database: database, now: fixture.clock.closure, logger: fixture.logs.logger(),
-                    listenerPing: .seconds(1)))
-            try await app.test(.live) { client in
+            try await Self.throughProxy(fixture, statementTimeout: .seconds(1), listenerPing: .seconds(1)) {
+                proxy, client in
                 let port = try #require(client.port)
                 let bearer = [("Authorization", "Bearer \(token.accessToken)")]
                 try await LoopbackHTTP.with(port: port) { http in
@@ -56,16 +47,7 @@ struct SilentOutageTests {
     /// answer timeout (the database timeout and 5 s more).
     @Test func readinessAnswersWithinTwoSecondsOfASilentDatabase() async throws {
         try await ServerFixture.run { fixture in
-            let (proxy, database) = try Self.pool(through: fixture, statementTimeout: .seconds(10))
-            defer {
-                proxy.stop()
-                database.close()
-            }
-            let app = buildApplication(
-                settings: ServerSettings(host: "127.0.0.1", port: 0),
-                dependencies: ServerDependencies(
-                    database: database, now: fixture.clock.closure, logger: fixture.logs.logger()))
-            try await app.test(.live) { client in
+            try await Self.throughProxy(fixture, statementTimeout: .seconds(10)) { proxy, client in
                 let port = try #require(client.port)
                 let ready = try RawConnection(port: port)
                 ready.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -86,16 +68,25 @@ struct SilentOutageTests {
         }
     }
 
-    /// A pool of four on the fixture's database through a proxy that can go silent; stop and close both.
-    static func pool(through fixture: ServerFixture, statementTimeout: Duration) throws -> (
-        FreezingProxy, PostgresClient
-    ) {
+    /// Runs `body` with a live application whose pool (four connections, statements of `statementTimeout`)
+    /// reaches the fixture's database through a proxy that can go silent.
+    static func throughProxy(
+        _ fixture: ServerFixture, statementTimeout: Duration, listenerPing: Duration = .seconds(10),
+        _ body: @Sendable (FreezingProxy, any TestClientProtocol) async throws -> Void
+    ) async throws {
         var url = try #require(URLComponents(string: fixture.database.url))
         let proxy = try FreezingProxy(target: try #require(url.port))
+        defer { proxy.stop() }
         url.port = proxy.port
         let database = PostgresClient(
             configuration: .init(
                 connectionString: try #require(url.string), maxConnections: 4, statementTimeout: statementTimeout))
-        return (proxy, database)
+        defer { database.close() }
+        let app = buildApplication(
+            settings: ServerSettings(host: "127.0.0.1", port: 0),
+            dependencies: ServerDependencies(
+                database: database, now: fixture.clock.closure, logger: fixture.logs.logger(),
+                listenerPing: listenerPing))
+        try await app.test(.live) { client in try await body(proxy, client) }
     }
 }

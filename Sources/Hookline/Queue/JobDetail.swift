@@ -77,8 +77,8 @@ public struct JobDetail: Sendable {
 
 extension JobStore {
     /// What the job `id` of `account` holds, in bytes (its body, headers, step outputs and errors as text),
-    /// measured by PostgreSQL, so that none of it is sent here; nil when the account has no such job. A caller that may show
-    /// only so much asks this before ``show(_:)``.
+    /// measured by PostgreSQL, so that none of it is sent here; nil when the account has no such job. A caller
+    /// that may show only so much asks this before ``show(_:)``.
     public func storedBytes(of id: Int64, account: UUID) async throws -> Int? {
         let rows = try await database.query(
             """
